@@ -1,0 +1,50 @@
+// /api/v1/cas: create, list, show, CA certificate and chain.
+#include "api/json_codec.h"
+#include "api/router.h"
+#include "core/ca_manager.h"
+#include "core/encoding.h"
+
+namespace cairn::api {
+
+void register_ca_routes(Router& r) {
+  CaManager& m = *r.services().manager;
+
+  r.get("/api/v1/cas", Access::Authenticated, [&m](const auto&, auto& res, const auto&) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& ca : m.list_cas()) list.push_back(to_json(ca));
+    send_json(res, 200, {{"cas", list}});
+  });
+
+  r.post("/api/v1/cas", Access::Authenticated, [&m](const auto& req, auto& res, const auto& actor) {
+    auto request = create_ca_request(parse_json_body(req.body));
+    send_json(res, 201, to_json(m.create_ca(actor, request)));
+  });
+
+  r.get(R"(/api/v1/cas/([^/]+))", Access::Authenticated, [&m](const auto& req, auto& res, const auto&) {
+    send_json(res, 200, to_json(m.get_ca(path_name(req, 1))));
+  });
+
+  r.post(R"(/api/v1/cas/([^/]+)/certify)", Access::Authenticated,
+         [&m](const auto& req, auto& res, const auto& actor) {
+           send_json(res, 200, to_json(m.certify_pending(actor, path_name(req, 1))));
+         });
+
+  r.get(R"(/api/v1/cas/([^/]+)/certificate)", Access::Authenticated,
+        [&m](const auto& req, auto& res, const auto&) {
+          std::string format = format_param(req, {"pem", "der"});
+          auto ca = m.get_ca(path_name(req, 1));
+          if (ca.certificate_der.empty())
+            throw Error(ErrorKind::Conflict, "ca_not_active", "the CA has no certificate yet");
+          if (format == "der")
+            res.set_content(ca.certificate_der, "application/pkix-cert");
+          else
+            res.set_content(certificate_pem(ca.certificate_der), "application/x-pem-file");
+        });
+
+  r.get(R"(/api/v1/cas/([^/]+)/chain)", Access::Authenticated,
+        [&m](const auto& req, auto& res, const auto&) {
+          res.set_content(m.ca_chain_pem(path_name(req, 1)), "application/x-pem-file");
+        });
+}
+
+}  // namespace cairn::api

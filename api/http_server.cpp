@@ -1,0 +1,102 @@
+#include "api/http_server.h"
+
+#include <spdlog/spdlog.h>
+
+#include "api/router.h"
+#include "eventstore/error.h"
+
+namespace cairn::api {
+
+struct HttpServer::Impl {
+  ApiServices services;
+  HttpServerOptions options;
+  httplib::Server server;
+  std::unique_ptr<Router> router;
+  std::atomic<bool> stop_requested{false};
+};
+
+namespace {
+
+std::string code_for_status(int status) {
+  switch (status) {
+    case 400: return "bad_request";
+    case 401: return "unauthorized";
+    case 404: return "not_found";
+    case 405: return "method_not_allowed";
+    case 413: return "body_too_large";
+    case 414: return "uri_too_long";
+    case 431: return "headers_too_large";
+    default: return status >= 500 ? "internal_error" : "http_error";
+  }
+}
+
+}  // namespace
+
+HttpServer::HttpServer(HttpServerOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+  auto& s = impl_->server;
+  int threads = impl_->options.threads;
+  s.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  s.set_payload_max_length(impl_->options.max_body_bytes);
+  s.set_read_timeout(10, 0);
+  s.set_write_timeout(10, 0);
+  s.set_keep_alive_timeout(5);
+  s.set_keep_alive_max_count(1000);
+  s.set_error_handler(httplib::Server::HandlerWithResponse(
+      [](const httplib::Request&, httplib::Response& res) {
+    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    std::string code = code_for_status(res.status);
+    std::string message = res.status == 404 ? "no such endpoint"
+                          : res.status == 413 ? "the request body is too large"
+                                              : "the request could not be handled";
+    send_error(res, res.status, code, message);
+    return httplib::Server::HandlerResponse::Handled;
+  }));
+  s.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
+    spdlog::error("{} {}: unhandled exception", req.method, req.path);
+    send_error(res, 500, "internal_error", "internal error");
+  });
+  s.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+    spdlog::info("{} {} {} from {}", req.method, req.path, res.status, req.remote_addr);
+  });
+}
+
+HttpServer::~HttpServer() { stop(); }
+
+int HttpServer::bind() {
+  auto& s = impl_->server;
+  const auto& o = impl_->options;
+  int port = o.port;
+  if (port == 0) {
+    port = s.bind_to_any_port(o.host);
+    if (port <= 0) port = -1;
+  } else if (!s.bind_to_port(o.host, port)) {
+    port = -1;
+  }
+  if (port < 0)
+    throw Error(ErrorKind::Unavailable, "bind_failed",
+                "cannot listen on " + o.host + ":" + std::to_string(o.port));
+  return port;
+}
+
+void HttpServer::run(const ApiServices& services) {
+  if (!services.manager || !services.objects || !services.auth)
+    throw Error(ErrorKind::Internal, "not_configured", "HTTP server started without services");
+  impl_->services = services;
+  impl_->router = std::make_unique<Router>(impl_->server, impl_->services);
+  register_public_routes(*impl_->router);
+  register_ca_routes(*impl_->router);
+  register_certificate_routes(*impl_->router);
+  if (impl_->stop_requested) return;
+  impl_->server.listen_after_bind();
+}
+
+void HttpServer::stop() {
+  if (!impl_) return;
+  impl_->stop_requested = true;
+  impl_->server.stop();
+}
+
+bool HttpServer::running() const { return impl_->server.is_running(); }
+
+}  // namespace cairn::api

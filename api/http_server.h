@@ -1,0 +1,54 @@
+// HttpServer — cairn's HTTP interface: the JSON API under /api/v1/, the
+// public CRL and CA certificate URLs, and /health (see docs/api.md).
+//
+// bind() reserves the port (0 picks a free one) before the services exist,
+// so the public URL can name the real port; run() serves until stop().
+// Every error answer is {"error":{"code":..,"message":..}} with the status
+// its ErrorKind maps to. Internal errors are logged and answered without
+// detail. Bodies over max_body_bytes get 413.
+// Thread-safety: run() blocks one thread; handlers run on a worker pool;
+// stop() may be called from any thread.
+// Ownership: borrows the services given to run(), which must outlive it.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+namespace cairn {
+class CaManager;
+class CaObjectsStore;
+}  // namespace cairn
+
+namespace cairn::api {
+
+class TokenAuthenticator;
+
+struct ApiServices {
+  CaManager* manager = nullptr;
+  CaObjectsStore* objects = nullptr;
+  const TokenAuthenticator* auth = nullptr;
+};
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  size_t max_body_bytes = 1 << 20;
+  int threads = 8;
+};
+
+class HttpServer {
+ public:
+  explicit HttpServer(HttpServerOptions options);
+  ~HttpServer();
+  int bind();  // returns the bound port; throws Error on failure
+  void run(const ApiServices& services);  // blocks until stop()
+  void stop();
+  bool running() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cairn::api

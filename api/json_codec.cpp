@@ -1,0 +1,152 @@
+#include "api/json_codec.h"
+
+#include "core/encoding.h"
+#include "core/x509_time.h"
+
+namespace cairn::api {
+namespace {
+
+constexpr size_t kMaxStringField = 64 * 1024;
+
+const nlohmann::json* field(const nlohmann::json& j, const char* name) {
+  auto it = j.find(name);
+  if (it == j.end() || it->is_null()) return nullptr;
+  return &*it;
+}
+
+std::string string_field(const nlohmann::json& j, const char* name, bool required = false) {
+  const auto* f = field(j, name);
+  if (!f) {
+    if (required)
+      throw Error(ErrorKind::InvalidInput, "missing_field", std::string("'") + name + "' is required");
+    return "";
+  }
+  if (!f->is_string())
+    throw Error(ErrorKind::InvalidInput, "invalid_field", std::string("'") + name + "' must be a string");
+  const auto& s = f->get_ref<const std::string&>();
+  if (s.size() > kMaxStringField)
+    throw Error(ErrorKind::TooLarge, "field_too_large", std::string("'") + name + "' is too long");
+  return s;
+}
+
+int int_field(const nlohmann::json& j, const char* name) {
+  const auto* f = field(j, name);
+  if (!f) return 0;
+  if (!f->is_number_integer() || f->get<int64_t>() < 0 || f->get<int64_t>() > 36500)
+    throw Error(ErrorKind::InvalidInput, "invalid_field",
+                std::string("'") + name + "' must be an integer between 0 and 36500");
+  return f->get<int>();
+}
+
+std::vector<std::string> string_list(const nlohmann::json& j, const char* name) {
+  std::vector<std::string> out;
+  const auto* f = field(j, name);
+  if (!f) return out;
+  if (!f->is_array())
+    throw Error(ErrorKind::InvalidInput, "invalid_field", std::string("'") + name + "' must be a list of strings");
+  if (f->size() > kMaxSans)
+    throw Error(ErrorKind::TooLarge, "too_many_sans", "more than 100 subject alternative names");
+  for (const auto& item : *f) {
+    if (!item.is_string() || item.get_ref<const std::string&>().size() > 2048)
+      throw Error(ErrorKind::InvalidInput, "invalid_field", std::string("'") + name + "' must be a list of strings");
+    out.push_back(item.get<std::string>());
+  }
+  return out;
+}
+
+nlohmann::json sans_json(const SubjectAltNames& s) {
+  return {{"dns", s.dns}, {"ip", s.ip}, {"email", s.email}, {"uri", s.uri}};
+}
+
+std::string time_or_empty(int64_t ms) { return ms ? iso8601(ms) : ""; }
+
+}  // namespace
+
+nlohmann::json parse_json_body(const std::string& body) {
+  auto j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded())
+    throw Error(ErrorKind::InvalidInput, "invalid_json", "the request body is not valid JSON");
+  if (!j.is_object())
+    throw Error(ErrorKind::InvalidInput, "invalid_json", "the request body must be a JSON object");
+  return j;
+}
+
+nlohmann::json to_json(const CaView& ca) {
+  nlohmann::json j = {{"handle", ca.handle},
+                      {"kind", ca.kind},
+                      {"status", ca.status},
+                      {"subject", ca.subject},
+                      {"parent", ca.parent},
+                      {"key_id", ca.key_id},
+                      {"algorithm", ca.algorithm},
+                      {"not_before", time_or_empty(ca.not_before_ms)},
+                      {"not_after", time_or_empty(ca.not_after_ms)},
+                      {"children", ca.children},
+                      {"issued_count", ca.issued_count},
+                      {"revoked_count", ca.revoked_count},
+                      {"version", ca.version}};
+  j["certificate_pem"] = ca.certificate_der.empty() ? "" : certificate_pem(ca.certificate_der);
+  return j;
+}
+
+nlohmann::json to_json(const CertificateView& c) {
+  return {{"ca", c.ca},
+          {"serial", c.serial},
+          {"subject", c.subject},
+          {"profile", c.profile},
+          {"status", c.status},
+          {"not_before", iso8601(c.not_before_ms)},
+          {"not_after", iso8601(c.not_after_ms)},
+          {"issued_at", iso8601(c.issued_at_ms)},
+          {"replaces", c.replaces},
+          {"replaced_by", c.replaced_by},
+          {"child_ca", c.child_ca},
+          {"revoked_at", time_or_empty(c.revoked_at_ms)},
+          {"revocation_reason", c.revocation_reason},
+          {"sans", sans_json(c.sans)},
+          {"certificate_pem", certificate_pem(c.der)}};
+}
+
+nlohmann::json to_json(const IssueResult& r) {
+  nlohmann::json j = {{"certificate", to_json(r.certificate)}, {"chain_pem", r.chain_pem}};
+  if (!r.private_key_pem.empty()) j["private_key_pem"] = r.private_key_pem;
+  return j;
+}
+
+nlohmann::json error_json(const std::string& code, const std::string& message) {
+  return {{"error", {{"code", code}, {"message", message}}}};
+}
+
+CreateCaRequest create_ca_request(const nlohmann::json& j) {
+  CreateCaRequest r;
+  r.handle = string_field(j, "handle", true);
+  r.subject = string_field(j, "subject", true);
+  std::string key = string_field(j, "key");
+  if (!key.empty()) r.algorithm = key;
+  r.parent = string_field(j, "parent");
+  r.validity_days = int_field(j, "validity_days");
+  return r;
+}
+
+IssueRequest issue_request(const nlohmann::json& j) {
+  IssueRequest r;
+  r.csr = string_field(j, "csr");
+  r.key_type = string_field(j, "key_type");
+  r.subject = string_field(j, "subject");
+  r.profile = string_field(j, "profile");
+  r.validity_days = int_field(j, "validity_days");
+  if (const auto* sans = field(j, "sans")) {
+    if (!sans->is_object())
+      throw Error(ErrorKind::InvalidInput, "invalid_field",
+                  "'sans' must be an object with dns, ip, email and uri lists");
+    SubjectAltNames s;
+    s.dns = string_list(*sans, "dns");
+    s.ip = string_list(*sans, "ip");
+    s.email = string_list(*sans, "email");
+    s.uri = string_list(*sans, "uri");
+    r.sans = s;
+  }
+  return r;
+}
+
+}  // namespace cairn::api

@@ -1,0 +1,83 @@
+#include "api/router.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "api/json_codec.h"
+#include "api/token_authenticator.h"
+#include "eventstore/aggregate_log.h"
+#include "eventstore/error.h"
+
+namespace cairn::api {
+
+void send_json(httplib::Response& res, int status, const nlohmann::json& body) {
+  res.status = status;
+  res.set_content(body.dump(2) + "\n", "application/json");
+}
+
+void send_error(httplib::Response& res, int status, const std::string& code, const std::string& message) {
+  send_json(res, status, error_json(code, message));
+}
+
+std::string path_name(const httplib::Request& req, size_t index) {
+  std::string name = req.matches[index];
+  validate_aggregate_id(name);
+  return name;
+}
+
+std::string format_param(const httplib::Request& req, std::initializer_list<const char*> choices) {
+  if (!req.has_param("format")) return *choices.begin();
+  std::string f = req.get_param_value("format");
+  for (const char* c : choices)
+    if (f == c) return f;
+  std::string list;
+  for (const char* c : choices) list += (list.empty() ? "" : ", ") + std::string(c);
+  throw Error(ErrorKind::InvalidInput, "invalid_format", "format must be one of " + list);
+}
+
+void Router::get(const std::string& pattern, Access access, Handler handler) {
+  server_.Get(pattern, wrap(access, std::move(handler)));
+}
+
+void Router::post(const std::string& pattern, Access access, Handler handler) {
+  server_.Post(pattern, wrap(access, std::move(handler)));
+}
+
+httplib::Server::Handler Router::wrap(Access access, Handler handler) const {
+  return [this, access, handler = std::move(handler)](const httplib::Request& req,
+                                                      httplib::Response& res) {
+    std::string actor = "anonymous";
+    try {
+      if (access == Access::Authenticated) {
+        std::string header = req.get_header_value("Authorization");
+        constexpr std::string_view kBearer = "Bearer ";
+        if (!std::string_view(header).starts_with(kBearer)) {
+          res.set_header("WWW-Authenticate", "Bearer");
+          throw Error(ErrorKind::Unauthorized, "unauthorized", "a bearer token is required");
+        }
+        auto who = services_.auth->actor_for(std::string_view(header).substr(kBearer.size()));
+        if (!who) {
+          res.set_header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+          throw Error(ErrorKind::Unauthorized, "invalid_token", "the bearer token is not valid");
+        }
+        actor = *who;
+      }
+      handler(req, res, actor);
+    } catch (const Error& e) {
+      int status = http_status_for(e.kind());
+      if (status >= 500) {
+        spdlog::error("{} {} failed: {}: {}", req.method, req.path, e.code(), e.what());
+        send_error(res, status, e.code(),
+                   status == 503 ? "a dependency is unavailable; try again" : "internal error");
+      } else {
+        send_error(res, status, e.code(), e.what());
+      }
+    } catch (const std::exception& e) {
+      spdlog::error("{} {} failed: {}", req.method, req.path, e.what());
+      send_error(res, 500, "internal_error", "internal error");
+    }
+  };
+}
+
+}  // namespace cairn::api

@@ -1,0 +1,48 @@
+// Router — private to api/: registers handlers on the httplib server and
+// wraps each in authentication and error mapping. Only api/*.cpp include it
+// (it pulls in httplib.h).
+// Thread-safety: routes are registered before the server runs.
+#pragma once
+
+#include <httplib.h>
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "api/http_server.h"
+
+namespace cairn::api {
+
+enum class Access { Public, Authenticated };
+
+class Router {
+ public:
+  using Handler = std::function<void(const httplib::Request&, httplib::Response&,
+                                     const std::string& actor)>;
+
+  Router(httplib::Server& server, const ApiServices& services) : server_(server), services_(services) {}
+
+  void get(const std::string& pattern, Access access, Handler handler);
+  void post(const std::string& pattern, Access access, Handler handler);
+  const ApiServices& services() const { return services_; }
+
+ private:
+  httplib::Server::Handler wrap(Access access, Handler handler) const;
+
+  httplib::Server& server_;
+  const ApiServices& services_;
+};
+
+void send_json(httplib::Response& res, int status, const nlohmann::json& body);
+void send_error(httplib::Response& res, int status, const std::string& code, const std::string& message);
+// The path capture `index`, checked as a CA or certificate name.
+std::string path_name(const httplib::Request& req, size_t index);
+// ?format=... limited to the given choices; the first is the default.
+std::string format_param(const httplib::Request& req, std::initializer_list<const char*> choices);
+
+void register_ca_routes(Router& router);
+void register_certificate_routes(Router& router);
+void register_public_routes(Router& router);
+
+}  // namespace cairn::api

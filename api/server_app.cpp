@@ -1,0 +1,123 @@
+#include "api/server_app.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "api/http_server.h"
+#include "api/token_authenticator.h"
+#include "core/ca_manager.h"
+#include "core/key_store.h"
+#include "eventstore/rocksdb_kv_store.h"
+#include "objects/ca_objects_store.h"
+
+namespace cairn::api {
+
+struct ServerApp::Impl {
+  ServeOptions options;
+  SystemClock clock;
+  std::unique_ptr<RocksDbKvStore> kv;
+  std::unique_ptr<FileKeyStore> keys;
+  std::unique_ptr<Signer> signer;
+  std::unique_ptr<CaManager> manager;
+  std::unique_ptr<CaObjectsStore> objects;
+  std::unique_ptr<TokenAuthenticator> auth;
+  std::unique_ptr<HttpServer> http;
+  std::string new_token;
+  std::string public_url;
+};
+
+namespace {
+
+void check_public_url(const std::string& url) {
+  bool ok = (url.starts_with("http://") || url.starts_with("https://")) && url.size() < 512;
+  for (char c : url) ok = ok && c > 0x20 && c < 0x7f && c != ',' && c != '"' && c != '\\';
+  if (!ok || url.ends_with("/"))
+    throw Error(ErrorKind::InvalidInput, "invalid_public_url",
+                "public_url must be an http(s) URL without a trailing slash, commas or spaces");
+}
+
+void bootstrap(CaManager& m, const ServeOptions& o) {
+  const std::string actor = "system:bootstrap";
+  CreateCaRequest root;
+  root.handle = o.root_handle;
+  root.subject = o.root_subject;
+  root.algorithm = o.hierarchy_key;
+  CreateCaRequest issuing;
+  issuing.handle = o.issuing_handle;
+  issuing.subject = o.issuing_subject;
+  issuing.algorithm = o.hierarchy_key;
+  issuing.parent = o.root_handle;
+  if (!m.store().exists(root.handle)) {
+    m.create_ca(actor, root);
+    spdlog::info("created root CA '{}'", root.handle);
+  }
+  if (!m.store().exists(issuing.handle)) {
+    m.create_ca(actor, issuing);
+    spdlog::info("created issuing CA '{}' under '{}'", issuing.handle, root.handle);
+  } else if (m.get_ca(issuing.handle).status == "pending") {
+    m.certify_pending(actor, issuing.handle);
+  }
+}
+
+}  // namespace
+
+ServerApp::ServerApp(ServeOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+}
+
+ServerApp::~ServerApp() {
+  stop();
+}
+
+int ServerApp::start() {
+  auto& i = *impl_;
+  const auto& o = i.options;
+  std::error_code ec;
+  std::filesystem::create_directories(o.data_dir, ec);
+  if (ec)
+    throw Error(ErrorKind::Unavailable, "data_dir_error", "cannot create " + o.data_dir + ": " + ec.message());
+  ::chmod(o.data_dir.c_str(), 0700);
+
+  i.kv = RocksDbKvStore::open(o.data_dir + "/db");
+  i.keys = std::make_unique<FileKeyStore>(o.data_dir + "/keys");
+  i.signer = std::make_unique<Signer>(*i.keys);
+  auto [token, created] = load_or_create_admin_token(o.data_dir);
+  if (created) i.new_token = token;
+  i.auth = std::make_unique<TokenAuthenticator>(token);
+
+  HttpServerOptions http;
+  http.host = o.host;
+  http.port = o.port;
+  http.threads = o.threads;
+  http.max_body_bytes = o.max_body_bytes;
+  i.http = std::make_unique<HttpServer>(http);
+  int port = i.http->bind();
+
+  i.public_url = o.public_url.empty() ? "http://" + o.host + ":" + std::to_string(port) : o.public_url;
+  check_public_url(i.public_url);
+  i.manager = std::make_unique<CaManager>(*i.kv, *i.signer, i.clock, CaManagerConfig{i.public_url});
+  CaObjectsConfig objects_config;
+  objects_config.crl_validity_ms = static_cast<int64_t>(o.crl_validity_hours) * 3600 * 1000;
+  i.objects = std::make_unique<CaObjectsStore>(*i.kv, *i.signer, i.clock, objects_config);
+  i.objects->attach(i.manager->store());
+
+  if (o.init_hierarchy) bootstrap(*i.manager, o);
+  return port;
+}
+
+void ServerApp::run() {
+  auto& i = *impl_;
+  i.http->run(ApiServices{i.manager.get(), i.objects.get(), i.auth.get()});
+}
+
+void ServerApp::stop() {
+  if (impl_ && impl_->http) impl_->http->stop();
+}
+
+const std::string& ServerApp::new_admin_token() const { return impl_->new_token; }
+const std::string& ServerApp::public_url() const { return impl_->public_url; }
+CaManager& ServerApp::manager() { return *impl_->manager; }
+
+}  // namespace cairn::api

@@ -1,0 +1,55 @@
+// ServerApp — one running cairn server: opens the data directory (RocksDB
+// in <data_dir>/db, CA keys in <data_dir>/keys, the admin token in
+// <data_dir>/admin.token), wires CaManager, CaObjectsStore and the HTTP
+// server, and optionally creates a ready root + issuing CA hierarchy.
+// Used by `cairn serve` and by in-process API tests.
+// Thread-safety: start() then run() on one thread; stop() from any thread.
+// Ownership: owns every component it opens.
+#pragma once
+
+#include <memory>
+#include <string>
+
+namespace cairn {
+class CaManager;
+}
+
+namespace cairn::api {
+
+struct ServeOptions {
+  std::string data_dir = "./cairn-data";
+  std::string host = "127.0.0.1";
+  int port = 8080;              // 0: any free port
+  std::string public_url;       // empty: http://host:port
+  int crl_validity_hours = 168;
+  int threads = 8;
+  size_t max_body_bytes = 1 << 20;
+  bool init_hierarchy = false;
+  std::string root_handle = "root";
+  std::string root_subject = "CN=cairn Root CA";
+  std::string issuing_handle = "issuing";
+  std::string issuing_subject = "CN=cairn Issuing CA";
+  std::string hierarchy_key = "ec-p256";
+};
+
+class ServerApp {
+ public:
+  explicit ServerApp(ServeOptions options);
+  ~ServerApp();
+
+  // Opens storage, binds the port, bootstraps. Returns the bound port.
+  int start();
+  void run();   // serves until stop()
+  void stop();
+
+  // The admin token if start() created it (to print once), else empty.
+  const std::string& new_admin_token() const;
+  const std::string& public_url() const;
+  CaManager& manager();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cairn::api

@@ -1,0 +1,266 @@
+#include "cli/commands.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace cairn::cli {
+namespace {
+
+using nlohmann::json;
+
+json parse(const std::string& body) {
+  auto j = json::parse(body, nullptr, false);
+  if (j.is_discarded()) throw CliError("invalid_response", "the server sent a response that is not JSON");
+  return j;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw CliError("file_unreadable", "cannot read " + path, 2);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  std::string s = ss.str();
+  if (s.size() > (1u << 20)) throw CliError("file_too_large", path + " is larger than 1 MiB", 2);
+  return s;
+}
+
+void write_file(const std::string& path, const std::string& content, bool secret) {
+  int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (secret ? O_EXCL : O_TRUNC);
+  int fd = ::open(path.c_str(), flags, secret ? 0600 : 0644);
+  if (fd < 0)
+    throw CliError("file_unwritable", "cannot write " + path + ": " + std::strerror(errno) +
+                                          (secret && errno == EEXIST ? " (a key file is never overwritten)" : ""), 2);
+  size_t off = 0;
+  while (off < content.size()) {
+    ssize_t n = ::write(fd, content.data() + off, content.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      ::close(fd);
+      throw CliError("file_unwritable", "cannot write " + path, 2);
+    }
+    off += static_cast<size_t>(n);
+  }
+  ::close(fd);
+}
+
+// Percent-encodes one path segment; the server validates names itself.
+std::string seg(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == ':') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
+    }
+  }
+  return out;
+}
+
+std::string join(const json& list) {
+  std::string out;
+  if (!list.is_array()) return out;
+  for (const auto& item : list) out += (out.empty() ? "" : ", ") + item.get<std::string>();
+  return out;
+}
+
+std::string sans_text(const json& sans) {
+  std::string out;
+  for (const char* type : {"dns", "ip", "email", "uri"}) {
+    if (!sans.contains(type)) continue;
+    for (const auto& v : sans[type]) {
+      std::string prefix = std::string(type) == "dns" ? "DNS:" : std::string(type) == "ip" ? "IP:"
+                           : std::string(type) == "email" ? "email:" : "URI:";
+      out += (out.empty() ? "" : ", ") + prefix + v.get<std::string>();
+    }
+  }
+  return out;
+}
+
+std::string str(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return "";
+  if (it->is_string()) return it->get<std::string>();
+  return it->dump();
+}
+
+void print_ca(std::ostream& out, const json& ca) {
+  print_fields(out, {{"handle", str(ca, "handle")},
+                     {"kind", str(ca, "kind")},
+                     {"status", str(ca, "status")},
+                     {"subject", str(ca, "subject")},
+                     {"parent", str(ca, "parent")},
+                     {"algorithm", str(ca, "algorithm")},
+                     {"key id", str(ca, "key_id")},
+                     {"not before", str(ca, "not_before")},
+                     {"not after", str(ca, "not_after")},
+                     {"children", join(ca["children"])},
+                     {"issued", str(ca, "issued_count")},
+                     {"revoked", str(ca, "revoked_count")},
+                     {"version", str(ca, "version")}});
+}
+
+void print_certificate(std::ostream& out, const json& c) {
+  print_fields(out, {{"serial", str(c, "serial")},
+                     {"ca", str(c, "ca")},
+                     {"subject", str(c, "subject")},
+                     {"names", c.contains("sans") ? sans_text(c["sans"]) : ""},
+                     {"profile", str(c, "profile")},
+                     {"status", str(c, "status")},
+                     {"not before", str(c, "not_before")},
+                     {"not after", str(c, "not_after")},
+                     {"issued at", str(c, "issued_at")},
+                     {"replaces", str(c, "replaces")},
+                     {"replaced by", str(c, "replaced_by")},
+                     {"child CA", str(c, "child_ca")},
+                     {"revoked at", str(c, "revoked_at")},
+                     {"reason", str(c, "revocation_reason")}});
+}
+
+}  // namespace
+
+void Commands::write_or_print(const std::string& content, const std::string& out_file) {
+  if (out_file.empty() || out_file == "-")
+    out_ << content;
+  else
+    write_file(out_file, content, false);
+}
+
+std::string Commands::find_ca_of(const std::string& serial) {
+  auto j = parse(client_.get("/api/v1/certificates/" + seg(serial)).body);
+  return j.at("ca").get<std::string>();
+}
+
+void Commands::ca_create(const CaCreateOptions& o) {
+  json body = {{"handle", o.handle}, {"subject", o.subject}, {"key", o.key}};
+  if (!o.parent.empty()) body["parent"] = o.parent;
+  if (o.validity_days) body["validity_days"] = o.validity_days;
+  auto res = client_.post_json("/api/v1/cas", body.dump());
+  if (format_ == OutputFormat::Json) return void(out_ << parse(res.body).dump(2) << '\n');
+  print_ca(out_, parse(res.body));
+}
+
+void Commands::ca_list() {
+  auto j = parse(client_.get("/api/v1/cas").body);
+  if (format_ == OutputFormat::Json) return void(out_ << j.dump(2) << '\n');
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& ca : j["cas"])
+    rows.push_back({str(ca, "handle"), str(ca, "kind"), str(ca, "status"), str(ca, "subject"),
+                    str(ca, "parent"), str(ca, "not_after"), str(ca, "issued_count"),
+                    str(ca, "revoked_count")});
+  print_table(out_, {"HANDLE", "KIND", "STATUS", "SUBJECT", "PARENT", "NOT AFTER", "ISSUED", "REVOKED"}, rows);
+}
+
+void Commands::ca_show(const std::string& handle) {
+  auto j = parse(client_.get("/api/v1/cas/" + seg(handle)).body);
+  if (format_ == OutputFormat::Json) return void(out_ << j.dump(2) << '\n');
+  print_ca(out_, j);
+}
+
+void Commands::ca_chain(const std::string& handle, const std::string& out_file) {
+  write_or_print(client_.get("/api/v1/cas/" + seg(handle) + "/chain").body, out_file);
+}
+
+void Commands::ca_certify(const std::string& handle) {
+  auto j = parse(client_.post_json("/api/v1/cas/" + seg(handle) + "/certify", "{}").body);
+  if (format_ == OutputFormat::Json) return void(out_ << j.dump(2) << '\n');
+  print_ca(out_, j);
+}
+
+void Commands::issue_like(const std::string& path, const CertRequestOptions& o) {
+  if (!o.csr_file.empty() && !o.key_type.empty())
+    throw CliError("conflicting_options", "give either --csr or --key-type, not both", 2);
+  if (!o.key_type.empty() && o.key_out.empty() && format_ != OutputFormat::Json)
+    throw CliError("missing_option",
+                   "--key-type needs --key-out FILE: the private key is returned once and never stored", 2);
+  json body = json::object();
+  if (!o.csr_file.empty()) body["csr"] = read_file(o.csr_file);
+  if (!o.key_type.empty()) body["key_type"] = o.key_type;
+  if (!o.subject.empty()) body["subject"] = o.subject;
+  if (!o.profile.empty()) body["profile"] = o.profile;
+  if (o.validity_days) body["validity_days"] = o.validity_days;
+  if (!o.dns.empty() || !o.ip.empty() || !o.email.empty() || !o.uri.empty())
+    body["sans"] = {{"dns", o.dns}, {"ip", o.ip}, {"email", o.email}, {"uri", o.uri}};
+  auto j = parse(client_.post_json(path, body.dump()).body);
+  const auto& cert = j.at("certificate");
+  if (!o.key_out.empty() && j.contains("private_key_pem"))
+    write_file(o.key_out, j["private_key_pem"].get<std::string>(), true);
+  if (!o.out.empty()) write_file(o.out, cert.at("certificate_pem").get<std::string>(), false);
+  if (!o.chain_out.empty()) write_file(o.chain_out, j.at("chain_pem").get<std::string>(), false);
+  if (format_ == OutputFormat::Json) return void(out_ << j.dump(2) << '\n');
+  print_certificate(out_, cert);
+  if (o.out.empty()) out_ << cert.at("certificate_pem").get<std::string>();
+}
+
+void Commands::cert_issue(const CertRequestOptions& o) {
+  issue_like("/api/v1/cas/" + seg(o.ca) + "/certificates", o);
+}
+
+void Commands::cert_renew(const CertRequestOptions& o) {
+  std::string ca = o.ca.empty() ? find_ca_of(o.serial) : o.ca;
+  issue_like("/api/v1/cas/" + seg(ca) + "/certificates/" + seg(o.serial) + "/renew", o);
+}
+
+void Commands::cert_list(const std::string& ca, const std::string& status, const std::string& profile) {
+  std::string path = "/api/v1/cas/" + seg(ca) + "/certificates";
+  std::string query;
+  if (!status.empty()) query += "status=" + seg(status);
+  if (!profile.empty()) query += (query.empty() ? "" : "&") + std::string("profile=") + seg(profile);
+  auto j = parse(client_.get(query.empty() ? path : path + "?" + query).body);
+  if (format_ == OutputFormat::Json) return void(out_ << j.dump(2) << '\n');
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& c : j["certificates"])
+    rows.push_back({str(c, "serial"), str(c, "subject"), str(c, "profile"), str(c, "status"),
+                    str(c, "not_after"), str(c, "replaces")});
+  print_table(out_, {"SERIAL", "SUBJECT", "PROFILE", "STATUS", "NOT AFTER", "REPLACES"}, rows);
+}
+
+void Commands::cert_show(const std::string& ca, const std::string& serial) {
+  std::string path = ca.empty() ? "/api/v1/certificates/" + seg(serial)
+                                : "/api/v1/cas/" + seg(ca) + "/certificates/" + seg(serial);
+  auto j = parse(client_.get(path).body);
+  if (format_ == OutputFormat::Json) return void(out_ << j.dump(2) << '\n');
+  print_certificate(out_, j);
+}
+
+void Commands::cert_download(const std::string& ca, const std::string& serial, const std::string& kind,
+                             const std::string& out_file) {
+  std::string owner = ca.empty() ? find_ca_of(serial) : ca;
+  auto res = client_.get("/api/v1/cas/" + seg(owner) + "/certificates/" + seg(serial) + "/download?format=" + seg(kind));
+  write_or_print(res.body, out_file);
+}
+
+void Commands::cert_revoke(const std::string& ca, const std::string& serial, const std::string& reason) {
+  std::string owner = ca.empty() ? find_ca_of(serial) : ca;
+  json body = {{"reason", reason.empty() ? "unspecified" : reason}};
+  auto j = parse(client_.post_json("/api/v1/cas/" + seg(owner) + "/certificates/" + seg(serial) + "/revoke", body.dump()).body);
+  if (format_ == OutputFormat::Json) return void(out_ << j.dump(2) << '\n');
+  print_certificate(out_, j);
+}
+
+void Commands::crl_get(const std::string& ca, bool der, const std::string& out_file) {
+  auto res = client_.get("/api/v1/cas/" + seg(ca) + "/crl?format=" + (der ? "der" : "pem"));
+  write_or_print(res.body, out_file);
+}
+
+void Commands::profile_list() {
+  auto j = parse(client_.get("/api/v1/profiles").body);
+  if (format_ == OutputFormat::Json) return void(out_ << j.dump(2) << '\n');
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& p : j["profiles"])
+    rows.push_back({str(p, "name"), str(p, "extended_key_usage"), str(p, "default_validity_days"),
+                    str(p, "max_validity_days"), str(p, "description")});
+  print_table(out_, {"NAME", "EKU", "DEFAULT DAYS", "MAX DAYS", "DESCRIPTION"}, rows);
+}
+
+}  // namespace cairn::cli

@@ -1,0 +1,71 @@
+// The client subcommands of `cairn`: each sends one or two API requests and
+// prints a table (default) or the server's JSON (--format json).
+// Files given with --out are written atomically enough for a CLI (truncate +
+// write); private keys are written 0600 and never over an existing file.
+// Thread-safety: one Commands per invocation.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "cli/api_client.h"
+#include "cli/output.h"
+
+namespace cairn::cli {
+
+struct CaCreateOptions {
+  std::string handle;
+  std::string subject;
+  std::string key = "ec-p256";
+  std::string parent;
+  int validity_days = 0;
+};
+
+struct CertRequestOptions {
+  std::string ca;
+  std::string serial;  // renew only
+  std::string csr_file;
+  std::string key_type;
+  std::string subject;
+  std::string profile;
+  std::vector<std::string> dns, ip, email, uri;
+  int validity_days = 0;
+  std::string out;
+  std::string chain_out;
+  std::string key_out;
+};
+
+class Commands {
+ public:
+  Commands(ApiClient& client, OutputFormat format, std::ostream& out)
+      : client_(client), format_(format), out_(out) {}
+
+  void ca_create(const CaCreateOptions& o);
+  void ca_list();
+  void ca_show(const std::string& handle);
+  void ca_chain(const std::string& handle, const std::string& out_file);
+  void ca_certify(const std::string& handle);
+
+  void cert_issue(const CertRequestOptions& o);
+  void cert_renew(const CertRequestOptions& o);
+  void cert_list(const std::string& ca, const std::string& status, const std::string& profile);
+  void cert_show(const std::string& ca, const std::string& serial);
+  void cert_download(const std::string& ca, const std::string& serial, const std::string& kind,
+                     const std::string& out_file);
+  void cert_revoke(const std::string& ca, const std::string& serial, const std::string& reason);
+
+  void crl_get(const std::string& ca, bool der, const std::string& out_file);
+  void profile_list();
+
+ private:
+  std::string find_ca_of(const std::string& serial);
+  void issue_like(const std::string& path, const CertRequestOptions& o);
+  void write_or_print(const std::string& content, const std::string& out_file);
+
+  ApiClient& client_;
+  OutputFormat format_;
+  std::ostream& out_;
+};
+
+}  // namespace cairn::cli

@@ -1,0 +1,170 @@
+// The `cairn` binary: `serve` runs the server; the other subcommands are
+// clients of its HTTP API. Exit codes: 0 ok, 1 the server refused (the
+// error's stable code is printed), 2 usage or local file problem, 3 the
+// server could not be reached.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "cli/api_client.h"
+#include "cli/client_config.h"
+#include "cli/commands.h"
+#include "cli/serve_command.h"
+
+using namespace cairn::cli;
+
+namespace {
+
+void add_request_options(CLI::App* cmd, CertRequestOptions& o) {
+  cmd->add_option("--csr", o.csr_file, "PKCS#10 request (PEM or DER file)");
+  cmd->add_option("--key-type", o.key_type,
+                  "let the server generate the key: ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096, ed25519");
+  cmd->add_option("--subject", o.subject, "subject, e.g. \"CN=api.example.com,O=Example\"");
+  cmd->add_option("--profile", o.profile, "server (default), client, peer or email");
+  cmd->add_option("--dns", o.dns, "DNS name (repeatable; replaces the CSR's names)");
+  cmd->add_option("--ip", o.ip, "IP address (repeatable)");
+  cmd->add_option("--email", o.email, "email address (repeatable)");
+  cmd->add_option("--uri", o.uri, "URI (repeatable)");
+  cmd->add_option("--validity-days", o.validity_days, "validity in days (default: the profile's)");
+  cmd->add_option("--out", o.out, "write the certificate (PEM) here");
+  cmd->add_option("--chain-out", o.chain_out, "write the certificate and its CA chain (PEM) here");
+  cmd->add_option("--key-out", o.key_out, "write the server-generated private key here (0600)");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"cairn - certificate authority manager for private PKI"};
+  app.require_subcommand(1);
+
+  ClientSettings settings;
+  std::string format = "table";
+  auto add_client_options = [&](CLI::App* cmd) {
+    cmd->add_option("--server", settings.server, "server URL (env CAIRN_SERVER; default http://127.0.0.1:8080)");
+    cmd->add_option("--token", settings.token, "bearer token (env CAIRN_TOKEN)");
+    cmd->add_option("--token-file", settings.token_file, "file holding the token (env CAIRN_TOKEN_FILE)");
+    cmd->add_option("--config", settings.config_file, "client config file (env CAIRN_CONFIG)");
+    cmd->add_option("--format", format, "output: table or json")->check(CLI::IsMember({"table", "json"}));
+  };
+  std::function<void(Commands&)> action;
+
+  // serve
+  ServeFlags serve;
+  auto* serve_cmd = app.add_subcommand("serve", "run the cairn server");
+  serve_cmd->add_option("--config", serve.config_file, "server config file (TOML)");
+  serve_cmd->add_option("--data-dir", serve.data_dir, "data directory (default ./cairn-data)");
+  serve_cmd->add_option("--listen", serve.listen, "HOST:PORT to listen on (default 127.0.0.1:8080; port 0: any)");
+  serve_cmd->add_option("--public-url", serve.public_url, "base URL put in certificates for CRL and CA certificate");
+  serve_cmd->add_option("--port-file", serve.port_file, "write the bound port to this file");
+  serve_cmd->add_flag("--init-hierarchy", serve.init_hierarchy, "create a root and an issuing CA if missing");
+
+  // ca
+  auto* ca = app.add_subcommand("ca", "certificate authorities");
+  ca->require_subcommand(1);
+  CaCreateOptions ca_create;
+  std::string handle, out_file;
+  auto* ca_create_cmd = ca->add_subcommand("create", "create a root CA, or an intermediate with --parent");
+  ca_create_cmd->add_option("handle", ca_create.handle, "name of the new CA")->required();
+  ca_create_cmd->add_option("--subject", ca_create.subject, "subject, e.g. \"CN=Example Root\"")->required();
+  ca_create_cmd->add_option("--key", ca_create.key, "key algorithm (default ec-p256)");
+  ca_create_cmd->add_option("--parent", ca_create.parent, "local parent CA (makes an intermediate)");
+  ca_create_cmd->add_option("--validity-days", ca_create.validity_days, "validity (default 3650 root, 1825 intermediate)");
+  add_client_options(ca_create_cmd);
+  ca_create_cmd->callback([&] { action = [&](Commands& c) { c.ca_create(ca_create); }; });
+  auto* ca_list = ca->add_subcommand("list", "list CAs");
+  add_client_options(ca_list);
+  ca_list->callback([&] { action = [&](Commands& c) { c.ca_list(); }; });
+  auto* ca_show = ca->add_subcommand("show", "show one CA");
+  ca_show->add_option("handle", handle)->required();
+  add_client_options(ca_show);
+  ca_show->callback([&] { action = [&](Commands& c) { c.ca_show(handle); }; });
+  auto* ca_chain = ca->add_subcommand("chain", "the CA's certificate chain up to its root (PEM)");
+  ca_chain->add_option("handle", handle)->required();
+  ca_chain->add_option("--out", out_file, "write to this file instead of stdout");
+  add_client_options(ca_chain);
+  ca_chain->callback([&] { action = [&](Commands& c) { c.ca_chain(handle, out_file); }; });
+  auto* ca_certify = ca->add_subcommand("certify", "retry getting a pending intermediate certified by its parent");
+  ca_certify->add_option("handle", handle)->required();
+  add_client_options(ca_certify);
+  ca_certify->callback([&] { action = [&](Commands& c) { c.ca_certify(handle); }; });
+
+  // cert
+  auto* cert = app.add_subcommand("cert", "certificates");
+  cert->require_subcommand(1);
+  CertRequestOptions req;
+  std::string ca_name, serial, status, profile, reason, kind = "pem";
+  auto* issue = cert->add_subcommand("issue", "issue a certificate from a CSR (or a server-generated key)");
+  issue->add_option("--ca", req.ca, "issuing CA")->required();
+  add_request_options(issue, req);
+  add_client_options(issue);
+  issue->callback([&] { action = [&](Commands& c) { c.cert_issue(req); }; });
+  auto* renew = cert->add_subcommand("renew", "issue a new certificate that replaces SERIAL");
+  renew->add_option("serial", req.serial)->required();
+  renew->add_option("--ca", req.ca, "issuing CA (found by serial if omitted)");
+  add_request_options(renew, req);
+  add_client_options(renew);
+  renew->callback([&] { action = [&](Commands& c) { c.cert_renew(req); }; });
+  auto* list = cert->add_subcommand("list", "list certificates of a CA");
+  list->add_option("--ca", ca_name, "CA")->required();
+  list->add_option("--status", status, "valid, revoked or expired");
+  list->add_option("--profile", profile, "only this profile");
+  add_client_options(list);
+  list->callback([&] { action = [&](Commands& c) { c.cert_list(ca_name, status, profile); }; });
+  auto* show = cert->add_subcommand("show", "show a certificate");
+  show->add_option("serial", serial)->required();
+  show->add_option("--ca", ca_name, "CA (found by serial if omitted)");
+  add_client_options(show);
+  show->callback([&] { action = [&](Commands& c) { c.cert_show(ca_name, serial); }; });
+  auto* download = cert->add_subcommand("download", "download a certificate as pem, der or chain");
+  download->add_option("serial", serial)->required();
+  download->add_option("kind", kind, "pem (default), der or chain")->check(CLI::IsMember({"pem", "der", "chain"}));
+  download->add_option("--ca", ca_name, "CA (found by serial if omitted)");
+  download->add_option("--out", out_file, "write to this file instead of stdout");
+  add_client_options(download);
+  download->callback([&] { action = [&](Commands& c) { c.cert_download(ca_name, serial, kind, out_file); }; });
+  auto* revoke = cert->add_subcommand("revoke", "revoke a certificate");
+  revoke->add_option("serial", serial)->required();
+  revoke->add_option("--reason", reason, "RFC 5280 reason, e.g. keyCompromise (default unspecified)");
+  revoke->add_option("--ca", ca_name, "CA (found by serial if omitted)");
+  add_client_options(revoke);
+  revoke->callback([&] { action = [&](Commands& c) { c.cert_revoke(ca_name, serial, reason); }; });
+
+  // crl
+  auto* crl = app.add_subcommand("crl", "certificate revocation lists");
+  crl->require_subcommand(1);
+  bool der = false;
+  auto* crl_get = crl->add_subcommand("get", "the CA's current CRL (PEM unless --der)");
+  crl_get->add_option("ca", ca_name)->required();
+  crl_get->add_flag("--der", der, "DER instead of PEM");
+  crl_get->add_option("--out", out_file, "write to this file instead of stdout");
+  add_client_options(crl_get);
+  crl_get->callback([&] { action = [&](Commands& c) { c.crl_get(ca_name, der, out_file); }; });
+
+  // profile
+  auto* prof = app.add_subcommand("profile", "certificate profiles");
+  prof->require_subcommand(1);
+  auto* prof_list = prof->add_subcommand("list", "list profiles");
+  add_client_options(prof_list);
+  prof_list->callback([&] { action = [&](Commands& c) { c.profile_list(); }; });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+
+  try {
+    if (serve_cmd->parsed()) return run_serve(serve);
+    if (!action) return 2;
+    ResolvedClient resolved = resolve_client(settings);
+    ApiClient client(resolved.server, resolved.token);
+    Commands commands(client, format == "json" ? OutputFormat::Json : OutputFormat::Table, std::cout);
+    action(commands);
+    return 0;
+  } catch (const CliError& e) {
+    std::cerr << "error: " << e.code() << ": " << e.what() << "\n";
+    return e.exit_code();
+  } catch (const std::exception& e) {
+    std::cerr << "error: internal_error: " << e.what() << "\n";
+    return 1;
+  }
+}

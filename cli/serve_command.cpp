@@ -1,0 +1,119 @@
+#include "cli/serve_command.h"
+
+#include <signal.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <fstream>
+#include <iostream>
+#include <thread>
+#include <toml++/toml.h>
+
+#include "api/server_app.h"
+#include "cli/api_client.h"
+#include "eventstore/error.h"
+
+namespace cairn::cli {
+namespace {
+
+void parse_listen(const std::string& listen, api::ServeOptions& o) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0)
+    throw CliError("invalid_listen", "--listen takes HOST:PORT, e.g. 127.0.0.1:8080", 2);
+  o.host = listen.substr(0, colon);
+  if (o.host.size() > 2 && o.host.front() == '[' && o.host.back() == ']') o.host = o.host.substr(1, o.host.size() - 2);
+  try {
+    size_t used = 0;
+    int port = std::stoi(listen.substr(colon + 1), &used);
+    if (used != listen.size() - colon - 1 || port < 0 || port > 65535) throw std::out_of_range("port");
+    o.port = port;
+  } catch (const std::exception&) {
+    throw CliError("invalid_listen", "the port in --listen must be 0-65535", 2);
+  }
+}
+
+api::ServeOptions load_options(const ServeFlags& flags) {
+  api::ServeOptions o;
+  if (!flags.config_file.empty()) {
+    toml::table t;
+    try {
+      t = toml::parse_file(flags.config_file);
+    } catch (const toml::parse_error& e) {
+      throw CliError("invalid_config", "cannot read " + flags.config_file + ": " + std::string(e.description()), 2);
+    }
+    o.data_dir = t["data_dir"].value_or(o.data_dir);
+    if (auto listen = t["listen"].value<std::string>()) parse_listen(*listen, o);
+    o.public_url = t["public_url"].value_or(o.public_url);
+    o.threads = static_cast<int>(t["threads"].value_or(int64_t{o.threads}));
+    o.max_body_bytes = static_cast<size_t>(t["max_body_bytes"].value_or(int64_t(o.max_body_bytes)));
+    o.crl_validity_hours = static_cast<int>(t["crl"]["validity_hours"].value_or(int64_t{o.crl_validity_hours}));
+    o.init_hierarchy = t["bootstrap"]["enabled"].value_or(false);
+    o.root_handle = t["bootstrap"]["root_handle"].value_or(o.root_handle);
+    o.root_subject = t["bootstrap"]["root_subject"].value_or(o.root_subject);
+    o.issuing_handle = t["bootstrap"]["issuing_handle"].value_or(o.issuing_handle);
+    o.issuing_subject = t["bootstrap"]["issuing_subject"].value_or(o.issuing_subject);
+    o.hierarchy_key = t["bootstrap"]["key"].value_or(o.hierarchy_key);
+  }
+  if (!flags.data_dir.empty()) o.data_dir = flags.data_dir;
+  if (!flags.listen.empty()) parse_listen(flags.listen, o);
+  if (!flags.public_url.empty()) o.public_url = flags.public_url;
+  if (flags.init_hierarchy) o.init_hierarchy = true;
+  if (o.threads < 1 || o.threads > 256) throw CliError("invalid_config", "threads must be 1-256", 2);
+  if (o.crl_validity_hours < 1 || o.crl_validity_hours > 24 * 366)
+    throw CliError("invalid_config", "crl.validity_hours must be 1-8784", 2);
+  if (o.max_body_bytes < 1024 || o.max_body_bytes > (64u << 20))
+    throw CliError("invalid_config", "max_body_bytes must be between 1 KiB and 64 MiB", 2);
+  return o;
+}
+
+}  // namespace
+
+int run_serve(const ServeFlags& flags) {
+  spdlog::set_default_logger(spdlog::stderr_color_mt("cairn"));
+  api::ServeOptions options = load_options(flags);
+
+  // Block the stop signals in every thread; one thread waits for them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  api::ServerApp app(options);
+  int port = 0;
+  try {
+    port = app.start();
+  } catch (const Error& e) {
+    throw CliError(e.code(), e.what(), 1);
+  }
+  if (!app.new_admin_token().empty()) {
+    std::cout << "Admin token (saved to " << options.data_dir
+              << "/admin.token, mode 0600; shown only this once):\n  " << app.new_admin_token()
+              << "\n";
+  }
+  std::cout << "cairn serving on " << options.host << ":" << port << " (public URL " << app.public_url()
+            << ", data in " << options.data_dir << ")" << std::endl;
+  if (!flags.port_file.empty()) {
+    std::ofstream pf(flags.port_file + ".tmp");
+    pf << port << "\n";
+    pf.close();
+    std::rename((flags.port_file + ".tmp").c_str(), flags.port_file.c_str());
+  }
+
+  std::thread waiter([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    spdlog::info("signal {} received, stopping", sig);
+    app.stop();
+  });
+  app.run();
+  // run() returned: stopped by a signal, or the listener failed.
+  if (waiter.joinable()) {
+    pthread_kill(waiter.native_handle(), SIGTERM);
+    waiter.join();
+  }
+  spdlog::info("cairn stopped");
+  return 0;
+}
+
+}  // namespace cairn::cli

@@ -1,0 +1,25 @@
+// `cairn serve`: reads the optional TOML config, applies flags over it, and
+// runs the server until SIGINT/SIGTERM. Config keys (all optional):
+//   data_dir, listen = "127.0.0.1:8080", public_url, threads,
+//   max_body_bytes, [crl] validity_hours,
+//   [bootstrap] enabled, root_handle, root_subject, issuing_handle,
+//   issuing_subject, key
+// Thread-safety: called once from main.
+#pragma once
+
+#include <string>
+
+namespace cairn::cli {
+
+struct ServeFlags {
+  std::string config_file;
+  std::string data_dir;
+  std::string listen;
+  std::string public_url;
+  std::string port_file;  // the bound port is written here (tests, scripts)
+  bool init_hierarchy = false;
+};
+
+int run_serve(const ServeFlags& flags);
+
+}  // namespace cairn::cli

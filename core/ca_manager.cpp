@@ -1,0 +1,239 @@
+#include "core/ca_manager.h"
+
+#include <algorithm>
+
+#include "core/certificate_request.h"
+#include "core/encoding.h"
+#include "core/key_algorithm.h"
+#include "core/profile.h"
+#include "core/revocation_reason.h"
+#include "core/serial_number.h"
+
+namespace cairn {
+
+CaManager::CaManager(KeyValueStore& kv, Signer& signer, const Clock& clock, CaManagerConfig config)
+    : signer_(signer), clock_(clock), config_(std::move(config)), store_(kv, clock) {}
+
+CommandMeta CaManager::meta(const std::string& actor) const {
+  CommandMeta m;
+  m.actor = actor;
+  m.time_ms = clock_.now_ms();
+  return m;
+}
+
+CaView CaManager::view_of(const CertAuth& ca, uint64_t version) const {
+  CaView v;
+  v.handle = ca.handle();
+  v.kind = ca_kind_name(ca.kind());
+  v.status = !ca.active() ? "pending" : (clock_.now_ms() >= ca.ca_not_after_ms() ? "expired" : "active");
+  v.subject = ca.subject();
+  v.parent = ca.parent();
+  v.key_id = ca.key_id();
+  v.algorithm = ca.algorithm();
+  v.not_before_ms = ca.ca_not_before_ms();
+  v.not_after_ms = ca.ca_not_after_ms();
+  v.certificate_der = ca.ca_cert_der();
+  for (const auto& [child, serial] : ca.children()) v.children.push_back(child);
+  v.issued_count = ca.issued().size();
+  v.revoked_count = static_cast<size_t>(std::count_if(
+      ca.issued().begin(), ca.issued().end(), [](const auto& kv) { return kv.second.revoked; }));
+  v.version = version;
+  return v;
+}
+
+CertificateView CaManager::view_of(const std::string& ca, const IssuedCertificate& c) const {
+  CertificateView v;
+  v.ca = ca;
+  v.serial = c.serial;
+  v.subject = c.subject;
+  v.profile = c.profile;
+  v.status = c.revoked ? "revoked" : (clock_.now_ms() >= c.not_after_ms ? "expired" : "valid");
+  v.not_before_ms = c.not_before_ms;
+  v.not_after_ms = c.not_after_ms;
+  v.issued_at_ms = c.issued_at_ms;
+  v.replaces = c.replaces;
+  v.replaced_by = c.replaced_by;
+  v.child_ca = c.child_ca;
+  if (c.revoked) {
+    v.revoked_at_ms = c.revoked_at_ms;
+    v.revocation_reason = revocation_reason_name(c.revocation_reason);
+  }
+  v.der = c.der;
+  return v;
+}
+
+CaView CaManager::create_ca(const std::string& actor, const CreateCaRequest& r) {
+  validate_aggregate_id(r.handle);
+  parse_key_algorithm(r.algorithm);
+  if (store_.exists(r.handle))
+    throw Error(ErrorKind::Conflict, "ca_exists", "CA '" + r.handle + "' already exists");
+  CaContext ctx{signer_, config_.public_url};
+  if (r.parent.empty()) {
+    CreateRootCa c{r.handle, r.subject, r.algorithm, r.validity_days ? r.validity_days : 3650};
+    store_.process(r.handle, c, meta(actor), ctx);
+    return get_ca(r.handle);
+  }
+  validate_aggregate_id(r.parent);
+  store_.read(r.parent, [&](const CertAuth& parent, uint64_t) {
+    if (!parent.active())
+      throw Error(ErrorKind::Conflict, "ca_not_active",
+                  "parent CA '" + r.parent + "' has no certificate yet");
+    return 0;
+  });
+  CreateIntermediateCa c{r.handle, r.subject, r.algorithm, r.parent};
+  store_.process(r.handle, c, meta(actor), ctx);
+  // Remember the requested validity for the parent step in the CSR command.
+  int days = r.validity_days ? r.validity_days : 1825;
+  std::string csr = store_.read(r.handle, [](const CertAuth& ca, uint64_t) { return ca.csr_der(); });
+  auto issued = store_.process(r.parent, CertifyChildCa{r.handle, csr, days}, meta(actor), ctx);
+  const auto& event = std::get<CertificateIssued>(issued.events.at(0));
+  store_.process(r.handle, InstallCaCertificate{event.der}, meta(actor), ctx);
+  return get_ca(r.handle);
+}
+
+CaView CaManager::certify_pending(const std::string& actor, const std::string& handle) {
+  CaContext ctx{signer_, config_.public_url};
+  auto [parent, csr, active] = store_.read(handle, [](const CertAuth& ca, uint64_t) {
+    return std::make_tuple(ca.parent(), ca.csr_der(), ca.active());
+  });
+  if (active) return get_ca(handle);
+  if (parent.empty())
+    throw Error(ErrorKind::Conflict, "not_intermediate", "'" + handle + "' has no parent");
+  auto issued = store_.process(parent, CertifyChildCa{handle, csr, 1825}, meta(actor), ctx);
+  const auto& event = std::get<CertificateIssued>(issued.events.at(0));
+  store_.process(handle, InstallCaCertificate{event.der}, meta(actor), ctx);
+  return get_ca(handle);
+}
+
+std::vector<CaView> CaManager::list_cas() {
+  std::vector<CaView> out;
+  for (const auto& id : store_.ids())
+    out.push_back(store_.read(id, [&](const CertAuth& ca, uint64_t v) { return view_of(ca, v); }));
+  return out;
+}
+
+CaView CaManager::get_ca(const std::string& handle) {
+  return store_.read(handle, [&](const CertAuth& ca, uint64_t v) { return view_of(ca, v); });
+}
+
+std::string CaManager::ca_chain_pem(const std::string& handle) {
+  std::string pem;
+  std::string current = handle;
+  for (int depth = 0; depth < 16 && !current.empty(); ++depth) {
+    auto [der, parent] = store_.read(current, [](const CertAuth& ca, uint64_t) {
+      return std::make_pair(ca.ca_cert_der(), ca.parent());
+    });
+    if (der.empty())
+      throw Error(ErrorKind::Conflict, "ca_not_active", "CA '" + current + "' has no certificate yet");
+    pem += certificate_pem(der);
+    if (parent.empty() || !store_.exists(parent)) break;
+    current = parent;
+  }
+  return pem;
+}
+
+IssueResult CaManager::issue(const std::string& actor, const std::string& ca,
+                             const IssueRequest& request) {
+  return issue_command(actor, ca, request, "");
+}
+
+IssueResult CaManager::renew(const std::string& actor, const std::string& ca,
+                             const std::string& serial, const IssueRequest& request) {
+  std::string normalized = normalize_serial(serial);
+  IssueRequest r = request;
+  auto old = get_certificate(ca, normalized);
+  if (r.profile.empty()) r.profile = old.profile;
+  // A server-generated key renews the same identity unless told otherwise;
+  // with a CSR the names come from the new CSR.
+  if (r.csr.empty() && !r.key_type.empty()) {
+    if (r.subject.empty()) r.subject = old.subject;
+    if (!r.sans) r.sans = old.sans;
+  }
+  return issue_command(actor, ca, r, normalized);
+}
+
+IssueResult CaManager::issue_command(const std::string& actor, const std::string& ca,
+                                     const IssueRequest& request, const std::string& replaces) {
+  validate_aggregate_id(ca);
+  if (!store_.exists(ca)) throw Error(ErrorKind::NotFound, "ca_not_found", "CA '" + ca + "' does not exist");
+  const std::string profile = request.profile.empty() ? "server" : request.profile;
+  find_profile(profile);
+  if (request.validity_days < 0)
+    throw Error(ErrorKind::InvalidInput, "invalid_validity", "validity must be positive");
+
+  IssueCertificate cmd;
+  cmd.profile = profile;
+  cmd.validity_days = request.validity_days;
+  cmd.replaces = replaces;
+  EvpPkeyPtr generated;
+  if (!request.csr.empty()) {
+    if (!request.key_type.empty())
+      throw Error(ErrorKind::InvalidInput, "conflicting_fields", "give either a CSR or a key type, not both");
+    CertificateRequest csr = parse_certificate_request(request.csr);
+    cmd.public_key_der = csr.public_key_der;
+    cmd.subject = request.subject.empty() ? csr.subject : request.subject;
+    cmd.sans = request.sans ? *request.sans : csr.sans;
+  } else if (!request.key_type.empty()) {
+    generated = generate_key(parse_key_algorithm(request.key_type));
+    cmd.public_key_der = public_key_der(generated.get());
+    cmd.subject = request.subject;
+    cmd.sans = request.sans ? *request.sans : SubjectAltNames{};
+    cmd.server_generated_key = true;
+  } else {
+    throw Error(ErrorKind::InvalidInput, "missing_field", "a CSR or a key type is required");
+  }
+  cmd.sans.normalize();  // syntax errors are input errors, not policy decisions
+
+  CaContext ctx{signer_, config_.public_url};
+  auto outcome = store_.process(ca, cmd, meta(actor), ctx);
+  const auto& event = std::get<CertificateIssued>(outcome.events.at(0));
+  IssueResult result;
+  result.certificate = get_certificate(ca, event.serial);
+  result.chain_pem = certificate_pem(event.der) + ca_chain_pem(ca);
+  if (generated) result.private_key_pem = private_key_pem(generated.get());
+  return result;
+}
+
+CertificateView CaManager::revoke(const std::string& actor, const std::string& ca,
+                                  const std::string& serial, const std::string& reason) {
+  validate_aggregate_id(ca);
+  RevokeCertificate cmd{normalize_serial(serial),
+                        parse_revocation_reason(reason.empty() ? "unspecified" : reason)};
+  if (!store_.exists(ca)) throw Error(ErrorKind::NotFound, "ca_not_found", "CA '" + ca + "' does not exist");
+  CaContext ctx{signer_, config_.public_url};
+  store_.process(ca, cmd, meta(actor), ctx);
+  return get_certificate(ca, cmd.serial);
+}
+
+std::vector<CertificateView> CaManager::list_certificates(const std::string& ca,
+                                                          const CertificateFilter& filter) {
+  auto out = store_.read(ca, [&](const CertAuth& state, uint64_t) {
+    std::vector<CertificateView> views;
+    for (const auto& [serial, c] : state.issued()) {
+      auto v = view_of(ca, c);
+      if (!filter.status.empty() && v.status != filter.status) continue;
+      if (!filter.profile.empty() && v.profile != filter.profile) continue;
+      views.push_back(std::move(v));
+    }
+    return views;
+  });
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return a.issued_at_ms != b.issued_at_ms ? a.issued_at_ms < b.issued_at_ms : a.serial < b.serial;
+  });
+  return out;
+}
+
+CertificateView CaManager::get_certificate(const std::string& ca, const std::string& serial) {
+  std::string normalized = normalize_serial(serial);
+  auto view = store_.read(ca, [&](const CertAuth& state, uint64_t) {
+    const IssuedCertificate* c = state.find(normalized);
+    if (!c)
+      throw Error(ErrorKind::NotFound, "certificate_not_found",
+                  "certificate " + normalized + " was not issued by CA '" + ca + "'");
+    return view_of(ca, *c);
+  });
+  view.sans = SubjectAltNames::from_certificate(parse_certificate(view.der).get());
+  return view;
+}
+
+}  // namespace cairn

@@ -1,0 +1,125 @@
+// CaManager — the facade api/ and the scheduler call for everything a CA does.
+//
+// It validates and parses requests (malformed input never reaches the
+// aggregate), turns them into CertAuth commands with the actor and time, and
+// returns plain views. Creating an intermediate under a local parent runs
+// three commands: the child creates its key and CSR, the parent certifies it,
+// the child installs the certificate; if the parent step fails the child
+// stays "pending" and the error is reported.
+// Listeners (CaObjectsStore, message queue) register on store().
+// Thread-safety: all methods may be called concurrently.
+// Ownership: borrows the KeyValueStore, Signer and Clock.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/cert_auth.h"
+
+namespace cairn {
+
+struct CaManagerConfig {
+  std::string public_url;  // e.g. "http://127.0.0.1:8080"; empty: no CRL DP / AIA
+};
+
+struct CaView {
+  std::string handle;
+  std::string kind;
+  std::string status;  // "active", "pending", "expired"
+  std::string subject;
+  std::string parent;
+  std::string key_id;
+  std::string algorithm;
+  int64_t not_before_ms = 0;
+  int64_t not_after_ms = 0;
+  std::string certificate_der;
+  std::vector<std::string> children;
+  size_t issued_count = 0;
+  size_t revoked_count = 0;
+  uint64_t version = 0;
+};
+
+struct CertificateView {
+  std::string ca;
+  std::string serial;
+  std::string subject;
+  std::string profile;
+  std::string status;  // "valid", "revoked", "expired"
+  int64_t not_before_ms = 0;
+  int64_t not_after_ms = 0;
+  int64_t issued_at_ms = 0;
+  std::string replaces;
+  std::string replaced_by;
+  std::string child_ca;
+  int64_t revoked_at_ms = 0;
+  std::string revocation_reason;
+  std::string der;
+  SubjectAltNames sans;
+};
+
+struct CreateCaRequest {
+  std::string handle;
+  std::string subject;
+  std::string algorithm = "ec-p256";
+  std::string parent;      // empty: a root
+  int validity_days = 0;   // 0: 3650 for roots, 1825 for intermediates
+};
+
+struct IssueRequest {
+  std::string csr;         // PEM or DER; or empty with key_type set
+  std::string key_type;    // server-side key generation
+  std::string subject;     // with key_type (CSR mode: from the CSR)
+  std::optional<SubjectAltNames> sans;  // overrides the CSR's names
+  std::string profile;      // empty: "server" (renewal: the old profile)
+  int validity_days = 0;
+};
+
+struct IssueResult {
+  CertificateView certificate;
+  std::string chain_pem;        // leaf, then CAs up to and including the root
+  std::string private_key_pem;  // only for server-generated keys; never stored
+};
+
+struct CertificateFilter {
+  std::string status;  // "", "valid", "revoked", "expired"
+  std::string profile;
+};
+
+class CaManager {
+ public:
+  CaManager(KeyValueStore& kv, Signer& signer, const Clock& clock, CaManagerConfig config);
+
+  AggregateStore<CertAuth>& store() { return store_; }
+  const Clock& clock() const { return clock_; }
+
+  CaView create_ca(const std::string& actor, const CreateCaRequest& request);
+  // Retries the parent step for a pending intermediate with a local parent.
+  CaView certify_pending(const std::string& actor, const std::string& handle);
+  std::vector<CaView> list_cas();
+  CaView get_ca(const std::string& handle);
+  std::string ca_chain_pem(const std::string& handle);
+
+  IssueResult issue(const std::string& actor, const std::string& ca, const IssueRequest& request);
+  IssueResult renew(const std::string& actor, const std::string& ca, const std::string& serial,
+                    const IssueRequest& request);
+  CertificateView revoke(const std::string& actor, const std::string& ca,
+                         const std::string& serial, const std::string& reason);
+  std::vector<CertificateView> list_certificates(const std::string& ca,
+                                                 const CertificateFilter& filter);
+  CertificateView get_certificate(const std::string& ca, const std::string& serial);
+
+ private:
+  IssueResult issue_command(const std::string& actor, const std::string& ca,
+                            const IssueRequest& request, const std::string& replaces);
+  CaView view_of(const CertAuth& ca, uint64_t version) const;
+  CertificateView view_of(const std::string& ca, const IssuedCertificate& c) const;
+  CommandMeta meta(const std::string& actor) const;
+
+  Signer& signer_;
+  const Clock& clock_;
+  CaManagerConfig config_;
+  AggregateStore<CertAuth> store_;
+};
+
+}  // namespace cairn

@@ -1,0 +1,333 @@
+#include "core/cert_auth.h"
+
+#include <algorithm>
+
+#include "core/certificate_builder.h"
+#include "core/distinguished_name.h"
+#include "core/encoding.h"
+#include "core/key_algorithm.h"
+#include "core/profile.h"
+#include "core/revocation_reason.h"
+#include "core/serial_number.h"
+#include "core/x509_time.h"
+
+namespace cairn {
+namespace {
+
+constexpr int64_t kBackdateMs = 5 * 60 * 1000;  // tolerate relying parties' clock skew
+constexpr int kMaxCaValidityDays = 36500;
+
+template <class... Fs>
+struct Overloaded : Fs... {
+  using Fs::operator()...;
+};
+template <class... Fs>
+Overloaded(Fs...) -> Overloaded<Fs...>;
+
+int64_t truncate_to_second(int64_t ms) { return ms - ms % 1000; }
+
+std::string crl_url(const CaContext& ctx, const std::string& handle) {
+  return ctx.public_url.empty() ? "" : ctx.public_url + "/crl/" + handle + ".crl";
+}
+std::string ca_issuers_url(const CaContext& ctx, const std::string& handle) {
+  return ctx.public_url.empty() ? "" : ctx.public_url + "/ca/" + handle + ".cer";
+}
+
+void check_ca_validity(int days) {
+  if (days < 1 || days > kMaxCaValidityDays)
+    throw Error(ErrorKind::InvalidInput, "invalid_validity",
+                "CA validity must be between 1 and 36500 days");
+}
+
+}  // namespace
+
+std::string ca_kind_name(CaKind kind) { return kind == CaKind::Root ? "root" : "intermediate"; }
+
+std::string event_type_name(const CaEvent& e) {
+  return std::visit(Overloaded{
+                        [](const CaCreated&) { return "CaCreated"; },
+                        [](const CaCertificateInstalled&) { return "CaCertificateInstalled"; },
+                        [](const CertificateIssued&) { return "CertificateIssued"; },
+                        [](const CertificateRevoked&) { return "CertificateRevoked"; },
+                    },
+                    e);
+}
+
+const IssuedCertificate* CertAuth::find(const std::string& serial) const {
+  auto it = issued_.find(serial);
+  return it == issued_.end() ? nullptr : &it->second;
+}
+
+// ---- apply --------------------------------------------------------------
+
+void CertAuth::apply(const CaEvent& event) {
+  std::visit(Overloaded{
+                 [&](const CaCreated& e) {
+                   handle_ = e.handle;
+                   kind_ = e.kind;
+                   key_id_ = e.key_id;
+                   algorithm_ = e.algorithm;
+                   subject_ = e.subject;
+                   parent_ = e.parent;
+                   csr_der_ = e.csr_der;
+                 },
+                 [&](const CaCertificateInstalled& e) {
+                   ca_cert_der_ = e.der;
+                   ca_not_before_ms_ = e.not_before_ms;
+                   ca_not_after_ms_ = e.not_after_ms;
+                 },
+                 [&](const CertificateIssued& e) {
+                   IssuedCertificate c;
+                   c.serial = e.serial;
+                   c.der = e.der;
+                   c.profile = e.profile;
+                   c.subject = e.subject;
+                   c.not_before_ms = e.not_before_ms;
+                   c.not_after_ms = e.not_after_ms;
+                   c.issued_at_ms = e.issued_at_ms;
+                   c.replaces = e.replaces;
+                   c.child_ca = e.child_ca;
+                   c.issuer_key_id = e.issuer_key_id;
+                   if (!e.replaces.empty()) {
+                     auto old = issued_.find(e.replaces);
+                     if (old != issued_.end()) old->second.replaced_by = e.serial;
+                   }
+                   if (!e.child_ca.empty()) children_[e.child_ca] = e.serial;
+                   issued_[e.serial] = std::move(c);
+                 },
+                 [&](const CertificateRevoked& e) {
+                   auto it = issued_.find(e.serial);
+                   if (it == issued_.end()) return;
+                   it->second.revoked = true;
+                   it->second.revoked_at_ms = e.revoked_at_ms;
+                   it->second.revocation_reason = e.reason;
+                 },
+             },
+             event);
+}
+
+// ---- process ------------------------------------------------------------
+
+std::vector<CaEvent> CertAuth::process(const CaCommand& command, const CommandMeta& meta,
+                                       CaContext& ctx) const {
+  return std::visit(
+      Overloaded{
+          [&](const CreateRootCa& c) { return create_root(c, meta, ctx); },
+          [&](const CreateIntermediateCa& c) { return create_intermediate(c, ctx); },
+          [&](const CertifyChildCa& c) { return certify_child(c, meta, ctx); },
+          [&](const InstallCaCertificate& c) { return install_certificate(c, ctx); },
+          [&](const IssueCertificate& c) { return issue(c, meta, ctx); },
+          [&](const RevokeCertificate& c) { return revoke(c, meta); },
+      },
+      command);
+}
+
+void CertAuth::require_active(int64_t now_ms) const {
+  if (!initialised()) throw Error(ErrorKind::NotFound, kNotFoundCode, "the CA does not exist");
+  if (!active())
+    throw Error(ErrorKind::Conflict, "ca_not_active",
+                "CA '" + handle_ + "' has no certificate from its parent yet");
+  if (now_ms >= ca_not_after_ms_)
+    throw Error(ErrorKind::Conflict, "ca_expired", "CA '" + handle_ + "' has expired");
+}
+
+std::string CertAuth::fresh_serial() const {
+  for (;;) {
+    std::string s = random_serial();
+    if (!issued_.count(s)) return s;
+  }
+}
+
+std::vector<CaEvent> CertAuth::create_root(const CreateRootCa& c, const CommandMeta& m,
+                                           CaContext& ctx) const {
+  if (initialised())
+    throw Error(ErrorKind::Conflict, "ca_exists", "CA '" + handle_ + "' already exists");
+  validate_aggregate_id(c.handle);
+  check_ca_validity(c.validity_days);
+  auto subject = parse_subject(c.subject);
+  if (X509_NAME_entry_count(subject.get()) == 0)
+    throw Error(ErrorKind::InvalidInput, "invalid_subject", "a CA needs a subject name");
+  KeyAlgorithm alg = parse_key_algorithm(c.algorithm);
+
+  std::string key_id = ctx.signer.create_key(alg);
+  auto public_key = parse_public_key_der(ctx.signer.public_key_der(key_id));
+  CertificateTemplate t;
+  t.serial = random_serial();
+  t.subject = subject.get();
+  t.subject_key = public_key.get();
+  t.not_before_ms = truncate_to_second(m.time_ms);
+  t.not_after_ms = t.not_before_ms + c.validity_days * kMsPerDay;
+  t.basic_constraints = "critical,CA:TRUE";
+  t.key_usage = "critical,keyCertSign,cRLSign,digitalSignature";
+  std::string der = build_certificate(t, ctx.signer, key_id);
+
+  CaCreated created{c.handle, CaKind::Root, key_id, key_algorithm_name(alg),
+                    format_name(subject.get()), "", ""};
+  return {created, CaCertificateInstalled{der, t.not_before_ms, t.not_after_ms}};
+}
+
+std::vector<CaEvent> CertAuth::create_intermediate(const CreateIntermediateCa& c,
+                                                   CaContext& ctx) const {
+  if (initialised())
+    throw Error(ErrorKind::Conflict, "ca_exists", "CA '" + handle_ + "' already exists");
+  validate_aggregate_id(c.handle);
+  validate_aggregate_id(c.parent);
+  if (c.parent == c.handle)
+    throw Error(ErrorKind::InvalidInput, "invalid_parent", "a CA cannot be its own parent");
+  auto subject = parse_subject(c.subject);
+  if (X509_NAME_entry_count(subject.get()) == 0)
+    throw Error(ErrorKind::InvalidInput, "invalid_subject", "a CA needs a subject name");
+  KeyAlgorithm alg = parse_key_algorithm(c.algorithm);
+
+  std::string key_id = ctx.signer.create_key(alg);
+  auto public_key = parse_public_key_der(ctx.signer.public_key_der(key_id));
+  X509ReqPtr req(X509_REQ_new());
+  if (!req || X509_REQ_set_version(req.get(), X509_REQ_VERSION_1) != 1 ||
+      X509_REQ_set_subject_name(req.get(), subject.get()) != 1 ||
+      X509_REQ_set_pubkey(req.get(), public_key.get()) != 1)
+    throw_openssl(ErrorKind::Internal, "csr_build_failed", "cannot build the CA's CSR");
+  ctx.signer.sign(key_id, req.get());
+
+  return {CaCreated{c.handle, CaKind::Intermediate, key_id, key_algorithm_name(alg),
+                    format_name(subject.get()), c.parent, to_der(req.get())}};
+}
+
+std::vector<CaEvent> CertAuth::certify_child(const CertifyChildCa& c, const CommandMeta& m,
+                                             CaContext& ctx) const {
+  require_active(m.time_ms);
+  validate_aggregate_id(c.child);
+  check_ca_validity(c.validity_days);
+  X509ReqPtr req = parse_csr_object(c.csr_der);
+  EVP_PKEY* child_key = X509_REQ_get0_pubkey(req.get());
+  if (!child_key || X509_REQ_verify(req.get(), child_key) != 1) {
+    ERR_clear_error();
+    throw Error(ErrorKind::InvalidInput, "csr_signature_invalid",
+                "the child CA's CSR does not verify");
+  }
+  describe_public_key(child_key);
+  X509Ptr issuer = parse_certificate(ca_cert_der_);
+
+  CertificateTemplate t;
+  t.serial = fresh_serial();
+  t.subject = X509_REQ_get_subject_name(req.get());
+  if (X509_NAME_entry_count(t.subject) == 0)
+    throw Error(ErrorKind::InvalidInput, "invalid_subject", "a CA needs a subject name");
+  t.subject_key = child_key;
+  t.issuer = issuer.get();
+  t.not_before_ms = std::max(truncate_to_second(m.time_ms) - kBackdateMs, ca_not_before_ms_);
+  t.not_after_ms = std::min(truncate_to_second(m.time_ms) + c.validity_days * kMsPerDay,
+                            ca_not_after_ms_);
+  t.basic_constraints = "critical,CA:TRUE";
+  t.key_usage = "critical,keyCertSign,cRLSign,digitalSignature";
+  t.crl_url = crl_url(ctx, handle_);
+  t.ca_issuers_url = ca_issuers_url(ctx, handle_);
+  std::string der = build_certificate(t, ctx.signer, key_id_);
+
+  CertificateIssued e;
+  e.serial = t.serial;
+  e.der = std::move(der);
+  e.profile = "sub-ca";
+  e.subject = format_name(t.subject);
+  e.not_before_ms = t.not_before_ms;
+  e.not_after_ms = t.not_after_ms;
+  auto previous = children_.find(c.child);
+  if (previous != children_.end()) e.replaces = previous->second;
+  e.child_ca = c.child;
+  e.issuer_key_id = key_id_;
+  e.issued_at_ms = m.time_ms;
+  return {e};
+}
+
+std::vector<CaEvent> CertAuth::install_certificate(const InstallCaCertificate& c,
+                                                   CaContext& ctx) const {
+  if (!initialised()) throw Error(ErrorKind::NotFound, kNotFoundCode, "the CA does not exist");
+  if (kind_ != CaKind::Intermediate)
+    throw Error(ErrorKind::Conflict, "not_intermediate", "only intermediate CAs receive certificates");
+  if (c.der == ca_cert_der_) return {};  // already installed: a no-op
+  X509Ptr cert = parse_certificate(c.der);
+  if (public_key_der(X509_get0_pubkey(cert.get())) != ctx.signer.public_key_der(key_id_))
+    throw Error(ErrorKind::Conflict, "certificate_key_mismatch",
+                "the certificate is not for this CA's key");
+  if (X509_check_ca(cert.get()) == 0)
+    throw Error(ErrorKind::Conflict, "not_a_ca_certificate", "the certificate is not a CA certificate");
+  return {CaCertificateInstalled{c.der, from_asn1_time(X509_get0_notBefore(cert.get())),
+                                 from_asn1_time(X509_get0_notAfter(cert.get()))}};
+}
+
+std::vector<CaEvent> CertAuth::issue(const IssueCertificate& c, const CommandMeta& m,
+                                     CaContext& ctx) const {
+  require_active(m.time_ms);
+  const Profile& profile = find_profile(c.profile);
+  int days = c.validity_days == 0 ? profile.default_validity_days : c.validity_days;
+  SubjectAltNames sans = c.sans;
+  sans.normalize();
+  profile.check(sans, days);
+  auto subject = parse_subject(c.subject);
+  if (X509_NAME_entry_count(subject.get()) == 0 && sans.empty())
+    throw Error(ErrorKind::PolicyViolation, "empty_identity",
+                "a certificate needs a subject or at least one subject alternative name");
+  auto key = parse_public_key_der(c.public_key_der);
+  describe_public_key(key.get());
+
+  std::string replaces;
+  if (!c.replaces.empty()) {
+    const IssuedCertificate* old = find(c.replaces);
+    if (!old)
+      throw Error(ErrorKind::NotFound, "certificate_not_found",
+                  "certificate " + c.replaces + " was not issued by CA '" + handle_ + "'");
+    if (old->revoked)
+      throw Error(ErrorKind::Conflict, "certificate_revoked",
+                  "certificate " + c.replaces + " is revoked and cannot be renewed");
+    if (!old->replaced_by.empty())
+      throw Error(ErrorKind::Conflict, "already_renewed",
+                  "certificate " + c.replaces + " was already renewed by " + old->replaced_by);
+    if (!old->child_ca.empty())
+      throw Error(ErrorKind::Conflict, "not_renewable", "CA certificates are renewed by their CA");
+    replaces = old->serial;
+  }
+
+  X509Ptr issuer = parse_certificate(ca_cert_der_);
+  CertificateTemplate t;
+  t.serial = fresh_serial();
+  t.subject = subject.get();
+  t.subject_key = key.get();
+  t.issuer = issuer.get();
+  t.not_before_ms = std::max(truncate_to_second(m.time_ms) - kBackdateMs, ca_not_before_ms_);
+  // Never beyond the issuer's own notAfter (RFC 5280 path validation).
+  t.not_after_ms = std::min(truncate_to_second(m.time_ms) + days * kMsPerDay, ca_not_after_ms_);
+  t.basic_constraints = "critical,CA:FALSE";
+  t.key_usage = profile.key_usage(is_rsa(key.get()));
+  t.extended_key_usage = profile.extended_key_usage;
+  t.sans = &sans;
+  t.crl_url = crl_url(ctx, handle_);
+  t.ca_issuers_url = ca_issuers_url(ctx, handle_);
+  std::string der = build_certificate(t, ctx.signer, key_id_);
+
+  CertificateIssued e;
+  e.serial = t.serial;
+  e.der = std::move(der);
+  e.profile = profile.name;
+  e.subject = format_name(subject.get());
+  e.not_before_ms = t.not_before_ms;
+  e.not_after_ms = t.not_after_ms;
+  e.replaces = replaces;
+  e.issuer_key_id = key_id_;
+  e.issued_at_ms = m.time_ms;
+  return {e};
+}
+
+std::vector<CaEvent> CertAuth::revoke(const RevokeCertificate& c, const CommandMeta& m) const {
+  if (!initialised()) throw Error(ErrorKind::NotFound, kNotFoundCode, "the CA does not exist");
+  if (!is_valid_revocation_reason(c.reason))
+    throw Error(ErrorKind::InvalidInput, "invalid_reason", "unsupported revocation reason code");
+  const IssuedCertificate* cert = find(c.serial);
+  if (!cert)
+    throw Error(ErrorKind::NotFound, "certificate_not_found",
+                "certificate " + c.serial + " was not issued by CA '" + handle_ + "'");
+  if (cert->revoked)
+    throw Error(ErrorKind::Conflict, "already_revoked",
+                "certificate " + c.serial + " is already revoked");
+  return {CertificateRevoked{c.serial, c.reason, truncate_to_second(m.time_ms)}};
+}
+
+}  // namespace cairn

@@ -1,0 +1,179 @@
+// CertAuth — the aggregate for one certificate authority.
+//
+// Commands are requests; events are facts. process() decides (and signs,
+// through the Signer in the context) and returns events; apply() is the pure
+// state transition used both live and when replaying. Replaying never signs.
+// The state never holds private keys, only key ids.
+// Thread-safety: none of its own; AggregateStore serialises access.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/signer.h"
+#include "core/subject_alt_names.h"
+#include "eventstore/aggregate_store.h"
+
+namespace cairn {
+
+enum class CaKind : uint8_t { Root = 0, Intermediate = 1 };
+std::string ca_kind_name(CaKind kind);
+
+// ---- events -------------------------------------------------------------
+struct CaCreated {
+  std::string handle;
+  CaKind kind = CaKind::Root;
+  std::string key_id;
+  std::string algorithm;
+  std::string subject;
+  std::string parent;   // intermediates only
+  std::string csr_der;  // intermediates only: the request sent to the parent
+};
+struct CaCertificateInstalled {
+  std::string der;
+  int64_t not_before_ms = 0;
+  int64_t not_after_ms = 0;
+};
+struct CertificateIssued {
+  std::string serial;
+  std::string der;
+  std::string profile;   // "sub-ca" for child CA certificates
+  std::string subject;
+  int64_t not_before_ms = 0;
+  int64_t not_after_ms = 0;
+  std::string replaces;  // serial this one renews, if any
+  std::string child_ca;  // handle of the child CA it certifies, if any
+  std::string issuer_key_id;
+  int64_t issued_at_ms = 0;
+};
+struct CertificateRevoked {
+  std::string serial;
+  int reason = 0;
+  int64_t revoked_at_ms = 0;
+};
+using CaEvent = std::variant<CaCreated, CaCertificateInstalled, CertificateIssued, CertificateRevoked>;
+std::string event_type_name(const CaEvent& e);
+
+// ---- commands -----------------------------------------------------------
+struct CreateRootCa {
+  std::string handle;
+  std::string subject;
+  std::string algorithm;
+  int validity_days = 3650;
+};
+struct CreateIntermediateCa {
+  std::string handle;
+  std::string subject;
+  std::string algorithm;
+  std::string parent;
+};
+struct CertifyChildCa {
+  std::string child;
+  std::string csr_der;
+  int validity_days = 1825;
+};
+struct InstallCaCertificate {
+  std::string der;
+};
+struct IssueCertificate {
+  std::string public_key_der;
+  std::string subject;
+  SubjectAltNames sans;
+  std::string profile;
+  int validity_days = 0;  // 0: the profile's default
+  std::string replaces;
+  bool server_generated_key = false;
+};
+struct RevokeCertificate {
+  std::string serial;
+  int reason = 0;
+};
+using CaCommand = std::variant<CreateRootCa, CreateIntermediateCa, CertifyChildCa,
+                               InstallCaCertificate, IssueCertificate, RevokeCertificate>;
+
+struct CaContext {
+  Signer& signer;
+  std::string public_url;  // base for CRL DP and AIA URLs; empty: none
+};
+
+// ---- state --------------------------------------------------------------
+struct IssuedCertificate {
+  std::string serial;
+  std::string der;
+  std::string profile;
+  std::string subject;
+  int64_t not_before_ms = 0;
+  int64_t not_after_ms = 0;
+  int64_t issued_at_ms = 0;
+  std::string replaces;
+  std::string replaced_by;
+  std::string child_ca;
+  std::string issuer_key_id;
+  bool revoked = false;
+  int64_t revoked_at_ms = 0;
+  int revocation_reason = 0;
+};
+
+class CertAuth {
+ public:
+  static constexpr const char* kType = "ca";
+  static constexpr const char* kNotFoundCode = "ca_not_found";
+  using Command = CaCommand;
+  using Event = CaEvent;
+  using Context = CaContext;
+
+  void apply(const CaEvent& event);
+  std::vector<CaEvent> process(const CaCommand& command, const CommandMeta& meta,
+                               CaContext& ctx) const;
+
+  static std::string encode_event(const CaEvent& e);
+  static CaEvent decode_event(std::string_view bytes);
+  static std::string command_summary(const CaCommand& c);
+  static std::string command_params_json(const CaCommand& c);
+  static std::string event_json(const CaEvent& e);
+
+  bool initialised() const { return !handle_.empty(); }
+  bool active() const { return !ca_cert_der_.empty(); }
+  const std::string& handle() const { return handle_; }
+  CaKind kind() const { return kind_; }
+  const std::string& key_id() const { return key_id_; }
+  const std::string& algorithm() const { return algorithm_; }
+  const std::string& subject() const { return subject_; }
+  const std::string& parent() const { return parent_; }
+  const std::string& csr_der() const { return csr_der_; }
+  const std::string& ca_cert_der() const { return ca_cert_der_; }
+  int64_t ca_not_before_ms() const { return ca_not_before_ms_; }
+  int64_t ca_not_after_ms() const { return ca_not_after_ms_; }
+  const std::map<std::string, IssuedCertificate>& issued() const { return issued_; }
+  const std::map<std::string, std::string>& children() const { return children_; }
+  const IssuedCertificate* find(const std::string& serial) const;
+
+ private:
+  std::vector<CaEvent> create_root(const CreateRootCa& c, const CommandMeta& m, CaContext& ctx) const;
+  std::vector<CaEvent> create_intermediate(const CreateIntermediateCa& c, CaContext& ctx) const;
+  std::vector<CaEvent> certify_child(const CertifyChildCa& c, const CommandMeta& m, CaContext& ctx) const;
+  std::vector<CaEvent> install_certificate(const InstallCaCertificate& c, CaContext& ctx) const;
+  std::vector<CaEvent> issue(const IssueCertificate& c, const CommandMeta& m, CaContext& ctx) const;
+  std::vector<CaEvent> revoke(const RevokeCertificate& c, const CommandMeta& m) const;
+  void require_active(int64_t now_ms) const;
+  std::string fresh_serial() const;
+
+  std::string handle_;
+  CaKind kind_ = CaKind::Root;
+  std::string key_id_;
+  std::string algorithm_;
+  std::string subject_;
+  std::string parent_;
+  std::string csr_der_;
+  std::string ca_cert_der_;
+  int64_t ca_not_before_ms_ = 0;
+  int64_t ca_not_after_ms_ = 0;
+  std::map<std::string, IssuedCertificate> issued_;
+  std::map<std::string, std::string> children_;  // child handle -> current serial
+};
+
+}  // namespace cairn

@@ -1,0 +1,35 @@
+// Builds and signs one X.509 v3 certificate (RFC 5280) from a template:
+// serial, names, validity, basicConstraints, keyUsage, extendedKeyUsage,
+// SKI, AKI (keyid of the issuer), SANs, CRL distribution point and AIA
+// (caIssuers, OCSP). Policy decisions (what is allowed) are made before; this
+// only encodes them. Returns the DER.
+// Thread-safety: pure function; signing goes through the thread-safe Signer.
+#pragma once
+
+#include <string>
+
+#include "core/signer.h"
+#include "core/subject_alt_names.h"
+
+namespace cairn {
+
+struct CertificateTemplate {
+  std::string serial;                     // canonical hex
+  const X509_NAME* subject = nullptr;
+  const EVP_PKEY* subject_key = nullptr;
+  const X509* issuer = nullptr;           // nullptr: self-signed
+  int64_t not_before_ms = 0;
+  int64_t not_after_ms = 0;
+  std::string basic_constraints;          // e.g. "critical,CA:FALSE"
+  std::string key_usage;                  // e.g. "critical,digitalSignature"
+  std::string extended_key_usage;         // empty: none
+  const SubjectAltNames* sans = nullptr;  // may be null or empty
+  std::string crl_url;                    // empty: no CRL DP
+  std::string ca_issuers_url;             // empty: no AIA caIssuers
+  std::string ocsp_url;                   // empty: no AIA OCSP
+};
+
+std::string build_certificate(const CertificateTemplate& t, Signer& signer,
+                              const std::string& signing_key_id);
+
+}  // namespace cairn

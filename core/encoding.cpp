@@ -1,0 +1,115 @@
+#include "core/encoding.h"
+
+#include <openssl/pem.h>
+
+namespace cairn {
+namespace {
+
+bool looks_like_pem(std::string_view s) { return s.find("-----BEGIN ") != std::string_view::npos; }
+
+void check_size(std::string_view input, const char* code) {
+  if (input.empty()) throw Error(ErrorKind::InvalidInput, code, "input is empty");
+  if (input.size() > kMaxDerInput)
+    throw Error(ErrorKind::TooLarge, code, "input is larger than 64 KiB");
+}
+
+BioPtr memory_bio(std::string_view data) {
+  BioPtr bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
+  if (!bio) throw_openssl(ErrorKind::Internal, "openssl_error", "BIO_new_mem_buf failed");
+  return bio;
+}
+
+
+template <class Ptr, class D2i>
+Ptr parse_der(std::string_view der, D2i d2i, const char* code, const char* what) {
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
+  Ptr obj(d2i(nullptr, &p, static_cast<long>(der.size())));
+  if (!obj) {
+    ERR_clear_error();
+    throw Error(ErrorKind::InvalidInput, code, std::string("not a valid DER ") + what);
+  }
+  if (p != reinterpret_cast<const unsigned char*>(der.data()) + der.size())
+    throw Error(ErrorKind::InvalidInput, code, std::string("trailing data after DER ") + what);
+  return obj;
+}
+
+template <class Ptr, class PemRead>
+Ptr parse_pem(std::string_view pem, PemRead read, const char* code, const char* what) {
+  auto bio = memory_bio(pem);
+  Ptr obj(read(bio.get(), nullptr, nullptr, nullptr));
+  if (!obj) {
+    ERR_clear_error();
+    throw Error(ErrorKind::InvalidInput, code, std::string("not a valid PEM ") + what);
+  }
+  return obj;
+}
+
+template <class T, class I2d>
+std::string der_of(const T* obj, I2d i2d) {
+  unsigned char* out = nullptr;
+  int len = i2d(obj, &out);
+  if (len <= 0) throw_openssl(ErrorKind::Internal, "openssl_error", "DER encoding failed");
+  std::string der(reinterpret_cast<char*>(out), static_cast<size_t>(len));
+  OPENSSL_free(out);
+  return der;
+}
+
+std::string pem_wrap(std::string_view der, const char* label) {
+  BioPtr b64(BIO_new(BIO_f_base64()));
+  BIO* mem = BIO_new(BIO_s_mem());
+  BIO_push(b64.get(), mem);
+  BIO_write(b64.get(), der.data(), static_cast<int>(der.size()));
+  (void)BIO_flush(b64.get());
+  char* data = nullptr;
+  long len = BIO_get_mem_data(mem, &data);
+  std::string body(data, static_cast<size_t>(len));
+  return std::string("-----BEGIN ") + label + "-----\n" + body + "-----END " + label + "-----\n";
+}
+
+}  // namespace
+
+X509Ptr parse_certificate(std::string_view input) {
+  check_size(input, "invalid_certificate");
+  if (looks_like_pem(input))
+    return parse_pem<X509Ptr>(input, PEM_read_bio_X509, "invalid_certificate", "certificate");
+  return parse_der<X509Ptr>(input, d2i_X509, "invalid_certificate", "certificate");
+}
+
+X509ReqPtr parse_csr_object(std::string_view input) {
+  check_size(input, "invalid_csr");
+  if (looks_like_pem(input))
+    return parse_pem<X509ReqPtr>(input, PEM_read_bio_X509_REQ, "invalid_csr",
+                                 "certificate request");
+  return parse_der<X509ReqPtr>(input, d2i_X509_REQ, "invalid_csr", "certificate request");
+}
+
+X509CrlPtr parse_crl(std::string_view input) {
+  check_size(input, "invalid_crl");
+  if (looks_like_pem(input))
+    return parse_pem<X509CrlPtr>(input, PEM_read_bio_X509_CRL, "invalid_crl", "CRL");
+  return parse_der<X509CrlPtr>(input, d2i_X509_CRL, "invalid_crl", "CRL");
+}
+
+EvpPkeyPtr parse_public_key_der(std::string_view der) {
+  return parse_der<EvpPkeyPtr>(der, d2i_PUBKEY, "invalid_public_key", "public key");
+}
+
+std::string to_der(const X509* cert) { return der_of(cert, i2d_X509); }
+std::string to_der(const X509_REQ* req) { return der_of(req, i2d_X509_REQ); }
+std::string to_der(const X509_CRL* crl) { return der_of(crl, i2d_X509_CRL); }
+std::string public_key_der(const EVP_PKEY* key) { return der_of(key, i2d_PUBKEY); }
+
+std::string certificate_pem(std::string_view der) { return pem_wrap(der, "CERTIFICATE"); }
+std::string crl_pem(std::string_view der) { return pem_wrap(der, "X509 CRL"); }
+std::string csr_pem(std::string_view der) { return pem_wrap(der, "CERTIFICATE REQUEST"); }
+
+std::string private_key_pem(const EVP_PKEY* key) {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  if (!bio || PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1)
+    throw_openssl(ErrorKind::Internal, "openssl_error", "cannot encode private key");
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<size_t>(len));
+}
+
+}  // namespace cairn

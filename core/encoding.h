@@ -1,0 +1,32 @@
+// Conversions between DER, PEM and OpenSSL objects for certificates, CSRs,
+// CRLs and keys. Parsers accept PEM or DER, reject trailing garbage and
+// oversize input, and throw cairn::Error{InvalidInput} with a stable code.
+// Thread-safety: pure functions.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/openssl_types.h"
+
+namespace cairn {
+
+inline constexpr size_t kMaxDerInput = 64 * 1024;
+
+X509Ptr parse_certificate(std::string_view pem_or_der);
+X509ReqPtr parse_csr_object(std::string_view pem_or_der);
+X509CrlPtr parse_crl(std::string_view pem_or_der);
+EvpPkeyPtr parse_public_key_der(std::string_view der);
+
+std::string to_der(const X509* cert);
+std::string to_der(const X509_REQ* req);
+std::string to_der(const X509_CRL* crl);
+std::string public_key_der(const EVP_PKEY* key);
+
+std::string certificate_pem(std::string_view der);
+std::string crl_pem(std::string_view der);
+std::string csr_pem(std::string_view der);
+// PKCS#8, unencrypted: only for handing a server-generated key to its owner.
+std::string private_key_pem(const EVP_PKEY* key);
+
+}  // namespace cairn

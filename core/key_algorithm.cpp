@@ -1,0 +1,82 @@
+#include "core/key_algorithm.h"
+
+#include <openssl/core_names.h>
+
+namespace cairn {
+
+KeyAlgorithm parse_key_algorithm(std::string_view name) {
+  if (name == "ec-p256") return KeyAlgorithm::EcP256;
+  if (name == "ec-p384") return KeyAlgorithm::EcP384;
+  if (name == "rsa-2048") return KeyAlgorithm::Rsa2048;
+  if (name == "rsa-3072") return KeyAlgorithm::Rsa3072;
+  if (name == "rsa-4096") return KeyAlgorithm::Rsa4096;
+  if (name == "ed25519") return KeyAlgorithm::Ed25519;
+  throw Error(ErrorKind::InvalidInput, "unknown_key_algorithm",
+              "unknown key algorithm; use one of ec-p256, ec-p384, rsa-2048, rsa-3072, "
+              "rsa-4096, ed25519");
+}
+
+std::string key_algorithm_name(KeyAlgorithm alg) {
+  switch (alg) {
+    case KeyAlgorithm::EcP256: return "ec-p256";
+    case KeyAlgorithm::EcP384: return "ec-p384";
+    case KeyAlgorithm::Rsa2048: return "rsa-2048";
+    case KeyAlgorithm::Rsa3072: return "rsa-3072";
+    case KeyAlgorithm::Rsa4096: return "rsa-4096";
+    case KeyAlgorithm::Ed25519: return "ed25519";
+  }
+  return "unknown";
+}
+
+EvpPkeyPtr generate_key(KeyAlgorithm alg) {
+  EVP_PKEY* key = nullptr;
+  switch (alg) {
+    case KeyAlgorithm::EcP256: key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"); break;
+    case KeyAlgorithm::EcP384: key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384"); break;
+    case KeyAlgorithm::Rsa2048: key = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{2048}); break;
+    case KeyAlgorithm::Rsa3072: key = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{3072}); break;
+    case KeyAlgorithm::Rsa4096: key = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{4096}); break;
+    case KeyAlgorithm::Ed25519: key = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"); break;
+  }
+  if (!key) throw_openssl(ErrorKind::Internal, "key_generation_failed", "key generation failed");
+  return EvpPkeyPtr(key);
+}
+
+bool is_rsa(const EVP_PKEY* key) { return EVP_PKEY_is_a(key, "RSA"); }
+
+std::string describe_public_key(const EVP_PKEY* key) {
+  if (EVP_PKEY_is_a(key, "RSA")) {
+    int bits = EVP_PKEY_get_bits(key);
+    if (bits < 2048)
+      throw Error(ErrorKind::PolicyViolation, "weak_key",
+                  "RSA keys must have at least 2048 bits, this one has " + std::to_string(bits));
+    if (bits > 8192)
+      throw Error(ErrorKind::PolicyViolation, "unsupported_key", "RSA keys above 8192 bits are not accepted");
+    return "rsa-" + std::to_string(bits);
+  }
+  if (EVP_PKEY_is_a(key, "EC")) {
+    char group[64] = {0};
+    size_t len = 0;
+    if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &len) != 1)
+      throw Error(ErrorKind::PolicyViolation, "unsupported_key", "EC key without a named curve");
+    std::string g(group, len);
+    if (g == "prime256v1" || g == "P-256") return "ec-p256";
+    if (g == "secp384r1" || g == "P-384") return "ec-p384";
+    if (g == "secp521r1" || g == "P-521") return "ec-p521";
+    throw Error(ErrorKind::PolicyViolation, "unsupported_key", "EC curve " + g + " is not accepted");
+  }
+  if (EVP_PKEY_is_a(key, "ED25519")) return "ed25519";
+  throw Error(ErrorKind::PolicyViolation, "unsupported_key", "unsupported public key algorithm");
+}
+
+const EVP_MD* signing_digest(const EVP_PKEY* key) {
+  if (EVP_PKEY_is_a(key, "ED25519")) return nullptr;
+  if (EVP_PKEY_is_a(key, "EC")) {
+    int bits = EVP_PKEY_get_bits(key);
+    if (bits > 384) return EVP_sha512();
+    if (bits > 256) return EVP_sha384();
+  }
+  return EVP_sha256();
+}
+
+}  // namespace cairn

@@ -1,0 +1,31 @@
+// Key algorithms cairn generates and accepts, and how each one signs.
+// Names are stable: "ec-p256", "ec-p384", "rsa-2048", "rsa-3072",
+// "rsa-4096", "ed25519". Subject keys in CSRs may also be "ec-p521" or RSA
+// of other sizes >= 2048 bits; describe_public_key() names those.
+// Thread-safety: pure functions.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/openssl_types.h"
+
+namespace cairn {
+
+enum class KeyAlgorithm { EcP256, EcP384, Rsa2048, Rsa3072, Rsa4096, Ed25519 };
+
+// Throws Error{InvalidInput, "unknown_key_algorithm"}.
+KeyAlgorithm parse_key_algorithm(std::string_view name);
+std::string key_algorithm_name(KeyAlgorithm alg);
+
+EvpPkeyPtr generate_key(KeyAlgorithm alg);
+
+// "ec-p256", "rsa-2048", "ed25519", ...; throws PolicyViolation "weak_key" or
+// "unsupported_key" for keys cairn will not certify.
+std::string describe_public_key(const EVP_PKEY* key);
+bool is_rsa(const EVP_PKEY* key);
+
+// The digest to sign with this key (nullptr for Ed25519, which has its own).
+const EVP_MD* signing_digest(const EVP_PKEY* key);
+
+}  // namespace cairn

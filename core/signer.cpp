@@ -1,0 +1,73 @@
+#include "core/signer.h"
+
+#include "core/encoding.h"
+#include "eventstore/records.h"
+
+namespace cairn {
+
+std::string Signer::key_id_for(const EVP_PKEY* key) {
+  return to_hex(sha256(cairn::public_key_der(key)));
+}
+
+std::string Signer::create_key(KeyAlgorithm alg) {
+  EvpPkeyPtr pkey = generate_key(alg);
+  unsigned char* der = nullptr;
+  int len = i2d_PrivateKey(pkey.get(), &der);
+  if (len <= 0) throw_openssl(ErrorKind::Internal, "openssl_error", "cannot encode new key");
+  std::string private_der(reinterpret_cast<char*>(der), static_cast<size_t>(len));
+  OPENSSL_clear_free(der, static_cast<size_t>(len));
+  std::string id = key_id_for(pkey.get());
+  store_.put(id, private_der);
+  OPENSSL_cleanse(private_der.data(), private_der.size());
+  std::lock_guard lock(mutex_);
+  cache_[id] = std::shared_ptr<EVP_PKEY>(pkey.release(), EVP_PKEY_free);
+  return id;
+}
+
+std::shared_ptr<EVP_PKEY> Signer::key(const std::string& key_id) {
+  {
+    std::lock_guard lock(mutex_);
+    auto it = cache_.find(key_id);
+    if (it != cache_.end()) return it->second;
+  }
+  auto der = store_.get(key_id);
+  if (!der)
+    throw Error(ErrorKind::Unavailable, "key_missing",
+                "the private key " + key_id + " is not in the key store");
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(der->data());
+  EVP_PKEY* raw = d2i_AutoPrivateKey(nullptr, &p, static_cast<long>(der->size()));
+  OPENSSL_cleanse(der->data(), der->size());
+  if (!raw) {
+    ERR_clear_error();
+    throw Error(ErrorKind::Unavailable, "key_unreadable", "the private key " + key_id + " cannot be read");
+  }
+  std::shared_ptr<EVP_PKEY> loaded(raw, EVP_PKEY_free);
+  if (key_id_for(loaded.get()) != key_id)
+    throw Error(ErrorKind::Unavailable, "key_mismatch", "the key file for " + key_id + " holds another key");
+  std::lock_guard lock(mutex_);
+  return cache_.emplace(key_id, loaded).first->second;
+}
+
+std::string Signer::public_key_der(const std::string& key_id) {
+  return cairn::public_key_der(key(key_id).get());
+}
+
+void Signer::sign(const std::string& key_id, X509* cert) {
+  auto k = key(key_id);
+  if (X509_sign(cert, k.get(), signing_digest(k.get())) <= 0)
+    throw_openssl(ErrorKind::Internal, "signing_failed", "certificate signing failed");
+}
+
+void Signer::sign(const std::string& key_id, X509_CRL* crl) {
+  auto k = key(key_id);
+  if (X509_CRL_sign(crl, k.get(), signing_digest(k.get())) <= 0)
+    throw_openssl(ErrorKind::Internal, "signing_failed", "CRL signing failed");
+}
+
+void Signer::sign(const std::string& key_id, X509_REQ* req) {
+  auto k = key(key_id);
+  if (X509_REQ_sign(req, k.get(), signing_digest(k.get())) <= 0)
+    throw_openssl(ErrorKind::Internal, "signing_failed", "CSR signing failed");
+}
+
+}  // namespace cairn

@@ -1,0 +1,43 @@
+// Signer — the only component that touches CA private keys.
+//
+// create_key() generates a key, stores it in the KeyStore and returns its key
+// id; sign() signs a certificate, CRL or CSR with the key of that id. Private
+// keys never leave the Signer: callers only see key ids and public keys.
+// Loaded keys are cached in memory for the life of the Signer.
+// Thread-safety: all methods may be called concurrently.
+// Ownership: borrows the KeyStore, which must outlive the Signer.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "core/key_algorithm.h"
+#include "core/key_store.h"
+
+namespace cairn {
+
+class Signer {
+ public:
+  explicit Signer(KeyStore& store) : store_(store) {}
+
+  std::string create_key(KeyAlgorithm alg);
+  // A copy of the public half (SubjectPublicKeyInfo DER).
+  std::string public_key_der(const std::string& key_id);
+
+  void sign(const std::string& key_id, X509* cert);
+  void sign(const std::string& key_id, X509_CRL* crl);
+  void sign(const std::string& key_id, X509_REQ* req);
+
+  static std::string key_id_for(const EVP_PKEY* key);
+
+ private:
+  std::shared_ptr<EVP_PKEY> key(const std::string& key_id);
+
+  KeyStore& store_;
+  std::mutex mutex_;
+  std::map<std::string, std::shared_ptr<EVP_PKEY>> cache_;
+};
+
+}  // namespace cairn

@@ -1,0 +1,243 @@
+// AggregateStore<A> — command processing and state for one aggregate type.
+//
+// The aggregate type A provides:
+//   static constexpr const char* kType;          // key namespace, e.g. "ca"
+//   static constexpr const char* kNotFoundCode;  // error code for unknown ids
+//   using Command, Event, Context;
+//   void apply(const Event&);                     // pure state transition
+//   std::vector<Event> process(const Command&, const CommandMeta&, Context&) const;
+//       // returns events, none for a no-op, or throws cairn::Error to reject
+//   static std::string encode_event(const Event&);
+//   static Event decode_event(std::string_view);
+//   static std::string command_summary(const Command&);
+//   static std::string command_params_json(const Command&);  // no secrets
+//
+// process(): lock the aggregate, load it, run A::process, apply the events,
+// let pre-save listeners add to (or veto) the batch, then write ONE synced
+// batch holding the command record, events, head and listener output. Only
+// after that succeeds is the cached state kept; on any failure it is dropped
+// and reloaded from storage on next use. Post-save listeners run after the
+// lock is released and can never fail the command. Rejections by the
+// aggregate's rules are recorded as failed commands (audit trail); no-ops
+// store nothing.
+// Thread-safety: all methods may be called concurrently; commands on one
+// aggregate are serialised, different aggregates proceed in parallel.
+// Ownership: borrows the KeyValueStore and Clock, which must outlive it.
+#pragma once
+
+#include <spdlog/spdlog.h>
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+
+#include "eventstore/aggregate_log.h"
+#include "eventstore/clock.h"
+#include "eventstore/error.h"
+
+namespace cairn {
+
+struct CommandMeta {
+  std::string actor;
+  int64_t time_ms = 0;                      // 0: taken from the store's clock
+  std::optional<uint64_t> expected_version; // optimistic concurrency check
+};
+
+template <class E>
+struct CommandOutcome {
+  uint64_t seq = 0;                 // 0 for a no-op
+  std::vector<E> events;
+  std::vector<uint64_t> versions;
+};
+
+// Errors of these kinds are decisions of the aggregate and go into history.
+inline bool is_recorded_rejection(ErrorKind k) {
+  return k == ErrorKind::Conflict || k == ErrorKind::PolicyViolation ||
+         k == ErrorKind::NotFound || k == ErrorKind::InvalidInput ||
+         k == ErrorKind::Forbidden;
+}
+
+template <class A>
+class AggregateStore {
+ public:
+  using Command = typename A::Command;
+  using Event = typename A::Event;
+  using Context = typename A::Context;
+  using Outcome = CommandOutcome<Event>;
+  using PreSave = std::function<void(const std::string& id, const A& state,
+                                     const std::vector<Event>& events, WriteBatch& batch)>;
+  using PostSave = std::function<void(const std::string& id, const std::vector<Event>& events,
+                                      const std::vector<uint64_t>& versions)>;
+
+  AggregateStore(KeyValueStore& kv, const Clock& clock) : log_(kv, A::kType), clock_(clock) {}
+
+  // Listeners are registered at start-up, before any command is processed.
+  void add_pre_save(PreSave fn) { pre_save_.push_back(std::move(fn)); }
+  void add_post_save(PostSave fn) { post_save_.push_back(std::move(fn)); }
+
+  const AggregateLog& log() const { return log_; }
+  bool exists(const std::string& id) const { return log_.exists(id); }
+  std::vector<std::string> ids() const { return log_.ids(); }
+
+  Outcome process(const std::string& id, const Command& command, CommandMeta meta,
+                  Context& context) {
+    validate_aggregate_id(id);
+    if (meta.time_ms == 0) meta.time_ms = clock_.now_ms();
+    auto slot = slot_for(id);
+    Outcome outcome;
+    {
+      std::lock_guard lock(slot->mutex);
+      ensure_loaded(*slot, id);
+      if (meta.expected_version && *meta.expected_version != slot->head.version)
+        throw Error(ErrorKind::Conflict, "version_conflict",
+                    "expected version " + std::to_string(*meta.expected_version) +
+                        " but the current version is " + std::to_string(slot->head.version));
+
+      CommandRecord record;
+      record.actor = meta.actor;
+      record.time_ms = meta.time_ms;
+      record.summary = A::command_summary(command);
+      record.params_json = A::command_params_json(command);
+
+      std::vector<Event> events;
+      try {
+        events = slot->state->process(command, meta, context);
+      } catch (const Error& e) {
+        if (is_recorded_rejection(e.kind()) && slot->head.version > 0)
+          record_rejection(*slot, id, std::move(record), e);
+        throw;
+      }
+      if (events.empty()) return outcome;  // no-op: nothing is stored
+
+      try {
+        std::vector<std::string> payloads;
+        payloads.reserve(events.size());
+        for (const auto& ev : events) {
+          payloads.push_back(A::encode_event(ev));
+          slot->state->apply(ev);
+        }
+        WriteBatch batch;
+        std::vector<EventRecord> records;
+        AggregateHead next = log_.append(id, slot->head, std::move(record), payloads, batch,
+                                         &records);
+        for (auto& listener : pre_save_) listener(id, *slot->state, events, batch);
+        log_.kv().write(batch, Durability::Sync);
+        slot->head = next;
+        outcome.seq = next.command_seq;
+        for (const auto& r : records) outcome.versions.push_back(r.version);
+        outcome.events = std::move(events);
+      } catch (...) {
+        slot->state.reset();  // the cached state may hold unsaved events
+        throw;
+      }
+    }
+    for (auto& listener : post_save_) {
+      try {
+        listener(id, outcome.events, outcome.versions);
+      } catch (const std::exception& e) {
+        spdlog::warn("post-save listener failed for {}/{}: {}", A::kType, id, e.what());
+      } catch (...) {
+        spdlog::warn("post-save listener failed for {}/{}", A::kType, id);
+      }
+    }
+    return outcome;
+  }
+
+  // Calls fn(const A&, uint64_t version) under the aggregate's lock.
+  // Throws NotFound (A::kNotFoundCode) for an id without history.
+  template <class F>
+  auto read(const std::string& id, F&& fn) {
+    validate_aggregate_id(id);
+    std::shared_ptr<Slot> slot;
+    {
+      std::lock_guard lock(slots_mutex_);
+      auto it = slots_.find(id);
+      if (it != slots_.end()) slot = it->second;
+    }
+    if (!slot) {
+      if (!log_.exists(id))
+        throw Error(ErrorKind::NotFound, A::kNotFoundCode, "'" + id + "' does not exist");
+      slot = slot_for(id);
+    }
+    std::lock_guard lock(slot->mutex);
+    ensure_loaded(*slot, id);
+    if (slot->head.version == 0)
+      throw Error(ErrorKind::NotFound, A::kNotFoundCode, "'" + id + "' does not exist");
+    return fn(static_cast<const A&>(*slot->state), slot->head.version);
+  }
+
+  // Rebuilds the state of `id` from its events up to `version` (0: all),
+  // without touching the cache. Used by auditors and tests.
+  A replay(const std::string& id, uint64_t up_to_version = 0) const {
+    A state;
+    log_.for_each_event(id, 1, [&](const EventRecord& r) {
+      if (up_to_version && r.version > up_to_version) return false;
+      state.apply(A::decode_event(r.payload));
+      return true;
+    });
+    return state;
+  }
+
+ private:
+  struct Slot {
+    std::mutex mutex;
+    std::unique_ptr<A> state;  // null: not loaded
+    AggregateHead head;
+  };
+
+  std::shared_ptr<Slot> slot_for(const std::string& id) {
+    std::lock_guard lock(slots_mutex_);
+    auto& slot = slots_[id];
+    if (!slot) slot = std::make_shared<Slot>();
+    return slot;
+  }
+
+  void ensure_loaded(Slot& slot, const std::string& id) {
+    if (slot.state) return;
+    auto state = std::make_unique<A>();
+    AggregateHead head = log_.head(id);
+    uint64_t expected = 1;
+    log_.for_each_event(id, 1, [&](const EventRecord& r) {
+      if (r.version != expected)
+        throw Error(ErrorKind::Internal, "corrupt_history",
+                    std::string(A::kType) + "/" + id + ": event version " +
+                        std::to_string(r.version) + " where " + std::to_string(expected) +
+                        " was expected");
+      state->apply(A::decode_event(r.payload));
+      ++expected;
+      return true;
+    });
+    if (expected - 1 != head.version)
+      throw Error(ErrorKind::Internal, "corrupt_history",
+                  std::string(A::kType) + "/" + id + ": head says version " +
+                      std::to_string(head.version) + " but " + std::to_string(expected - 1) +
+                      " events are stored");
+    slot.head = head;
+    slot.state = std::move(state);
+  }
+
+  void record_rejection(Slot& slot, const std::string& id, CommandRecord record, const Error& e) {
+    record.ok = false;
+    record.error_code = e.code();
+    record.error_message = e.what();
+    try {
+      WriteBatch batch;
+      AggregateHead next = log_.append(id, slot.head, std::move(record), {}, batch);
+      log_.kv().write(batch, Durability::Sync);
+      slot.head = next;
+    } catch (const std::exception& write_error) {
+      spdlog::error("could not record rejected command on {}/{}: {}", A::kType, id,
+                    write_error.what());
+    }
+  }
+
+  AggregateLog log_;
+  const Clock& clock_;
+  std::vector<PreSave> pre_save_;
+  std::vector<PostSave> post_save_;
+  std::mutex slots_mutex_;
+  std::unordered_map<std::string, std::shared_ptr<Slot>> slots_;
+};
+
+}  // namespace cairn

@@ -1,0 +1,131 @@
+#include "eventstore/records.h"
+
+#include <openssl/evp.h>
+
+#include <cereal/archives/portable_binary.hpp>
+#include <cereal/types/string.hpp>
+#include <cereal/types/vector.hpp>
+#include <sstream>
+
+#include "eventstore/error.h"
+
+// Record layouts are versioned with cereal class versions so that fields can
+// be added later while old data keeps loading.
+namespace cairn {
+
+template <class Ar>
+void serialize(Ar& ar, EventRecord& r, std::uint32_t const /*version*/) {
+  ar(r.version, r.time_ms, r.command_seq, r.payload, r.hash);
+}
+template <class Ar>
+void serialize(Ar& ar, CommandRecord& r, std::uint32_t const /*version*/) {
+  ar(r.seq, r.time_ms, r.actor, r.summary, r.params_json, r.event_versions, r.ok,
+     r.error_code, r.error_message, r.hash);
+}
+template <class Ar>
+void serialize(Ar& ar, AggregateHead& r, std::uint32_t const /*version*/) {
+  ar(r.version, r.command_seq, r.event_hash, r.command_hash);
+}
+
+}  // namespace cairn
+
+CEREAL_CLASS_VERSION(cairn::EventRecord, 1)
+CEREAL_CLASS_VERSION(cairn::CommandRecord, 1)
+CEREAL_CLASS_VERSION(cairn::AggregateHead, 1)
+
+namespace cairn {
+namespace {
+
+template <class T>
+std::string encode(const T& value) {
+  std::ostringstream out;
+  {
+    cereal::PortableBinaryOutputArchive ar(out);
+    ar(value);
+  }
+  return std::move(out).str();
+}
+
+template <class T>
+T decode(std::string_view bytes, const char* what) {
+  T value;
+  try {
+    std::istringstream in{std::string(bytes)};
+    cereal::PortableBinaryInputArchive ar(in);
+    ar(value);
+  } catch (const std::exception& e) {
+    throw Error(ErrorKind::Internal, "corrupt_record",
+                std::string("cannot decode ") + what + ": " + e.what());
+  }
+  return value;
+}
+
+void put_u64(std::string& out, uint64_t v) {
+  for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+void put_bytes(std::string& out, std::string_view s) {
+  put_u64(out, s.size());
+  out.append(s);
+}
+
+}  // namespace
+
+std::string encode_record(const EventRecord& r) { return encode(r); }
+std::string encode_record(const CommandRecord& r) { return encode(r); }
+std::string encode_record(const AggregateHead& r) { return encode(r); }
+EventRecord decode_event_record(std::string_view b) { return decode<EventRecord>(b, "event"); }
+CommandRecord decode_command_record(std::string_view b) {
+  return decode<CommandRecord>(b, "command");
+}
+AggregateHead decode_head(std::string_view b) { return decode<AggregateHead>(b, "head"); }
+
+std::string sha256(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr) != 1)
+    throw Error(ErrorKind::Internal, "hash_failed", "SHA-256 failed");
+  return std::string(reinterpret_cast<char*>(md), len);
+}
+
+// canonical(event) = u64be(version) || u64be(time_ms) || u64be(command_seq)
+//                    || u64be(len) || payload
+std::string chain_hash(std::string_view previous, const EventRecord& r) {
+  std::string data(previous);
+  put_u64(data, r.version);
+  put_u64(data, static_cast<uint64_t>(r.time_ms));
+  put_u64(data, r.command_seq);
+  put_bytes(data, r.payload);
+  return sha256(data);
+}
+
+// canonical(command) = u64be(seq) || u64be(time_ms) || lp(actor) || lp(summary)
+//   || lp(params_json) || u64be(n) || n * u64be(version) || u8(ok)
+//   || lp(error_code) || lp(error_message)     where lp(s) = u64be(len) || s
+std::string chain_hash(std::string_view previous, const CommandRecord& r) {
+  std::string data(previous);
+  put_u64(data, r.seq);
+  put_u64(data, static_cast<uint64_t>(r.time_ms));
+  put_bytes(data, r.actor);
+  put_bytes(data, r.summary);
+  put_bytes(data, r.params_json);
+  put_u64(data, r.event_versions.size());
+  for (auto v : r.event_versions) put_u64(data, v);
+  data.push_back(r.ok ? 1 : 0);
+  put_bytes(data, r.error_code);
+  put_bytes(data, r.error_message);
+  return sha256(data);
+}
+
+std::string to_hex(std::string_view bytes) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out.push_back(digits[c >> 4]);
+    out.push_back(digits[c & 0xf]);
+  }
+  return out;
+}
+
+}  // namespace cairn

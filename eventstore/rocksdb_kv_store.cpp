@@ -1,0 +1,99 @@
+#include "eventstore/rocksdb_kv_store.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/write_batch.h>
+
+#include "eventstore/error.h"
+
+namespace cairn {
+
+struct RocksDbKvStore::Impl {
+  std::unique_ptr<rocksdb::DB> db;
+  bool read_only = false;
+};
+
+namespace {
+
+[[noreturn]] void fail(const char* what, const rocksdb::Status& s) {
+  throw Error(ErrorKind::Unavailable, "storage_error",
+              std::string(what) + ": " + s.ToString());
+}
+
+rocksdb::Options make_options(bool create) {
+  rocksdb::Options options;
+  options.create_if_missing = create;
+  options.paranoid_checks = true;
+  options.IncreaseParallelism(2);
+  rocksdb::BlockBasedTableOptions table;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  return options;
+}
+
+}  // namespace
+
+RocksDbKvStore::RocksDbKvStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+RocksDbKvStore::~RocksDbKvStore() = default;
+
+std::unique_ptr<RocksDbKvStore> RocksDbKvStore::open(const std::string& path) {
+  rocksdb::DB* raw = nullptr;
+  auto s = rocksdb::DB::Open(make_options(true), path, &raw);
+  if (!s.ok()) fail("cannot open database", s);
+  auto impl = std::make_unique<Impl>();
+  impl->db.reset(raw);
+  return std::unique_ptr<RocksDbKvStore>(new RocksDbKvStore(std::move(impl)));
+}
+
+std::unique_ptr<RocksDbKvStore> RocksDbKvStore::open_read_only(const std::string& path) {
+  rocksdb::DB* raw = nullptr;
+  auto s = rocksdb::DB::OpenForReadOnly(make_options(false), path, &raw);
+  if (!s.ok()) fail("cannot open database read-only", s);
+  auto impl = std::make_unique<Impl>();
+  impl->db.reset(raw);
+  impl->read_only = true;
+  return std::unique_ptr<RocksDbKvStore>(new RocksDbKvStore(std::move(impl)));
+}
+
+std::optional<std::string> RocksDbKvStore::get(std::string_view key) const {
+  std::string value;
+  auto s = impl_->db->Get(rocksdb::ReadOptions(), rocksdb::Slice(key.data(), key.size()), &value);
+  if (s.IsNotFound()) return std::nullopt;
+  if (!s.ok()) fail("read failed", s);
+  return value;
+}
+
+void RocksDbKvStore::scan(std::string_view prefix, const Visitor& visit,
+                          std::string_view start) const {
+  rocksdb::ReadOptions ro;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro));
+  std::string_view from = start.empty() || start < prefix ? prefix : start;
+  for (it->Seek(rocksdb::Slice(from.data(), from.size())); it->Valid(); it->Next()) {
+    auto k = it->key();
+    std::string_view key(k.data(), k.size());
+    if (!key.starts_with(prefix)) break;
+    auto v = it->value();
+    if (!visit(key, std::string_view(v.data(), v.size()))) return;
+  }
+  if (!it->status().ok()) fail("scan failed", it->status());
+}
+
+void RocksDbKvStore::write(const WriteBatch& batch, Durability durability) {
+  if (impl_->read_only)
+    throw Error(ErrorKind::Internal, "storage_read_only", "database is open read-only");
+  rocksdb::WriteBatch wb;
+  for (const auto& op : batch.ops()) {
+    if (op.kind == WriteBatch::Op::Kind::Put)
+      wb.Put(op.key, op.value);
+    else
+      wb.Delete(op.key);
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = durability == Durability::Sync;
+  auto s = impl_->db->Write(wo, &wb);
+  if (!s.ok()) fail("write failed", s);
+}
+
+}  // namespace cairn

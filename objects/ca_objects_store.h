@@ -1,0 +1,58 @@
+// CaObjectsStore — the signed objects a CA publishes, derived from its events.
+//
+// Registered as a pre-save listener on the CertAuth store: when a command's
+// events change what a CA must publish (its certificate was installed, a
+// certificate was revoked), it signs the new CRL and adds it to the SAME
+// batch as the events, so a revocation is never durable without a CRL that
+// shows it, and a CRL never shows a revocation that was not stored.
+// CRL numbers strictly increase per CA. The CRL lists every revoked
+// certificate whose notAfter is after thisUpdate.
+// Thread-safety: all methods may be called concurrently; the listener runs
+// under the CA's lock, which serialises CRL numbers per CA.
+// Ownership: borrows the KeyValueStore, Signer and Clock.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "core/cert_auth.h"
+
+namespace cairn {
+
+struct CrlObject {
+  uint64_t number = 0;
+  int64_t this_update_ms = 0;
+  int64_t next_update_ms = 0;
+  std::string key_id;
+  std::string der;
+};
+
+struct CaObjectsConfig {
+  int64_t crl_validity_ms = 7 * 24 * 3600 * 1000LL;  // nextUpdate - thisUpdate
+};
+
+class CaObjectsStore {
+ public:
+  CaObjectsStore(KeyValueStore& kv, Signer& signer, const Clock& clock, CaObjectsConfig config);
+
+  // Registers the pre-save listener.
+  void attach(AggregateStore<CertAuth>& store);
+
+  std::optional<CrlObject> crl(const std::string& ca) const;
+
+  // The listener itself (public for tests).
+  void before_save(const std::string& ca, const CertAuth& state, const std::vector<CaEvent>& events,
+                   WriteBatch& batch);
+
+ private:
+  CrlObject build(const CertAuth& state, uint64_t number) const;
+  static std::string crl_key(const std::string& ca) { return "o/crl/" + ca; }
+
+  KeyValueStore& kv_;
+  Signer& signer_;
+  const Clock& clock_;
+  CaObjectsConfig config_;
+};
+
+}  // namespace cairn
