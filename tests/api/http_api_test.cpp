@@ -1,0 +1,262 @@
+// The real HTTP server on a loopback port with a RocksDB data directory,
+// driven by an HTTP client.
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <chrono>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "api/server_app.h"
+#include "core/ca_manager.h"
+#include "core/encoding.h"
+#include "core/serial_number.h"
+#include "tests/core/pki_fixtures.h"
+#include "tests/test_util.h"
+
+namespace cairn {
+namespace {
+
+using nlohmann::json;
+
+class RunningServer {
+ public:
+  explicit RunningServer(const std::string& data_dir) {
+    api::ServeOptions o;
+    o.data_dir = data_dir;
+    o.port = 0;
+    o.threads = 4;
+    o.init_hierarchy = true;
+    app_ = std::make_unique<api::ServerApp>(o);
+    port_ = app_->start();
+    thread_ = std::thread([this] { app_->run(); });
+    // Bounded wait until the listener accepts connections.
+    for (int i = 0; i < 200; ++i) {
+      httplib::Client probe("127.0.0.1", port_);
+      probe.set_connection_timeout(0, 100000);
+      if (probe.Get("/health")) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    throw std::runtime_error("server did not come up");
+  }
+  ~RunningServer() {
+    app_->stop();
+    thread_.join();
+  }
+  int port() const { return port_; }
+  api::ServerApp& app() { return *app_; }
+
+ private:
+  std::unique_ptr<api::ServerApp> app_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
+class HttpApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override { start(); }
+  void start() {
+    server_ = std::make_unique<RunningServer>(dir_.path());
+    std::ifstream in(dir_.path() + "/admin.token");
+    std::getline(in, token_);
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+    client_->set_connection_timeout(2, 0);
+    client_->set_read_timeout(20, 0);
+  }
+  void restart() {
+    client_.reset();
+    server_.reset();
+    start();
+  }
+  httplib::Headers auth() const { return {{"Authorization", "Bearer " + token_}}; }
+  httplib::Result get(const std::string& path) { return client_->Get(path, auth()); }
+  httplib::Result post(const std::string& path, const std::string& body) {
+    return client_->Post(path, auth(), body, "application/json");
+  }
+  static std::string code(const httplib::Result& r) {
+    auto j = json::parse(r->body, nullptr, false);
+    if (j.is_discarded() || !j.contains("error")) return "<no error body: " + r->body + ">";
+    return j["error"]["code"].get<std::string>();
+  }
+  uint64_t ca_version(const std::string& ca) {
+    return json::parse(get("/api/v1/cas/" + ca)->body)["version"].get<uint64_t>();
+  }
+  json issue(const std::string& cn) {
+    json body = {{"csr", testing::make_csr_pem(cn, "DNS:" + cn)}, {"profile", "server"}};
+    auto r = post("/api/v1/cas/issuing/certificates", body.dump());
+    EXPECT_EQ(r->status, 201) << r->body;
+    return json::parse(r->body);
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<RunningServer> server_;
+  std::unique_ptr<httplib::Client> client_;
+  std::string token_;
+};
+
+TEST_F(HttpApiTest, HealthIsPublicEverythingElseNeedsTheToken) {
+  auto h = client_->Get("/health");
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->status, 200);
+  auto none = client_->Get("/api/v1/cas");
+  EXPECT_EQ(none->status, 401);
+  EXPECT_EQ(code(none), "unauthorized");
+  auto wrong = client_->Get("/api/v1/cas", httplib::Headers{{"Authorization", "Bearer nope"}});
+  EXPECT_EQ(wrong->status, 401);
+  EXPECT_EQ(code(wrong), "invalid_token");
+  for (const char* path : {"/api/v1/cas", "/api/v1/cas/issuing/certificates", "/api/v1/cas/issuing/certificates/ab/revoke"}) {
+    auto r = client_->Post(path, "{}", "application/json");
+    EXPECT_EQ(r->status, 401) << path;
+  }
+  EXPECT_EQ(get("/api/v1/cas")->status, 200);
+}
+
+TEST_F(HttpApiTest, BootstrappedHierarchyIsListed) {
+  auto j = json::parse(get("/api/v1/cas")->body);
+  ASSERT_EQ(j["cas"].size(), 2u);
+  auto issuing = json::parse(get("/api/v1/cas/issuing")->body);
+  EXPECT_EQ(issuing["status"], "active");
+  EXPECT_EQ(issuing["parent"], "root");
+}
+
+TEST_F(HttpApiTest, BadInputGetsStableFourHundredsAndStoresNothing) {
+  uint64_t before = ca_version("issuing");
+  auto bad_json = post("/api/v1/cas/issuing/certificates", "{not json");
+  EXPECT_EQ(bad_json->status, 400);
+  EXPECT_EQ(code(bad_json), "invalid_json");
+  auto not_object = post("/api/v1/cas/issuing/certificates", "[1,2]");
+  EXPECT_EQ(code(not_object), "invalid_json");
+  auto wrong_type = post("/api/v1/cas/issuing/certificates", R"({"csr": 5})");
+  EXPECT_EQ(code(wrong_type), "invalid_field");
+  auto bad_csr = post("/api/v1/cas/issuing/certificates", R"({"csr": "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n"})");
+  EXPECT_EQ(bad_csr->status, 400);
+  EXPECT_EQ(code(bad_csr), "invalid_csr");
+  auto nothing = post("/api/v1/cas/issuing/certificates", "{}");
+  EXPECT_EQ(code(nothing), "missing_field");
+  auto bad_profile = post("/api/v1/cas/issuing/certificates",
+                          json{{"csr", testing::make_csr_pem("a", "DNS:a.example")}, {"profile", "x"}}.dump());
+  EXPECT_EQ(code(bad_profile), "unknown_profile");
+  auto bad_san = post("/api/v1/cas/issuing/certificates",
+                      json{{"csr", testing::make_csr_pem("a", "DNS:a.example")}, {"sans", {{"dns", {"-bad-"}}}}}.dump());
+  EXPECT_EQ(code(bad_san), "invalid_san");
+  auto huge = post("/api/v1/cas/issuing/certificates", std::string(2 << 20, 'x'));
+  EXPECT_EQ(huge->status, 413);
+  EXPECT_EQ(code(huge), "body_too_large");
+  EXPECT_EQ(ca_version("issuing"), before);
+
+  auto policy = post("/api/v1/cas/issuing/certificates",
+                     json{{"csr", testing::make_csr_pem("a", "email:a@example.com")}}.dump());
+  EXPECT_EQ(policy->status, 422);
+  EXPECT_EQ(code(policy), "san_not_allowed");
+  EXPECT_EQ(ca_version("issuing"), before);  // rejected commands add no events
+}
+
+TEST_F(HttpApiTest, UnknownNamesAndPathTricks) {
+  EXPECT_EQ(get("/api/v1/cas/nosuch")->status, 404);
+  EXPECT_EQ(code(get("/api/v1/cas/nosuch")), "ca_not_found");
+  EXPECT_EQ(code(get("/api/v1/cas/UPPER")), "invalid_name");
+  EXPECT_EQ(code(get("/api/v1/cas/%2e%2e")), "invalid_name");
+  EXPECT_EQ(code(get("/api/v1/cas/..%2F..%2Fetc")), "not_found");  // decoded slashes match no route
+  EXPECT_EQ(get("/api/v1/cas/../../etc/passwd")->status, 404);
+  EXPECT_EQ(code(get("/api/v1/nothing-here")), "not_found");
+  EXPECT_EQ(code(get("/api/v1/cas/issuing/certificates/abcdef")), "certificate_not_found");
+  EXPECT_EQ(code(get("/api/v1/cas/issuing/crl?format=xml")), "invalid_format");
+  EXPECT_EQ(code(client_->Get("/crl/nosuch.crl")), "ca_not_found");
+}
+
+TEST_F(HttpApiTest, IssueDownloadRevokeAndCrl) {
+  auto issued = issue("svc.example");
+  std::string serial = issued["certificate"]["serial"];
+  EXPECT_EQ(issued["certificate"]["status"], "valid");
+  EXPECT_NE(issued["chain_pem"].get<std::string>().find("BEGIN CERTIFICATE"), std::string::npos);
+  EXPECT_FALSE(issued.contains("private_key_pem"));
+
+  auto der = get("/api/v1/cas/issuing/certificates/" + serial + "/download?format=der");
+  EXPECT_EQ(der->get_header_value("Content-Type"), "application/pkix-cert");
+  EXPECT_EQ(serial_of(parse_certificate(der->body).get()), serial);
+  auto chain = get("/api/v1/cas/issuing/certificates/" + serial + "/download?format=chain");
+  size_t count = 0;
+  for (size_t p = 0; (p = chain->body.find("BEGIN CERTIFICATE", p)) != std::string::npos; ++p) ++count;
+  EXPECT_EQ(count, 3u);  // leaf, issuing, root
+  auto by_serial = json::parse(get("/api/v1/certificates/" + serial)->body);
+  EXPECT_EQ(by_serial["ca"], "issuing");
+  auto upper = serial;
+  for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  EXPECT_EQ(get("/api/v1/cas/issuing/certificates/" + upper)->status, 200);
+
+  auto revoked = post("/api/v1/cas/issuing/certificates/" + serial + "/revoke", R"({"reason":"keyCompromise"})");
+  EXPECT_EQ(revoked->status, 200) << revoked->body;
+  auto again = post("/api/v1/cas/issuing/certificates/" + serial + "/revoke", R"({"reason":"keyCompromise"})");
+  EXPECT_EQ(again->status, 409);
+  EXPECT_EQ(code(again), "already_revoked");
+  auto bad_reason = post("/api/v1/cas/issuing/certificates/" + serial + "/revoke", R"({"reason":"because"})");
+  EXPECT_EQ(code(bad_reason), "invalid_reason");
+
+  auto crl = client_->Get("/crl/issuing.crl");  // public, as relying parties fetch it
+  ASSERT_EQ(crl->status, 200);
+  EXPECT_EQ(crl->get_header_value("Content-Type"), "application/pkix-crl");
+  auto parsed = parse_crl(crl->body);
+  X509_REVOKED* entry = nullptr;
+  auto asn1 = serial_to_asn1(serial);
+  EXPECT_EQ(X509_CRL_get0_by_serial(parsed.get(), &entry, asn1.get()), 1);
+  auto pem = client_->Get("/api/v1/cas/issuing/crl?format=pem");
+  EXPECT_NE(pem->body.find("BEGIN X509 CRL"), std::string::npos);
+
+  auto listed = json::parse(get("/api/v1/cas/issuing/certificates?status=revoked")->body);
+  ASSERT_EQ(listed["certificates"].size(), 1u);
+  EXPECT_EQ(listed["certificates"][0]["serial"], serial);
+}
+
+TEST_F(HttpApiTest, ServerGeneratedKeyIsReturnedOnce) {
+  auto r = post("/api/v1/cas/issuing/certificates",
+                json{{"key_type", "ec-p256"}, {"subject", "CN=gen.example"}, {"sans", {{"dns", {"gen.example"}}}}}.dump());
+  ASSERT_EQ(r->status, 201) << r->body;
+  auto j = json::parse(r->body);
+  ASSERT_TRUE(j.contains("private_key_pem"));
+  std::string serial = j["certificate"]["serial"];
+  auto show = get("/api/v1/cas/issuing/certificates/" + serial);
+  EXPECT_EQ(show->body.find("PRIVATE KEY"), std::string::npos);
+}
+
+TEST_F(HttpApiTest, RenewRecordsTheChain) {
+  std::string serial = issue("r.example")["certificate"]["serial"];
+  auto r = post("/api/v1/cas/issuing/certificates/" + serial + "/renew",
+                json{{"csr", testing::make_csr_pem("r.example", "DNS:r.example")}}.dump());
+  ASSERT_EQ(r->status, 201) << r->body;
+  EXPECT_EQ(json::parse(r->body)["certificate"]["replaces"], serial);
+  auto old = json::parse(get("/api/v1/cas/issuing/certificates/" + serial)->body);
+  EXPECT_EQ(old["replaced_by"], json::parse(r->body)["certificate"]["serial"]);
+}
+
+TEST_F(HttpApiTest, CreateCaThroughTheApi) {
+  auto r = post("/api/v1/cas", R"({"handle":"team-a","subject":"CN=Team A CA","parent":"root","key":"ec-p384"})");
+  ASSERT_EQ(r->status, 201) << r->body;
+  auto j = json::parse(r->body);
+  EXPECT_EQ(j["status"], "active");
+  EXPECT_EQ(j["algorithm"], "ec-p384");
+  EXPECT_EQ(code(post("/api/v1/cas", R"({"handle":"team-a","subject":"CN=x"})")), "ca_exists");
+  EXPECT_EQ(code(post("/api/v1/cas", R"({"handle":"team-b"})")), "missing_field");
+  EXPECT_EQ(code(post("/api/v1/cas", R"({"handle":"team-b","subject":"CN=x","validity_days":-4})")), "invalid_field");
+  EXPECT_EQ(code(post("/api/v1/cas", R"({"handle":"Bad/Name","subject":"CN=x"})")), "invalid_name");
+}
+
+TEST_F(HttpApiTest, EverythingComesBackAfterARestart) {
+  std::string kept = issue("keep.example")["certificate"]["serial"];
+  std::string gone = issue("gone.example")["certificate"]["serial"];
+  post("/api/v1/cas/issuing/certificates/" + gone + "/revoke", R"({"reason":"superseded"})");
+  auto crl_before = client_->Get("/crl/issuing.crl")->body;
+  auto cas_before = json::parse(get("/api/v1/cas")->body);
+  std::string token_before = token_;
+  restart();
+  EXPECT_EQ(token_, token_before);
+  EXPECT_TRUE(server_->app().new_admin_token().empty());
+  EXPECT_EQ(json::parse(get("/api/v1/cas")->body), cas_before);
+  EXPECT_EQ(json::parse(get("/api/v1/cas/issuing/certificates/" + kept)->body)["status"], "valid");
+  EXPECT_EQ(json::parse(get("/api/v1/cas/issuing/certificates/" + gone)->body)["status"], "revoked");
+  EXPECT_EQ(client_->Get("/crl/issuing.crl")->body, crl_before);
+  issue("after.example");  // and it keeps working
+}
+
+}  // namespace
+}  // namespace cairn

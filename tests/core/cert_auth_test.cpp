@@ -1,0 +1,174 @@
+// CertAuth command and event logic through CaManager on in-memory storage.
+#include <gtest/gtest.h>
+
+#include "core/x509_time.h"
+#include "tests/core/pki_fixtures.h"
+
+namespace cairn {
+namespace {
+
+using testing::error_code_of;
+using testing::PkiHarness;
+
+TEST(CertAuth, RootIsSelfSignedCaWithItsOwnKey) {
+  PkiHarness pki;
+  auto root = pki.manager.create_ca("alice", CreateCaRequest{"root", "CN=Root", "ec-p256", "", 3650});
+  EXPECT_EQ(root.kind, "root");
+  EXPECT_EQ(root.status, "active");
+  EXPECT_EQ(root.version, 2u);  // CaCreated + CaCertificateInstalled
+  auto cert = parse_certificate(root.certificate_der);
+  EXPECT_EQ(X509_check_ca(cert.get()), 1);
+  EXPECT_EQ(X509_check_issued(cert.get(), cert.get()), X509_V_OK);
+  EXPECT_EQ(root.not_after_ms - root.not_before_ms, 3650 * kMsPerDay);
+  EXPECT_EQ(error_code_of([&] {
+              pki.manager.create_ca("alice", CreateCaRequest{"root", "CN=Again", "ec-p256", "", 10});
+            }),
+            "ca_exists");
+}
+
+TEST(CertAuth, BadCreateRequestsAreRefusedAndStoreNothing) {
+  PkiHarness pki;
+  EXPECT_EQ(error_code_of([&] { pki.manager.create_ca("a", {"../x", "CN=x", "ec-p256", "", 1}); }), "invalid_name");
+  EXPECT_EQ(error_code_of([&] { pki.manager.create_ca("a", {"x", "CN=x", "dsa-512", "", 1}); }), "unknown_key_algorithm");
+  EXPECT_EQ(error_code_of([&] { pki.manager.create_ca("a", {"x", "", "ec-p256", "", 1}); }), "invalid_subject");
+  EXPECT_EQ(error_code_of([&] { pki.manager.create_ca("a", {"x", "CN=x", "ec-p256", "nope", 1}); }), "ca_not_found");
+  EXPECT_TRUE(pki.manager.list_cas().empty());
+}
+
+TEST(CertAuth, IntermediateIsCertifiedByLocalParentWhichRecordsTheChild) {
+  PkiHarness pki;
+  pki.make_hierarchy();
+  auto issuing = pki.manager.get_ca("issuing");
+  auto root = pki.manager.get_ca("root");
+  EXPECT_EQ(issuing.kind, "intermediate");
+  EXPECT_EQ(issuing.status, "active");
+  EXPECT_EQ(issuing.parent, "root");
+  EXPECT_EQ(root.children, (std::vector<std::string>{"issuing"}));
+  auto child_certs = pki.manager.list_certificates("root", {});
+  ASSERT_EQ(child_certs.size(), 1u);
+  EXPECT_EQ(child_certs[0].child_ca, "issuing");
+  EXPECT_EQ(child_certs[0].profile, "sub-ca");
+  EXPECT_EQ(child_certs[0].der, issuing.certificate_der);
+  auto cert = parse_certificate(issuing.certificate_der);
+  EXPECT_EQ(X509_check_ca(cert.get()), 1);
+  EXPECT_EQ(testing::verify_chain(issuing.certificate_der, {root.certificate_der}, "", pki.clock.now_ms() + 1000), 0);
+}
+
+TEST(CertAuth, RevocationRules) {
+  PkiHarness pki;
+  pki.make_hierarchy();
+  auto cert = pki.issue("svc", "DNS:svc.example").certificate;
+  auto revoked = pki.manager.revoke("bob", "issuing", cert.serial, "keyCompromise");
+  EXPECT_EQ(revoked.status, "revoked");
+  EXPECT_EQ(revoked.revocation_reason, "keyCompromise");
+  EXPECT_EQ(error_code_of([&] { pki.manager.revoke("bob", "issuing", cert.serial, "superseded"); }), "already_revoked");
+  EXPECT_EQ(error_code_of([&] { pki.manager.revoke("bob", "issuing", "abcdef", ""); }), "certificate_not_found");
+  EXPECT_EQ(error_code_of([&] { pki.manager.revoke("bob", "issuing", cert.serial, "removeFromCRL"); }), "invalid_reason");
+  EXPECT_EQ(error_code_of([&] { pki.manager.revoke("bob", "issuing", "not-hex", ""); }), "invalid_serial");
+  // The refused revocation is in the history with its actor and error.
+  bool found = false;
+  pki.manager.store().log().for_each_command("issuing", 1, [&](const CommandRecord& r) {
+    if (!r.ok && r.error_code == "already_revoked") found = r.actor == "bob";
+    return true;
+  });
+  EXPECT_TRUE(found);
+}
+
+TEST(CertAuth, RenewalRecordsTheChainAndRefusesForks) {
+  PkiHarness pki;
+  pki.make_hierarchy();
+  auto first = pki.issue("svc", "DNS:svc.example").certificate;
+  IssueRequest r;
+  r.csr = testing::make_csr_pem("svc", "DNS:svc.example");
+  auto second = pki.manager.renew("t", "issuing", first.serial, r).certificate;
+  EXPECT_EQ(second.replaces, first.serial);
+  EXPECT_EQ(second.profile, "server");  // inherited
+  EXPECT_EQ(pki.manager.get_certificate("issuing", first.serial).replaced_by, second.serial);
+  EXPECT_EQ(error_code_of([&] { pki.manager.renew("t", "issuing", first.serial, r); }), "already_renewed");
+  pki.manager.revoke("t", "issuing", second.serial, "superseded");
+  EXPECT_EQ(error_code_of([&] { pki.manager.renew("t", "issuing", second.serial, r); }), "certificate_revoked");
+  // Server-generated renewal keeps the old names.
+  auto third = pki.issue("other", "DNS:other.example").certificate;
+  IssueRequest gen;
+  gen.key_type = "ec-p256";
+  auto renewed = pki.manager.renew("t", "issuing", third.serial, gen);
+  EXPECT_EQ(renewed.certificate.sans.dns, (std::vector<std::string>{"other.example"}));
+  EXPECT_FALSE(renewed.private_key_pem.empty());
+}
+
+TEST(CertAuth, ExpiredCaRefusesToIssue) {
+  PkiHarness pki;
+  pki.make_hierarchy();
+  pki.clock.advance_ms(1826 * kMsPerDay);
+  EXPECT_EQ(error_code_of([&] { pki.issue("late", "DNS:late.example"); }), "ca_expired");
+  EXPECT_EQ(pki.manager.get_ca("issuing").status, "expired");
+}
+
+TEST(CertAuth, ReplayReproducesTheLiveState) {
+  PkiHarness pki;
+  pki.make_hierarchy();
+  for (int i = 0; i < 20; ++i) {
+    auto c = pki.issue("n" + std::to_string(i), "DNS:n" + std::to_string(i) + ".example").certificate;
+    if (i % 3 == 0) pki.manager.revoke("t", "issuing", c.serial, "superseded");
+  }
+  for (const char* id : {"root", "issuing"}) {
+    CertAuth replayed = pki.manager.store().replay(id);
+    pki.manager.store().read(id, [&](const CertAuth& live, uint64_t) {
+      EXPECT_EQ(replayed.handle(), live.handle());
+      EXPECT_EQ(replayed.key_id(), live.key_id());
+      EXPECT_EQ(replayed.ca_cert_der(), live.ca_cert_der());
+      EXPECT_EQ(replayed.children(), live.children());
+      EXPECT_EQ(replayed.issued().size(), live.issued().size());
+      for (const auto& [serial, c] : live.issued()) {
+        const IssuedCertificate* r = replayed.find(serial);
+        EXPECT_NE(r, nullptr);
+        if (!r) continue;
+        EXPECT_EQ(r->der, c.der);
+        EXPECT_EQ(r->revoked, c.revoked);
+        EXPECT_EQ(r->revoked_at_ms, c.revoked_at_ms);
+        EXPECT_EQ(r->revocation_reason, c.revocation_reason);
+        EXPECT_EQ(r->replaced_by, c.replaced_by);
+      }
+      return 0;
+    });
+  }
+}
+
+TEST(CertAuth, NoCaPrivateKeyEverReachesTheEventStore) {
+  PkiHarness pki;
+  pki.make_hierarchy();
+  pki.issue("svc", "DNS:svc.example");
+  for (const char* id : {"root", "issuing"}) {
+    std::string key_id = pki.manager.get_ca(id).key_id;
+    auto der = pki.keys.get(key_id);
+    ASSERT_TRUE(der.has_value());
+    const unsigned char* p = reinterpret_cast<const unsigned char*>(der->data());
+    EvpPkeyPtr key(d2i_AutoPrivateKey(nullptr, &p, static_cast<long>(der->size())));
+    std::string scalar = testing::private_scalar(key.get());
+    ASSERT_GE(scalar.size(), 30u);
+    pki.kv.scan("", [&](std::string_view k, std::string_view v) {
+      EXPECT_EQ(v.find(scalar), std::string_view::npos) << "private key bytes under " << k;
+      return true;
+    });
+  }
+}
+
+TEST(CertAuth, EventsRoundTripThroughTheirEncoding) {
+  CertificateIssued issued;
+  issued.serial = "1234";
+  issued.der = std::string("\x30\x00\xff", 3);
+  issued.replaces = "ab";
+  issued.issued_at_ms = 42;
+  CaEvent e = issued;
+  CaEvent back = CertAuth::decode_event(CertAuth::encode_event(e));
+  const auto& b = std::get<CertificateIssued>(back);
+  EXPECT_EQ(b.serial, "1234");
+  EXPECT_EQ(b.der, issued.der);
+  EXPECT_EQ(b.replaces, "ab");
+  EXPECT_EQ(b.issued_at_ms, 42);
+  EXPECT_THROW(CertAuth::decode_event("\x02garbage"), Error);
+  EXPECT_THROW(CertAuth::decode_event(std::string("\x01\x05", 2)), Error);
+}
+
+}  // namespace
+}  // namespace cairn

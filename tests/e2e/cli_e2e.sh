@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# End to end: the real `cairn serve` on a free loopback port with a RocksDB
+# data directory, driven by the `cairn` CLI, with every certificate and CRL
+# checked by the openssl command-line tool; then a restart must bring all
+# state back from RocksDB.
+# Usage: cli_e2e.sh /path/to/cairn
+set -euo pipefail
+
+CAIRN=${1:?usage: cli_e2e.sh /path/to/cairn}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/cairn-e2e-XXXXXX")
+SERVER_PID=
+cleanup() {
+  if [[ -n "$SERVER_PID" ]]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+cd "$WORK"
+
+fail() { echo "FAIL: $*" >&2; echo "--- server log ---" >&2; tail -n 50 server.log >&2 || true; exit 1; }
+step() { echo "== $*"; }
+
+start_server() {
+  rm -f port
+  "$CAIRN" serve --data-dir "$WORK/data" --listen 127.0.0.1:0 --port-file "$WORK/port" >>server.log 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 100); do
+    [[ -s port ]] && break
+    kill -0 "$SERVER_PID" 2>/dev/null || fail "server exited during start"
+    sleep 0.1
+  done
+  [[ -s port ]] || fail "server did not report its port within 10 s"
+  export CAIRN_SERVER="http://127.0.0.1:$(cat port)"
+  for _ in $(seq 1 50); do
+    curl -fsS --max-time 2 "$CAIRN_SERVER/health" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  fail "server did not answer within 5 s"
+}
+
+stop_server() {
+  kill -TERM "$SERVER_PID"
+  for _ in $(seq 1 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$SERVER_PID" 2>/dev/null && fail "server did not stop on SIGTERM within 10 s"
+  wait "$SERVER_PID" || true
+  SERVER_PID=
+}
+
+step "start the server on an empty data directory"
+start_server
+export CAIRN_TOKEN_FILE="$WORK/data/admin.token"
+[[ $(stat -c %a data/admin.token) == 600 ]] || fail "admin.token is not 0600"
+grep -q "shown only this once" server.log || fail "the new admin token was not announced"
+
+step "unauthenticated requests are refused"
+if CAIRN_TOKEN=wrong CAIRN_TOKEN_FILE= "$CAIRN" ca list 2>err.txt; then fail "a wrong token was accepted"; fi
+grep -q "invalid_token" err.txt || fail "no invalid_token code: $(cat err.txt)"
+
+step "create a root and an intermediate"
+"$CAIRN" ca create root --subject "CN=Example Root,O=Example" --key ec-p256 >/dev/null
+"$CAIRN" ca create issuing --parent root --subject "CN=Example Issuing CA,O=Example" --key ec-p256 >/dev/null
+"$CAIRN" ca list | grep -q "issuing .*intermediate .*active" || fail "issuing CA is not active"
+"$CAIRN" ca show root --format json | grep -q '"children": \[' || fail "root does not show children"
+"$CAIRN" ca show root --format json | grep -A2 '"children"' | grep -q '"issuing"' || fail "root did not record its child"
+[[ $(stat -c %a data/keys) == 700 ]] || fail "keys directory is not 0700"
+for k in data/keys/*.key; do [[ $(stat -c %a "$k") == 600 ]] || fail "$k is not 0600"; done
+
+step "issue from a CSR and verify with openssl"
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout svc.key -out svc.csr \
+  -subj "/CN=svc.example.com" -addext "subjectAltName=DNS:svc.example.com,IP:127.0.0.1" 2>/dev/null
+"$CAIRN" cert issue --ca issuing --csr svc.csr --profile server --out svc.pem --chain-out chain.pem >issue.txt
+SERIAL=$(openssl x509 -in svc.pem -noout -serial | cut -d= -f2)
+grep -qi "$SERIAL" issue.txt || fail "issue output does not show the serial"
+openssl x509 -in svc.pem -noout -ext subjectAltName | grep -q "DNS:svc.example.com, IP Address:127.0.0.1" \
+  || fail "SANs missing from the certificate"
+openssl x509 -in svc.pem -noout -ext extendedKeyUsage | grep -q "TLS Web Server Authentication" || fail "no serverAuth EKU"
+openssl x509 -in svc.pem -noout -modulus >/dev/null 2>&1 || true
+[[ $(openssl x509 -in svc.pem -noout -pubkey | openssl sha256) == $(openssl pkey -in svc.key -pubout | openssl sha256) ]] \
+  || fail "certificate key does not match the CSR key"
+"$CAIRN" crl get issuing --out crl.pem
+openssl crl -in crl.pem -noout -CAfile chain.pem 2>&1 | grep -q "verify OK" || fail "CRL signature does not verify"
+openssl verify -crl_check -CAfile chain.pem -CRLfile crl.pem svc.pem | grep -q "svc.pem: OK" || fail "fresh certificate does not verify"
+
+step "download in every form"
+"$CAIRN" cert download "$SERIAL" pem --out dl.pem
+cmp -s dl.pem svc.pem || fail "downloaded PEM differs"
+"$CAIRN" cert download "$SERIAL" der --out dl.der
+openssl x509 -inform DER -in dl.der -outform PEM | cmp -s - svc.pem || fail "downloaded DER differs"
+"$CAIRN" cert download "$SERIAL" chain --ca issuing --out dl-chain.pem
+[[ $(grep -c "BEGIN CERTIFICATE" dl-chain.pem) == 3 ]] || fail "chain should hold leaf, issuing and root"
+"$CAIRN" cert list --ca issuing | grep -qi "$SERIAL.*valid" || fail "list does not show the certificate as valid"
+"$CAIRN" cert show "$SERIAL" --format json | grep -q '"status": "valid"' || fail "show --format json"
+
+step "the CRL distribution point in the certificate serves the same CRL"
+CRL_URL=$(openssl x509 -in svc.pem -noout -ext crlDistributionPoints | grep -o 'http://[^ ]*')
+[[ "$CRL_URL" == "$CAIRN_SERVER/crl/issuing.crl" ]] || fail "unexpected CRL DP $CRL_URL"
+curl -fsS --max-time 5 "$CRL_URL" -o dp.crl
+openssl crl -inform DER -in dp.crl -outform PEM | cmp -s - crl.pem || fail "CRL DP serves a different CRL"
+
+step "server-side key generation"
+"$CAIRN" cert issue --ca issuing --key-type ec-p384 --subject "CN=gen.example.com" --dns gen.example.com \
+  --profile peer --out gen.pem --key-out gen.key >/dev/null
+[[ $(stat -c %a gen.key) == 600 ]] || fail "generated key file is not 0600"
+[[ $(openssl x509 -in gen.pem -noout -pubkey | openssl sha256) == $(openssl pkey -in gen.key -pubout | openssl sha256) ]] \
+  || fail "generated key does not match its certificate"
+if "$CAIRN" cert issue --ca issuing --key-type ec-p256 --subject "CN=x" --dns x.example 2>err.txt; then
+  fail "--key-type without --key-out must be refused"
+fi
+
+step "renew"
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout svc2.key -out svc2.csr \
+  -subj "/CN=svc.example.com" -addext "subjectAltName=DNS:svc.example.com" 2>/dev/null
+"$CAIRN" cert renew "$SERIAL" --csr svc2.csr --out svc2.pem --format json > renew.json
+grep -qi "\"replaces\": \"$SERIAL\"" renew.json || fail "renewal does not record what it replaces"
+SERIAL2=$(openssl x509 -in svc2.pem -noout -serial | cut -d= -f2)
+openssl verify -CAfile chain.pem svc2.pem | grep -q OK || fail "renewed certificate does not verify"
+
+step "revoke and check with openssl"
+"$CAIRN" cert revoke "$SERIAL" --reason keyCompromise >/dev/null
+"$CAIRN" crl get issuing --out crl2.pem
+openssl crl -in crl2.pem -noout -text | grep -q "Key Compromise" || fail "reason missing from CRL"
+if openssl verify -crl_check -CAfile chain.pem -CRLfile crl2.pem svc.pem >verify.txt 2>&1; then
+  fail "revoked certificate still verifies"
+fi
+grep -q "certificate revoked" verify.txt || fail "openssl did not report revocation: $(cat verify.txt)"
+openssl verify -crl_check -CAfile chain.pem -CRLfile crl2.pem svc2.pem | grep -q OK || fail "renewed certificate affected"
+N1=$(openssl crl -in crl.pem -noout -crlnumber | cut -d= -f2)
+N2=$(openssl crl -in crl2.pem -noout -crlnumber | cut -d= -f2)
+(( N2 > N1 )) || fail "CRL number did not increase ($N1 -> $N2)"
+
+step "errors carry stable codes and non-zero exit"
+set +e
+"$CAIRN" cert revoke "$SERIAL" --reason keyCompromise 2>err.txt; rc=$?
+set -e
+[[ $rc == 1 ]] || fail "revoking twice should exit 1, got $rc"
+grep -q "already_revoked" err.txt || fail "no already_revoked code: $(cat err.txt)"
+set +e
+"$CAIRN" cert issue --ca nosuch --csr svc.csr 2>err.txt; rc=$?
+set -e
+[[ $rc == 1 ]] && grep -q "ca_not_found" err.txt || fail "unknown CA: rc=$rc $(cat err.txt)"
+echo "garbage" > bad.csr
+set +e
+"$CAIRN" cert issue --ca issuing --csr bad.csr 2>err.txt; rc=$?
+set -e
+[[ $rc == 1 ]] && grep -q "invalid_csr" err.txt || fail "bad CSR: rc=$rc $(cat err.txt)"
+
+step "restart: all state comes back from RocksDB"
+"$CAIRN" cert list --ca issuing --format json > before.json
+"$CAIRN" ca list --format json > cas-before.json
+stop_server
+start_server
+grep -c "shown only this once" server.log | grep -q '^1$' || fail "the token was announced again after restart"
+"$CAIRN" cert list --ca issuing --format json > after.json
+"$CAIRN" ca list --format json > cas-after.json
+cmp -s before.json after.json || fail "certificates differ after restart"
+cmp -s cas-before.json cas-after.json || fail "CAs differ after restart"
+"$CAIRN" crl get issuing --out crl3.pem
+cmp -s crl2.pem crl3.pem || fail "CRL differs after restart"
+"$CAIRN" cert show "$SERIAL" | grep -q "revoked" || fail "revocation lost after restart"
+"$CAIRN" cert issue --ca issuing --csr svc.csr --out svc3.pem >/dev/null
+openssl verify -crl_check -CAfile chain.pem -CRLfile crl3.pem svc3.pem | grep -q OK || fail "issuance after restart"
+
+stop_server
+echo "e2e: all steps passed"

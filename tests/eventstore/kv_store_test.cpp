@@ -1,0 +1,146 @@
+// The KeyValueStore contract, checked against both implementations.
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "eventstore/error.h"
+#include "eventstore/memory_kv_store.h"
+#include "eventstore/rocksdb_kv_store.h"
+#include "tests/test_util.h"
+
+namespace cairn {
+namespace {
+
+class KvStoreTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "rocksdb")
+      kv_ = RocksDbKvStore::open(dir_.path() + "/db");
+    else
+      kv_ = std::make_unique<MemoryKvStore>();
+  }
+  testing::TempDir dir_;
+  std::unique_ptr<KeyValueStore> kv_;
+};
+
+TEST_P(KvStoreTest, PutGetDelete) {
+  WriteBatch b;
+  b.put("a", "1");
+  b.put("b", std::string("\0x\xff", 3));
+  kv_->write(b, Durability::Sync);
+  EXPECT_EQ(kv_->get("a"), "1");
+  EXPECT_EQ(kv_->get("b"), std::string("\0x\xff", 3));
+  EXPECT_FALSE(kv_->get("c").has_value());
+  WriteBatch d;
+  d.erase("a");
+  kv_->write(d, Durability::NoSync);
+  EXPECT_FALSE(kv_->get("a").has_value());
+}
+
+TEST_P(KvStoreTest, ScanIsOrderedBoundedByPrefixAndStartsAtStart) {
+  WriteBatch b;
+  for (auto k : {"p/3", "p/1", "q/0", "p/2", "o/9"}) b.put(k, k);
+  kv_->write(b, Durability::Sync);
+  std::vector<std::string> seen;
+  kv_->scan("p/", [&](std::string_view k, std::string_view) {
+    seen.emplace_back(k);
+    return true;
+  });
+  EXPECT_EQ(seen, (std::vector<std::string>{"p/1", "p/2", "p/3"}));
+  seen.clear();
+  kv_->scan("p/", [&](std::string_view k, std::string_view) {
+    seen.emplace_back(k);
+    return true;
+  }, "p/2");
+  EXPECT_EQ(seen, (std::vector<std::string>{"p/2", "p/3"}));
+  seen.clear();
+  kv_->scan("p/", [&](std::string_view k, std::string_view) {
+    seen.emplace_back(k);
+    return false;
+  });
+  EXPECT_EQ(seen.size(), 1u);
+}
+
+TEST_P(KvStoreTest, BatchIsAppliedInOrder) {
+  WriteBatch b;
+  b.put("k", "first");
+  b.erase("k");
+  b.put("k", "last");
+  kv_->write(b, Durability::Sync);
+  EXPECT_EQ(kv_->get("k"), "last");
+}
+
+INSTANTIATE_TEST_SUITE_P(Both, KvStoreTest, ::testing::Values("memory", "rocksdb"));
+
+TEST(RocksDbKvStore, DataSurvivesReopen) {
+  testing::TempDir dir;
+  {
+    auto kv = RocksDbKvStore::open(dir.path() + "/db");
+    WriteBatch b;
+    b.put("durable", "yes");
+    kv->write(b, Durability::Sync);
+  }
+  auto kv = RocksDbKvStore::open(dir.path() + "/db");
+  EXPECT_EQ(kv->get("durable"), "yes");
+}
+
+TEST(RocksDbKvStore, SecondOpenOfSameDirectoryFails) {
+  testing::TempDir dir;
+  auto kv = RocksDbKvStore::open(dir.path() + "/db");
+  try {
+    RocksDbKvStore::open(dir.path() + "/db");
+    FAIL() << "a second writer must not open the same database";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), "storage_error");
+  }
+}
+
+TEST(RocksDbKvStore, ReadOnlyOpenSeesDataAndRefusesWrites) {
+  testing::TempDir dir;
+  {
+    auto kv = RocksDbKvStore::open(dir.path() + "/db");
+    WriteBatch b;
+    b.put("x", "1");
+    kv->write(b, Durability::Sync);
+  }
+  auto ro = RocksDbKvStore::open_read_only(dir.path() + "/db");
+  EXPECT_EQ(ro->get("x"), "1");
+  WriteBatch b;
+  b.put("y", "2");
+  EXPECT_THROW(ro->write(b, Durability::Sync), Error);
+}
+
+TEST(MemoryKvStore, InjectedFailureAppliesNothing) {
+  MemoryKvStore kv;
+  kv.fail_write_number(2);
+  WriteBatch ok;
+  ok.put("a", "1");
+  kv.write(ok, Durability::Sync);
+  WriteBatch failing;
+  failing.put("b", "2");
+  failing.put("c", "3");
+  EXPECT_THROW(kv.write(failing, Durability::Sync), Error);
+  EXPECT_EQ(kv.get("a"), "1");
+  EXPECT_FALSE(kv.get("b").has_value());
+  EXPECT_FALSE(kv.get("c").has_value());
+  kv.write(failing, Durability::Sync);  // the next write works again
+  EXPECT_EQ(kv.get("c"), "3");
+}
+
+TEST(MemoryKvStore, CrashLosesOnlyUnsyncedWrites) {
+  MemoryKvStore kv;
+  WriteBatch a, b, c;
+  a.put("a", "1");
+  b.put("b", "2");
+  c.put("c", "3");
+  kv.write(a, Durability::NoSync);
+  kv.write(b, Durability::Sync);  // makes a durable too
+  kv.write(c, Durability::NoSync);
+  kv.simulate_crash();
+  EXPECT_EQ(kv.get("a"), "1");
+  EXPECT_EQ(kv.get("b"), "2");
+  EXPECT_FALSE(kv.get("c").has_value());
+}
+
+}  // namespace
+}  // namespace cairn

@@ -1,0 +1,109 @@
+// CaObjectsStore: the CRL is signed in the same batch as the events.
+#include <gtest/gtest.h>
+
+#include "core/serial_number.h"
+#include "core/x509_time.h"
+#include "objects/ca_objects_store.h"
+#include "tests/core/pki_fixtures.h"
+
+namespace cairn {
+namespace {
+
+using testing::error_code_of;
+
+class CrlTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    objects.attach(pki.manager.store());
+    pki.make_hierarchy();
+  }
+  uint64_t crl_number(const std::string& ca) { return objects.crl(ca).value().number; }
+  std::vector<std::string> crl_serials(const std::string& ca) {
+    auto crl = parse_crl(objects.crl(ca)->der);
+    std::vector<std::string> out;
+    STACK_OF(X509_REVOKED)* revoked = X509_CRL_get_REVOKED(crl.get());
+    for (int i = 0; i < sk_X509_REVOKED_num(revoked); ++i) {
+      BignumPtr bn(ASN1_INTEGER_to_BN(X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(revoked, i)), nullptr));
+      char* hex = BN_bn2hex(bn.get());
+      out.push_back(normalize_serial(hex));
+      OPENSSL_free(hex);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  testing::PkiHarness pki;
+  CaObjectsStore objects{pki.kv, pki.signer, pki.clock, CaObjectsConfig{24 * 3600 * 1000LL}};
+};
+
+TEST_F(CrlTest, EveryActiveCaHasAnEmptySignedCrlFromTheStart) {
+  for (const char* ca : {"root", "issuing"}) {
+    auto crl_obj = objects.crl(ca);
+    ASSERT_TRUE(crl_obj.has_value()) << ca;
+    EXPECT_EQ(crl_obj->number, 1u);
+    auto crl = parse_crl(crl_obj->der);
+    auto cert = parse_certificate(pki.manager.get_ca(ca).certificate_der);
+    EXPECT_EQ(X509_CRL_verify(crl.get(), X509_get0_pubkey(cert.get())), 1);
+    EXPECT_EQ(X509_NAME_cmp(X509_CRL_get_issuer(crl.get()), X509_get_subject_name(cert.get())), 0);
+    EXPECT_EQ(from_asn1_time(X509_CRL_get0_nextUpdate(crl.get())) - from_asn1_time(X509_CRL_get0_lastUpdate(crl.get())),
+              24 * 3600 * 1000LL);
+  }
+}
+
+TEST_F(CrlTest, RevocationProducesANewCrlWithAHigherNumber) {
+  auto a = pki.issue("a", "DNS:a.example").certificate;
+  auto b = pki.issue("b", "DNS:b.example").certificate;
+  EXPECT_EQ(crl_number("issuing"), 1u);  // issuance does not change the CRL
+  pki.manager.revoke("t", "issuing", a.serial, "keyCompromise");
+  EXPECT_EQ(crl_number("issuing"), 2u);
+  EXPECT_EQ(crl_serials("issuing"), (std::vector<std::string>{a.serial}));
+  pki.manager.revoke("t", "issuing", b.serial, "");
+  EXPECT_EQ(crl_number("issuing"), 3u);
+  auto expected = std::vector<std::string>{a.serial, b.serial};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(crl_serials("issuing"), expected);
+  // OpenSSL path validation with the CRL: a is revoked, a fresh one is fine.
+  auto c = pki.issue("c", "DNS:c.example").certificate;
+  auto crl = objects.crl("issuing")->der;
+  auto at = pki.clock.now_ms() + 1000;
+  EXPECT_EQ(testing::verify_chain(a.der, pki.ca_ders(), crl, at), X509_V_ERR_CERT_REVOKED);
+  EXPECT_EQ(testing::verify_chain(c.der, pki.ca_ders(), crl, at), X509_V_OK);
+  // The reason code and revocation time are on the entry.
+  auto parsed = parse_crl(crl);
+  X509_REVOKED* entry = nullptr;
+  auto serial = serial_to_asn1(a.serial);
+  ASSERT_EQ(X509_CRL_get0_by_serial(parsed.get(), &entry, serial.get()), 1);
+  auto* reason = static_cast<ASN1_ENUMERATED*>(X509_REVOKED_get_ext_d2i(entry, NID_crl_reason, nullptr, nullptr));
+  ASSERT_NE(reason, nullptr);
+  EXPECT_EQ(ASN1_ENUMERATED_get(reason), 1);
+  ASN1_ENUMERATED_free(reason);
+}
+
+TEST_F(CrlTest, ExpiredCertificatesLeaveTheCrl) {
+  auto shortlived = pki.issue("s", "DNS:s.example", "server", 1).certificate;
+  auto longlived = pki.issue("l", "DNS:l.example", "server", 300).certificate;
+  pki.manager.revoke("t", "issuing", shortlived.serial, "superseded");
+  pki.clock.advance_ms(2 * kMsPerDay);
+  pki.manager.revoke("t", "issuing", longlived.serial, "superseded");
+  EXPECT_EQ(crl_serials("issuing"), (std::vector<std::string>{longlived.serial}));
+}
+
+TEST_F(CrlTest, FailedWriteLeavesNeitherRevocationNorCrl) {
+  auto a = pki.issue("a", "DNS:a.example").certificate;
+  auto before = objects.crl("issuing")->der;
+  pki.kv.fail_write_number(1);
+  EXPECT_EQ(error_code_of([&] { pki.manager.revoke("t", "issuing", a.serial, ""); }), "storage_error");
+  EXPECT_EQ(objects.crl("issuing")->der, before);
+  EXPECT_EQ(pki.manager.get_certificate("issuing", a.serial).status, "valid");
+  pki.manager.revoke("t", "issuing", a.serial, "");  // the retry works
+  EXPECT_EQ(crl_number("issuing"), 2u);
+}
+
+TEST_F(CrlTest, ChildCaRevocationAppearsOnTheParentsCrl) {
+  auto child_serial = pki.manager.list_certificates("root", {}).at(0).serial;
+  pki.manager.revoke("t", "root", child_serial, "cACompromise");
+  EXPECT_EQ(crl_serials("root"), (std::vector<std::string>{child_serial}));
+}
+
+}  // namespace
+}  // namespace cairn
