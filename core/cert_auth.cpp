@@ -138,58 +138,54 @@ std::string CertAuth::fresh_serial() const {
   }
 }
 
-std::vector<CaEvent> CertAuth::create_root(const CreateRootCa& c, const CommandMeta& m,
-                                           CaContext& ctx) const {
+NewCaKey CertAuth::new_ca_key(const std::string& handle, const std::string& subject_text,
+                              const std::string& algorithm, CaContext& ctx) const {
   if (initialised())
     throw Error(ErrorKind::Conflict, "ca_exists", "CA '" + handle_ + "' already exists");
-  validate_aggregate_id(c.handle);
-  check_ca_validity(c.validity_days);
-  auto subject = parse_subject(c.subject);
-  if (X509_NAME_entry_count(subject.get()) == 0)
+  validate_aggregate_id(handle);
+  NewCaKey k;
+  k.subject = parse_subject(subject_text);
+  if (X509_NAME_entry_count(k.subject.get()) == 0)
     throw Error(ErrorKind::InvalidInput, "invalid_subject", "a CA needs a subject name");
-  KeyAlgorithm alg = parse_key_algorithm(c.algorithm);
+  k.algorithm = key_algorithm_name(parse_key_algorithm(algorithm));
+  k.key_id = ctx.signer.create_key(parse_key_algorithm(algorithm));
+  k.public_key = parse_public_key_der(ctx.signer.public_key_der(k.key_id));
+  return k;
+}
 
-  std::string key_id = ctx.signer.create_key(alg);
-  auto public_key = parse_public_key_der(ctx.signer.public_key_der(key_id));
+std::vector<CaEvent> CertAuth::create_root(const CreateRootCa& c, const CommandMeta& m,
+                                           CaContext& ctx) const {
+  check_ca_validity(c.validity_days);
+  NewCaKey k = new_ca_key(c.handle, c.subject, c.algorithm, ctx);
   CertificateTemplate t;
   t.serial = random_serial();
-  t.subject = subject.get();
-  t.subject_key = public_key.get();
+  t.subject = k.subject.get();
+  t.subject_key = k.public_key.get();
   t.not_before_ms = truncate_to_second(m.time_ms);
   t.not_after_ms = t.not_before_ms + c.validity_days * kMsPerDay;
   t.basic_constraints = "critical,CA:TRUE";
   t.key_usage = "critical,keyCertSign,cRLSign,digitalSignature";
-  std::string der = build_certificate(t, ctx.signer, key_id);
+  std::string der = build_certificate(t, ctx.signer, k.key_id);
 
-  CaCreated created{c.handle, CaKind::Root, key_id, key_algorithm_name(alg),
-                    format_name(subject.get()), "", ""};
+  CaCreated created{c.handle, CaKind::Root, k.key_id, k.algorithm, format_name(k.subject.get()), "", ""};
   return {created, CaCertificateInstalled{der, t.not_before_ms, t.not_after_ms}};
 }
 
 std::vector<CaEvent> CertAuth::create_intermediate(const CreateIntermediateCa& c,
                                                    CaContext& ctx) const {
-  if (initialised())
-    throw Error(ErrorKind::Conflict, "ca_exists", "CA '" + handle_ + "' already exists");
-  validate_aggregate_id(c.handle);
   validate_aggregate_id(c.parent);
   if (c.parent == c.handle)
     throw Error(ErrorKind::InvalidInput, "invalid_parent", "a CA cannot be its own parent");
-  auto subject = parse_subject(c.subject);
-  if (X509_NAME_entry_count(subject.get()) == 0)
-    throw Error(ErrorKind::InvalidInput, "invalid_subject", "a CA needs a subject name");
-  KeyAlgorithm alg = parse_key_algorithm(c.algorithm);
-
-  std::string key_id = ctx.signer.create_key(alg);
-  auto public_key = parse_public_key_der(ctx.signer.public_key_der(key_id));
+  NewCaKey k = new_ca_key(c.handle, c.subject, c.algorithm, ctx);
   X509ReqPtr req(X509_REQ_new());
   if (!req || X509_REQ_set_version(req.get(), X509_REQ_VERSION_1) != 1 ||
-      X509_REQ_set_subject_name(req.get(), subject.get()) != 1 ||
-      X509_REQ_set_pubkey(req.get(), public_key.get()) != 1)
+      X509_REQ_set_subject_name(req.get(), k.subject.get()) != 1 ||
+      X509_REQ_set_pubkey(req.get(), k.public_key.get()) != 1)
     throw_openssl(ErrorKind::Internal, "csr_build_failed", "cannot build the CA's CSR");
-  ctx.signer.sign(key_id, req.get());
+  ctx.signer.sign(k.key_id, req.get());
 
-  return {CaCreated{c.handle, CaKind::Intermediate, key_id, key_algorithm_name(alg),
-                    format_name(subject.get()), c.parent, to_der(req.get())}};
+  return {CaCreated{c.handle, CaKind::Intermediate, k.key_id, k.algorithm, format_name(k.subject.get()),
+                    c.parent, to_der(req.get())}};
 }
 
 std::vector<CaEvent> CertAuth::certify_child(const CertifyChildCa& c, const CommandMeta& m,
@@ -205,37 +201,41 @@ std::vector<CaEvent> CertAuth::certify_child(const CertifyChildCa& c, const Comm
                 "the child CA's CSR does not verify");
   }
   describe_public_key(child_key);
-  X509Ptr issuer = parse_certificate(ca_cert_der_);
-
   CertificateTemplate t;
-  t.serial = fresh_serial();
   t.subject = X509_REQ_get_subject_name(req.get());
   if (X509_NAME_entry_count(t.subject) == 0)
     throw Error(ErrorKind::InvalidInput, "invalid_subject", "a CA needs a subject name");
   t.subject_key = child_key;
-  t.issuer = issuer.get();
-  t.not_before_ms = std::max(truncate_to_second(m.time_ms) - kBackdateMs, ca_not_before_ms_);
-  t.not_after_ms = std::min(truncate_to_second(m.time_ms) + c.validity_days * kMsPerDay,
-                            ca_not_after_ms_);
   t.basic_constraints = "critical,CA:TRUE";
   t.key_usage = "critical,keyCertSign,cRLSign,digitalSignature";
-  t.crl_url = crl_url(ctx, handle_);
-  t.ca_issuers_url = ca_issuers_url(ctx, handle_);
-  std::string der = build_certificate(t, ctx.signer, key_id_);
-
-  CertificateIssued e;
-  e.serial = t.serial;
-  e.der = std::move(der);
-  e.profile = "sub-ca";
-  e.subject = format_name(t.subject);
-  e.not_before_ms = t.not_before_ms;
-  e.not_after_ms = t.not_after_ms;
+  CertificateIssued e = sign_certificate(t, c.validity_days, "sub-ca", m, ctx);
   auto previous = children_.find(c.child);
   if (previous != children_.end()) e.replaces = previous->second;
   e.child_ca = c.child;
+  return {e};
+}
+
+CertificateIssued CertAuth::sign_certificate(CertificateTemplate& t, int validity_days,
+                                             const std::string& profile, const CommandMeta& m,
+                                             CaContext& ctx) const {
+  X509Ptr issuer = parse_certificate(ca_cert_der_);
+  t.serial = fresh_serial();
+  t.issuer = issuer.get();
+  t.not_before_ms = std::max(truncate_to_second(m.time_ms) - kBackdateMs, ca_not_before_ms_);
+  // Never beyond the issuer's own notAfter (RFC 5280 path validation).
+  t.not_after_ms = std::min(truncate_to_second(m.time_ms) + validity_days * kMsPerDay, ca_not_after_ms_);
+  t.crl_url = crl_url(ctx, handle_);
+  t.ca_issuers_url = ca_issuers_url(ctx, handle_);
+  CertificateIssued e;
+  e.der = build_certificate(t, ctx.signer, key_id_);
+  e.serial = t.serial;
+  e.profile = profile;
+  e.subject = format_name(t.subject);
+  e.not_before_ms = t.not_before_ms;
+  e.not_after_ms = t.not_after_ms;
   e.issuer_key_id = key_id_;
   e.issued_at_ms = m.time_ms;
-  return {e};
+  return e;
 }
 
 std::vector<CaEvent> CertAuth::install_certificate(const InstallCaCertificate& c,
@@ -286,33 +286,15 @@ std::vector<CaEvent> CertAuth::issue(const IssueCertificate& c, const CommandMet
     replaces = old->serial;
   }
 
-  X509Ptr issuer = parse_certificate(ca_cert_der_);
   CertificateTemplate t;
-  t.serial = fresh_serial();
   t.subject = subject.get();
   t.subject_key = key.get();
-  t.issuer = issuer.get();
-  t.not_before_ms = std::max(truncate_to_second(m.time_ms) - kBackdateMs, ca_not_before_ms_);
-  // Never beyond the issuer's own notAfter (RFC 5280 path validation).
-  t.not_after_ms = std::min(truncate_to_second(m.time_ms) + days * kMsPerDay, ca_not_after_ms_);
   t.basic_constraints = "critical,CA:FALSE";
   t.key_usage = profile.key_usage(is_rsa(key.get()));
   t.extended_key_usage = profile.extended_key_usage;
   t.sans = &sans;
-  t.crl_url = crl_url(ctx, handle_);
-  t.ca_issuers_url = ca_issuers_url(ctx, handle_);
-  std::string der = build_certificate(t, ctx.signer, key_id_);
-
-  CertificateIssued e;
-  e.serial = t.serial;
-  e.der = std::move(der);
-  e.profile = profile.name;
-  e.subject = format_name(subject.get());
-  e.not_before_ms = t.not_before_ms;
-  e.not_after_ms = t.not_after_ms;
+  CertificateIssued e = sign_certificate(t, days, profile.name, m, ctx);
   e.replaces = replaces;
-  e.issuer_key_id = key_id_;
-  e.issued_at_ms = m.time_ms;
   return {e};
 }
 

@@ -20,6 +20,8 @@
 
 namespace cairn {
 
+struct CertificateTemplate;
+
 enum class CaKind : uint8_t { Root = 0, Intermediate = 1 };
 std::string ca_kind_name(CaKind kind);
 
@@ -118,6 +120,14 @@ struct IssuedCertificate {
   int revocation_reason = 0;
 };
 
+// A freshly generated CA key with the validated subject it is for.
+struct NewCaKey {
+  X509NamePtr subject;
+  std::string algorithm;
+  std::string key_id;
+  EvpPkeyPtr public_key;
+};
+
 class CertAuth {
  public:
   static constexpr const char* kType = "ca";
@@ -159,6 +169,12 @@ class CertAuth {
   std::vector<CaEvent> install_certificate(const InstallCaCertificate& c, CaContext& ctx) const;
   std::vector<CaEvent> issue(const IssueCertificate& c, const CommandMeta& m, CaContext& ctx) const;
   std::vector<CaEvent> revoke(const RevokeCertificate& c, const CommandMeta& m) const;
+  NewCaKey new_ca_key(const std::string& handle, const std::string& subject,
+                      const std::string& algorithm, CaContext& ctx) const;
+  // Fills serial, issuer, validity (capped by this CA's) and URLs, signs.
+  CertificateIssued sign_certificate(CertificateTemplate& t, int validity_days,
+                                     const std::string& profile, const CommandMeta& m,
+                                     CaContext& ctx) const;
   void require_active(int64_t now_ms) const;
   std::string fresh_serial() const;
 
