@@ -97,7 +97,7 @@ int ServerApp::start() {
 
   i.public_url = o.public_url.empty() ? "http://" + o.host + ":" + std::to_string(port) : o.public_url;
   check_public_url(i.public_url);
-  i.manager = std::make_unique<CaManager>(*i.kv, *i.signer, i.clock, CaManagerConfig{i.public_url});
+  i.manager = std::make_unique<CaManager>(*i.kv, *i.signer, i.clock, CaManagerConfig{i.public_url, static_cast<uint64_t>(o.snapshot_interval)});
   CaObjectsConfig objects_config;
   objects_config.crl_validity_ms = static_cast<int64_t>(o.crl_validity_hours) * 3600 * 1000;
   i.objects = std::make_unique<CaObjectsStore>(*i.kv, *i.signer, i.clock, objects_config);

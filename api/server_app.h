@@ -22,6 +22,7 @@ struct ServeOptions {
   int port = 8080;              // 0: any free port
   std::string public_url;       // empty: http://host:port
   int crl_validity_hours = 168;
+  int snapshot_interval = 500;  // events between CA snapshots; 0: none
   int threads = 8;
   size_t max_body_bytes = 1 << 20;
   bool init_hierarchy = false;

@@ -44,6 +44,7 @@ api::ServeOptions load_options(const ServeFlags& flags) {
     o.data_dir = t["data_dir"].value_or(o.data_dir);
     if (auto listen = t["listen"].value<std::string>()) parse_listen(*listen, o);
     o.public_url = t["public_url"].value_or(o.public_url);
+    o.snapshot_interval = static_cast<int>(t["snapshot_interval"].value_or(int64_t{o.snapshot_interval}));
     o.threads = static_cast<int>(t["threads"].value_or(int64_t{o.threads}));
     o.max_body_bytes = static_cast<size_t>(t["max_body_bytes"].value_or(int64_t(o.max_body_bytes)));
     o.crl_validity_hours = static_cast<int>(t["crl"]["validity_hours"].value_or(int64_t{o.crl_validity_hours}));
@@ -58,6 +59,7 @@ api::ServeOptions load_options(const ServeFlags& flags) {
   if (!flags.listen.empty()) parse_listen(flags.listen, o);
   if (!flags.public_url.empty()) o.public_url = flags.public_url;
   if (flags.init_hierarchy) o.init_hierarchy = true;
+  if (o.snapshot_interval < 0) throw CliError("invalid_config", "snapshot_interval must be >= 0", 2);
   if (o.threads < 1 || o.threads > 256) throw CliError("invalid_config", "threads must be 1-256", 2);
   if (o.crl_validity_hours < 1 || o.crl_validity_hours > 24 * 366)
     throw CliError("invalid_config", "crl.validity_hours must be 1-8784", 2);

@@ -12,7 +12,9 @@
 namespace cairn {
 
 CaManager::CaManager(KeyValueStore& kv, Signer& signer, const Clock& clock, CaManagerConfig config)
-    : signer_(signer), clock_(clock), config_(std::move(config)), store_(kv, clock) {}
+    : signer_(signer), clock_(clock), config_(std::move(config)), store_(kv, clock) {
+  store_.set_snapshot_interval(config_.snapshot_interval);
+}
 
 CommandMeta CaManager::meta(const std::string& actor) const {
   CommandMeta m;

@@ -21,6 +21,7 @@ namespace cairn {
 
 struct CaManagerConfig {
   std::string public_url;  // e.g. "http://127.0.0.1:8080"; empty: no CRL DP / AIA
+  uint64_t snapshot_interval = 500;  // events between CA snapshots; 0: none
 };
 
 struct CaView {

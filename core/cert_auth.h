@@ -145,6 +145,13 @@ class CertAuth {
   static std::string command_summary(const CaCommand& c);
   static std::string command_params_json(const CaCommand& c);
   static std::string event_json(const CaEvent& e);
+  static std::string encode_snapshot(const CertAuth& state);
+  static CertAuth decode_snapshot(std::string_view bytes);
+  // The state as readable JSON (auditors' replay output); no DER bodies.
+  std::string state_json(int64_t at_ms) const;
+
+  template <class Ar>
+  void serialize(Ar& ar, std::uint32_t const version);  // cert_auth_codec.cpp
 
   bool initialised() const { return !handle_.empty(); }
   bool active() const { return !ca_cert_der_.empty(); }

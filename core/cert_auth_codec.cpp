@@ -5,6 +5,7 @@
 
 #include <cereal/archives/portable_binary.hpp>
 #include <cereal/types/common.hpp>
+#include <cereal/types/map.hpp>
 #include <cereal/types/string.hpp>
 #include <cereal/types/variant.hpp>
 #include <cereal/types/vector.hpp>
@@ -36,8 +37,23 @@ void serialize(Ar& ar, CertificateRevoked& e, std::uint32_t const) {
   ar(e.serial, e.reason, e.revoked_at_ms);
 }
 
+template <class Ar>
+void serialize(Ar& ar, IssuedCertificate& c, std::uint32_t const) {
+  ar(c.serial, c.der, c.profile, c.subject, c.not_before_ms, c.not_after_ms, c.issued_at_ms,
+     c.replaces, c.replaced_by, c.child_ca, c.issuer_key_id, c.revoked, c.revoked_at_ms,
+     c.revocation_reason);
+}
+
+template <class Ar>
+void CertAuth::serialize(Ar& ar, std::uint32_t const) {
+  ar(handle_, kind_, key_id_, algorithm_, subject_, parent_, csr_der_, ca_cert_der_,
+     ca_not_before_ms_, ca_not_after_ms_, issued_, children_);
+}
+
 }  // namespace cairn
 
+CEREAL_CLASS_VERSION(cairn::IssuedCertificate, 1)
+CEREAL_CLASS_VERSION(cairn::CertAuth, 1)
 CEREAL_CLASS_VERSION(cairn::CaCreated, 1)
 CEREAL_CLASS_VERSION(cairn::CaCertificateInstalled, 1)
 CEREAL_CLASS_VERSION(cairn::CertificateIssued, 1)
@@ -95,6 +111,59 @@ CaEvent CertAuth::decode_event(std::string_view bytes) {
     throw Error(ErrorKind::Internal, "corrupt_record", std::string("cannot decode event: ") + ex.what());
   }
   return e;
+}
+
+std::string CertAuth::encode_snapshot(const CertAuth& state) {
+  std::ostringstream out;
+  out.put(kEnvelopeV1);
+  {
+    cereal::PortableBinaryOutputArchive ar(out);
+    ar(state);
+  }
+  return std::move(out).str();
+}
+
+CertAuth CertAuth::decode_snapshot(std::string_view bytes) {
+  if (bytes.empty() || bytes[0] != kEnvelopeV1)
+    throw Error(ErrorKind::Internal, "corrupt_record", "unknown snapshot envelope");
+  CertAuth state;
+  try {
+    std::istringstream in{std::string(bytes.substr(1))};
+    cereal::PortableBinaryInputArchive ar(in);
+    ar(state);
+  } catch (const std::exception& ex) {
+    throw Error(ErrorKind::Internal, "corrupt_record", std::string("cannot decode snapshot: ") + ex.what());
+  }
+  return state;
+}
+
+std::string CertAuth::state_json(int64_t at_ms) const {
+  nlohmann::json certs = nlohmann::json::array();
+  for (const auto& [serial, c] : issued_) {
+    std::string status = c.revoked ? "revoked" : (at_ms >= c.not_after_ms ? "expired" : "valid");
+    certs.push_back({{"serial", serial}, {"subject", c.subject}, {"profile", c.profile},
+                     {"status", status}, {"not_before", iso8601(c.not_before_ms)},
+                     {"not_after", iso8601(c.not_after_ms)}, {"issued_at", iso8601(c.issued_at_ms)},
+                     {"replaces", c.replaces}, {"replaced_by", c.replaced_by}, {"child_ca", c.child_ca},
+                     {"issuer_key_id", c.issuer_key_id},
+                     {"revoked_at", c.revoked ? iso8601(c.revoked_at_ms) : ""},
+                     {"revocation_reason", c.revoked ? revocation_reason_name(c.revocation_reason) : ""}});
+  }
+  nlohmann::json children = nlohmann::json::object();
+  for (const auto& [child, serial] : children_) children[child] = serial;
+  nlohmann::json j = {{"handle", handle_},
+                      {"kind", ca_kind_name(kind_)},
+                      {"status", !active() ? "pending" : (at_ms >= ca_not_after_ms_ ? "expired" : "active")},
+                      {"subject", subject_},
+                      {"parent", parent_},
+                      {"key_id", key_id_},
+                      {"algorithm", algorithm_},
+                      {"certificate_sha256", ca_cert_der_.empty() ? "" : to_hex(sha256(ca_cert_der_))},
+                      {"not_before", ca_not_before_ms_ ? iso8601(ca_not_before_ms_) : ""},
+                      {"not_after", ca_not_after_ms_ ? iso8601(ca_not_after_ms_) : ""},
+                      {"children", children},
+                      {"certificates", certs}};
+  return j.dump(2);
 }
 
 std::string CertAuth::command_summary(const CaCommand& c) {

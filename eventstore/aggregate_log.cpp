@@ -40,6 +40,20 @@ std::string AggregateLog::command_key(std::string_view id, uint64_t seq) const {
   return prefix(id) + "c/" + padded(seq);
 }
 
+std::string AggregateLog::snapshot_key(std::string_view id) const { return prefix(id) + "s"; }
+
+std::optional<EventRecord> AggregateLog::event(std::string_view id, uint64_t version) const {
+  auto bytes = kv_.get(event_key(id, version));
+  if (!bytes) return std::nullopt;
+  return decode_event_record(*bytes);
+}
+
+std::optional<SnapshotRecord> AggregateLog::snapshot(std::string_view id) const {
+  auto bytes = kv_.get(snapshot_key(id));
+  if (!bytes) return std::nullopt;
+  return decode_snapshot_record(*bytes);
+}
+
 AggregateHead AggregateLog::head(std::string_view id) const {
   auto bytes = kv_.get(head_key(id));
   if (!bytes) return AggregateHead{};

@@ -1,7 +1,8 @@
 // AggregateLog — key layout and record I/O for the aggregates of one type.
 //
 // Keys (all under "a/<type>/<id>/"):  "h" head, "e/<version:020>" events,
-// "c/<seq:020>" commands; and "l/<type>/<id>" lists the aggregate.
+// "c/<seq:020>" commands, "s" the latest snapshot; and "l/<type>/<id>"
+// lists the aggregate.
 // append() only adds records to a WriteBatch: the caller writes it, so a
 // command, its events, its head and whatever listeners added land together.
 // Thread-safety: stateless apart from the store reference; safe to share.
@@ -38,6 +39,8 @@ class AggregateLog {
   void for_each_command(std::string_view id, uint64_t from_seq,
                         const std::function<bool(const CommandRecord&)>& visit) const;
   std::optional<CommandRecord> command(std::string_view id, uint64_t seq) const;
+  std::optional<EventRecord> event(std::string_view id, uint64_t version) const;
+  std::optional<SnapshotRecord> snapshot(std::string_view id) const;
 
   // Adds the records for one command (and its events, possibly none) to
   // `batch`, chaining hashes from `head`. Fills command.seq, event_versions
@@ -49,6 +52,7 @@ class AggregateLog {
   std::string head_key(std::string_view id) const;
   std::string event_key(std::string_view id, uint64_t version) const;
   std::string command_key(std::string_view id, uint64_t seq) const;
+  std::string snapshot_key(std::string_view id) const;
 
  private:
   std::string prefix(std::string_view id) const;

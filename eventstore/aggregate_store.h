@@ -11,6 +11,8 @@
 //   static Event decode_event(std::string_view);
 //   static std::string command_summary(const Command&);
 //   static std::string command_params_json(const Command&);  // no secrets
+//   static std::string encode_snapshot(const A&);   // deterministic bytes
+//   static A decode_snapshot(std::string_view);
 //
 // process(): lock the aggregate, load it, run A::process, apply the events,
 // let pre-save listeners add to (or veto) the batch, then write ONE synced
@@ -19,7 +21,9 @@
 // and reloaded from storage on next use. Post-save listeners run after the
 // lock is released and can never fail the command. Rejections by the
 // aggregate's rules are recorded as failed commands (audit trail); no-ops
-// store nothing.
+// store nothing. With a snapshot interval N, the batch of a command that
+// crosses a multiple of N also holds a snapshot of the new state; loading
+// starts from the latest snapshot and applies only the events after it.
 // Thread-safety: all methods may be called concurrently; commands on one
 // aggregate are serialised, different aggregates proceed in parallel.
 // Ownership: borrows the KeyValueStore and Clock, which must outlive it.
@@ -76,6 +80,9 @@ class AggregateStore {
   void add_pre_save(PreSave fn) { pre_save_.push_back(std::move(fn)); }
   void add_post_save(PostSave fn) { post_save_.push_back(std::move(fn)); }
 
+  // 0 (the default) disables snapshots. Set at start-up.
+  void set_snapshot_interval(uint64_t n) { snapshot_interval_ = n; }
+
   const AggregateLog& log() const { return log_; }
   bool exists(const std::string& id) const { return log_.exists(id); }
   std::vector<std::string> ids() const { return log_.ids(); }
@@ -121,6 +128,11 @@ class AggregateStore {
         std::vector<EventRecord> records;
         AggregateHead next = log_.append(id, slot->head, std::move(record), payloads, batch,
                                          &records);
+        if (snapshot_interval_ &&
+            next.version / snapshot_interval_ != slot->head.version / snapshot_interval_)
+          batch.put(log_.snapshot_key(id),
+                    encode_record(SnapshotRecord{next.version, next.event_hash,
+                                                 A::encode_snapshot(*slot->state)}));
         for (auto& listener : pre_save_) listener(id, *slot->state, events, batch);
         log_.kv().write(batch, Durability::Sync);
         slot->head = next;
@@ -198,7 +210,11 @@ class AggregateStore {
     auto state = std::make_unique<A>();
     AggregateHead head = log_.head(id);
     uint64_t expected = 1;
-    log_.for_each_event(id, 1, [&](const EventRecord& r) {
+    if (auto snap = log_.snapshot(id); snap && snap->version <= head.version) {
+      *state = A::decode_snapshot(snap->state);
+      expected = snap->version + 1;
+    }
+    log_.for_each_event(id, expected, [&](const EventRecord& r) {
       if (r.version != expected)
         throw Error(ErrorKind::Internal, "corrupt_history",
                     std::string(A::kType) + "/" + id + ": event version " +
@@ -234,6 +250,7 @@ class AggregateStore {
 
   AggregateLog log_;
   const Clock& clock_;
+  uint64_t snapshot_interval_ = 0;
   std::vector<PreSave> pre_save_;
   std::vector<PostSave> post_save_;
   std::mutex slots_mutex_;

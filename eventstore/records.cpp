@@ -27,8 +27,14 @@ void serialize(Ar& ar, AggregateHead& r, std::uint32_t const /*version*/) {
   ar(r.version, r.command_seq, r.event_hash, r.command_hash);
 }
 
+template <class Ar>
+void serialize(Ar& ar, SnapshotRecord& r, std::uint32_t const /*version*/) {
+  ar(r.version, r.event_hash, r.state);
+}
+
 }  // namespace cairn
 
+CEREAL_CLASS_VERSION(cairn::SnapshotRecord, 1)
 CEREAL_CLASS_VERSION(cairn::EventRecord, 1)
 CEREAL_CLASS_VERSION(cairn::CommandRecord, 1)
 CEREAL_CLASS_VERSION(cairn::AggregateHead, 1)
@@ -72,6 +78,8 @@ void put_bytes(std::string& out, std::string_view s) {
 }  // namespace
 
 std::string encode_record(const EventRecord& r) { return encode(r); }
+std::string encode_record(const SnapshotRecord& r) { return encode(r); }
+SnapshotRecord decode_snapshot_record(std::string_view b) { return decode<SnapshotRecord>(b, "snapshot"); }
 std::string encode_record(const CommandRecord& r) { return encode(r); }
 std::string encode_record(const AggregateHead& r) { return encode(r); }
 EventRecord decode_event_record(std::string_view b) { return decode<EventRecord>(b, "event"); }

@@ -49,7 +49,18 @@ struct AggregateHead {
   std::string command_hash = std::string(kHashSize, '\0');
 };
 
+// The encoded state of an aggregate after `version` events; an
+// optimisation for start-up, never the truth (audit verify replays and
+// compares).
+struct SnapshotRecord {
+  uint64_t version = 0;
+  std::string event_hash;  // hash of event `version`
+  std::string state;       // A::encode_snapshot()
+};
+
 std::string encode_record(const EventRecord& r);
+std::string encode_record(const SnapshotRecord& r);
+SnapshotRecord decode_snapshot_record(std::string_view bytes);
 std::string encode_record(const CommandRecord& r);
 std::string encode_record(const AggregateHead& r);
 EventRecord decode_event_record(std::string_view bytes);

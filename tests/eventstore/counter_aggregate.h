@@ -49,6 +49,24 @@ class Counter {
     return "{\"amount\":" + std::to_string(c.amount) + "}";
   }
 
+  static std::string encode_snapshot(const Counter& c) {
+    std::string out = std::to_string(c.total);
+    for (auto h : c.history) out += "," + std::to_string(h);
+    return out;
+  }
+  static Counter decode_snapshot(std::string_view b) {
+    Counter c;
+    std::string s(b);
+    size_t pos = s.find(',');
+    c.total = std::stoll(s.substr(0, pos));
+    while (pos != std::string::npos) {
+      size_t next = s.find(',', pos + 1);
+      c.history.push_back(std::stoll(s.substr(pos + 1, next == std::string::npos ? next : next - pos - 1)));
+      pos = next;
+    }
+    return c;
+  }
+
   int64_t total = 0;
   std::vector<int64_t> history;
 };
