@@ -9,27 +9,27 @@ namespace cairn::api {
 void register_ca_routes(Router& r) {
   CaManager& m = *r.services().manager;
 
-  r.get("/api/v1/cas", Access::Authenticated, [&m](const auto&, auto& res, const auto&) {
+  r.get("/api/v1/cas", Access::Read, [&m](const auto&, auto& res, const auto&) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& ca : m.list_cas()) list.push_back(to_json(ca));
     send_json(res, 200, {{"cas", list}});
   });
 
-  r.post("/api/v1/cas", Access::Authenticated, [&m](const auto& req, auto& res, const auto& actor) {
+  r.post("/api/v1/cas", Access::Write, [&m](const auto& req, auto& res, const auto& actor) {
     auto request = create_ca_request(parse_json_body(req.body));
     send_json(res, 201, to_json(m.create_ca(actor, request)));
   });
 
-  r.get(R"(/api/v1/cas/([^/]+))", Access::Authenticated, [&m](const auto& req, auto& res, const auto&) {
+  r.get(R"(/api/v1/cas/([^/]+))", Access::Read, [&m](const auto& req, auto& res, const auto&) {
     send_json(res, 200, to_json(m.get_ca(path_name(req, 1))));
   });
 
-  r.post(R"(/api/v1/cas/([^/]+)/certify)", Access::Authenticated,
+  r.post(R"(/api/v1/cas/([^/]+)/certify)", Access::Write,
          [&m](const auto& req, auto& res, const auto& actor) {
            send_json(res, 200, to_json(m.certify_pending(actor, path_name(req, 1))));
          });
 
-  r.get(R"(/api/v1/cas/([^/]+)/certificate)", Access::Authenticated,
+  r.get(R"(/api/v1/cas/([^/]+)/certificate)", Access::Read,
         [&m](const auto& req, auto& res, const auto&) {
           std::string format = format_param(req, {"pem", "der"});
           auto ca = m.get_ca(path_name(req, 1));
@@ -41,7 +41,7 @@ void register_ca_routes(Router& r) {
             res.set_content(certificate_pem(ca.certificate_der), "application/x-pem-file");
         });
 
-  r.get(R"(/api/v1/cas/([^/]+)/chain)", Access::Authenticated,
+  r.get(R"(/api/v1/cas/([^/]+)/chain)", Access::Read,
         [&m](const auto& req, auto& res, const auto&) {
           res.set_content(m.ca_chain_pem(path_name(req, 1)), "application/x-pem-file");
         });

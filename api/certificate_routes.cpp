@@ -26,13 +26,13 @@ void register_certificate_routes(Router& r) {
   const std::string base = R"(/api/v1/cas/([^/]+)/certificates)";
   const std::string one = base + R"(/([0-9A-Fa-f:]{1,64}))";
 
-  r.post(base, Access::Authenticated, [&m](const auto& req, auto& res, const auto& actor) {
+  r.post(base, Access::Write, [&m](const auto& req, auto& res, const auto& actor) {
     std::string ca = path_name(req, 1);
     auto request = issue_request(parse_json_body(req.body));
     send_json(res, 201, to_json(m.issue(actor, ca, request)));
   });
 
-  r.get(base, Access::Authenticated, [&m](const auto& req, auto& res, const auto&) {
+  r.get(base, Access::Read, [&m](const auto& req, auto& res, const auto&) {
     CertificateFilter filter;
     filter.status = req.get_param_value("status");
     filter.profile = req.get_param_value("profile");
@@ -48,11 +48,11 @@ void register_certificate_routes(Router& r) {
     send_json(res, 200, {{"certificates", list}});
   });
 
-  r.get(one, Access::Authenticated, [&m](const auto& req, auto& res, const auto&) {
+  r.get(one, Access::Read, [&m](const auto& req, auto& res, const auto&) {
     send_json(res, 200, to_json(m.get_certificate(path_name(req, 1), req.matches[2])));
   });
 
-  r.get(one + "/download", Access::Authenticated, [&m](const auto& req, auto& res, const auto&) {
+  r.get(one + "/download", Access::Read, [&m](const auto& req, auto& res, const auto&) {
     std::string format = format_param(req, {"pem", "der", "chain"});
     std::string ca = path_name(req, 1);
     auto cert = m.get_certificate(ca, req.matches[2]);
@@ -64,17 +64,17 @@ void register_certificate_routes(Router& r) {
       res.set_content(certificate_pem(cert.der) + m.ca_chain_pem(ca), "application/x-pem-file");
   });
 
-  r.post(one + "/revoke", Access::Authenticated, [&m](const auto& req, auto& res, const auto& actor) {
+  r.post(one + "/revoke", Access::Write, [&m](const auto& req, auto& res, const auto& actor) {
     auto cert = m.revoke(actor, path_name(req, 1), req.matches[2], json_reason(req.body));
     send_json(res, 200, to_json(cert));
   });
 
-  r.post(one + "/renew", Access::Authenticated, [&m](const auto& req, auto& res, const auto& actor) {
+  r.post(one + "/renew", Access::Write, [&m](const auto& req, auto& res, const auto& actor) {
     auto request = issue_request(parse_json_body(req.body.empty() ? "{}" : req.body));
     send_json(res, 201, to_json(m.renew(actor, path_name(req, 1), req.matches[2], request)));
   });
 
-  r.get(R"(/api/v1/certificates/([0-9A-Fa-f:]{1,64}))", Access::Authenticated,
+  r.get(R"(/api/v1/certificates/([0-9A-Fa-f:]{1,64}))", Access::Read,
         [&m](const auto& req, auto& res, const auto&) {
           std::string serial = normalize_serial(req.matches[1].str());
           for (const auto& ca : m.list_cas()) {

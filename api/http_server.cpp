@@ -80,13 +80,15 @@ int HttpServer::bind() {
 }
 
 void HttpServer::run(const ApiServices& services) {
-  if (!services.manager || !services.objects || !services.auth)
+  if (!services.manager || !services.objects || !services.auth || !services.tokens)
     throw Error(ErrorKind::Internal, "not_configured", "HTTP server started without services");
   impl_->services = services;
   impl_->router = std::make_unique<Router>(impl_->server, impl_->services);
   register_public_routes(*impl_->router);
   register_ca_routes(*impl_->router);
   register_certificate_routes(*impl_->router);
+  register_history_routes(*impl_->router);
+  register_token_routes(*impl_->router);
   if (impl_->stop_requested) return;
   impl_->server.listen_after_bind();
 }

@@ -23,11 +23,13 @@ class CaObjectsStore;
 namespace cairn::api {
 
 class TokenAuthenticator;
+class TokenStore;
 
 struct ApiServices {
   CaManager* manager = nullptr;
   CaObjectsStore* objects = nullptr;
   const TokenAuthenticator* auth = nullptr;
+  TokenStore* tokens = nullptr;
 };
 
 struct HttpServerOptions {

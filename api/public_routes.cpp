@@ -31,7 +31,7 @@ void register_public_routes(Router& r) {
     send_json(res, 200, {{"status", "ok"}});
   });
 
-  r.get("/api/v1/profiles", Access::Authenticated, [](const auto&, auto& res, const auto&) {
+  r.get("/api/v1/profiles", Access::Read, [](const auto&, auto& res, const auto&) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& p : builtin_profiles())
       list.push_back({{"name", p.name},

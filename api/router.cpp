@@ -49,19 +49,22 @@ httplib::Server::Handler Router::wrap(Access access, Handler handler) const {
                                                       httplib::Response& res) {
     std::string actor = "anonymous";
     try {
-      if (access == Access::Authenticated) {
+      if (access != Access::Public) {
         std::string header = req.get_header_value("Authorization");
         constexpr std::string_view kBearer = "Bearer ";
         if (!std::string_view(header).starts_with(kBearer)) {
           res.set_header("WWW-Authenticate", "Bearer");
           throw Error(ErrorKind::Unauthorized, "unauthorized", "a bearer token is required");
         }
-        auto who = services_.auth->actor_for(std::string_view(header).substr(kBearer.size()));
+        auto who = services_.auth->identify(std::string_view(header).substr(kBearer.size()));
         if (!who) {
           res.set_header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
           throw Error(ErrorKind::Unauthorized, "invalid_token", "the bearer token is not valid");
         }
-        actor = *who;
+        if (access != Access::Read && who->role != Role::Admin)
+          throw Error(ErrorKind::Forbidden, "forbidden",
+                      "the " + role_name(who->role) + " role may not do this");
+        actor = who->actor;
       }
       handler(req, res, actor);
     } catch (const Error& e) {

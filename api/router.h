@@ -14,7 +14,9 @@
 
 namespace cairn::api {
 
-enum class Access { Public, Authenticated };
+// Who may call a route: anyone; any valid token (auditors included);
+// identities that may change CAs; administrators only.
+enum class Access { Public, Read, Write, Admin };
 
 class Router {
  public:
@@ -44,5 +46,7 @@ std::string format_param(const httplib::Request& req, std::initializer_list<cons
 void register_ca_routes(Router& router);
 void register_certificate_routes(Router& router);
 void register_public_routes(Router& router);
+void register_history_routes(Router& router);
+void register_token_routes(Router& router);
 
 }  // namespace cairn::api

@@ -22,6 +22,7 @@ struct ServerApp::Impl {
   std::unique_ptr<Signer> signer;
   std::unique_ptr<CaManager> manager;
   std::unique_ptr<CaObjectsStore> objects;
+  std::unique_ptr<TokenStore> tokens;
   std::unique_ptr<TokenAuthenticator> auth;
   std::unique_ptr<HttpServer> http;
   std::string new_token;
@@ -85,7 +86,8 @@ int ServerApp::start() {
   i.signer = std::make_unique<Signer>(*i.keys);
   auto [token, created] = load_or_create_admin_token(o.data_dir);
   if (created) i.new_token = token;
-  i.auth = std::make_unique<TokenAuthenticator>(token);
+  i.tokens = std::make_unique<TokenStore>(*i.kv, i.clock);
+  i.auth = std::make_unique<TokenAuthenticator>(token, i.tokens.get());
 
   HttpServerOptions http;
   http.host = o.host;
@@ -109,7 +111,7 @@ int ServerApp::start() {
 
 void ServerApp::run() {
   auto& i = *impl_;
-  i.http->run(ApiServices{i.manager.get(), i.objects.get(), i.auth.get()});
+  i.http->run(ApiServices{i.manager.get(), i.objects.get(), i.auth.get(), i.tokens.get()});
 }
 
 void ServerApp::stop() {

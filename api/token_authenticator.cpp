@@ -15,14 +15,18 @@
 
 namespace cairn::api {
 
-TokenAuthenticator::TokenAuthenticator(std::string_view admin_token)
-    : admin_digest_(sha256(admin_token)) {}
+TokenAuthenticator::TokenAuthenticator(std::string_view admin_token, const TokenStore* store)
+    : admin_digest_(sha256(admin_token)), store_(store) {}
 
-std::optional<std::string> TokenAuthenticator::actor_for(std::string_view token) const {
+std::optional<Identity> TokenAuthenticator::identify(std::string_view token) const {
   if (token.empty() || token.size() > 512) return std::nullopt;
   std::string digest = sha256(token);
-  if (CRYPTO_memcmp(digest.data(), admin_digest_.data(), digest.size()) == 0) return "admin";
-  return std::nullopt;
+  if (CRYPTO_memcmp(digest.data(), admin_digest_.data(), digest.size()) == 0)
+    return Identity{"admin", Role::Admin};
+  if (!store_) return std::nullopt;
+  auto info = store_->find_by_secret(token);
+  if (!info || info->revoked) return std::nullopt;
+  return Identity{"token:" + info->name, info->role};
 }
 
 std::pair<std::string, bool> load_or_create_admin_token(const std::string& data_dir) {

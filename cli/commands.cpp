@@ -253,6 +253,54 @@ void Commands::crl_get(const std::string& ca, bool der, const std::string& out_f
   write_or_print(res.body, out_file);
 }
 
+void Commands::history_list(const std::string& ca, const std::string& since, const std::string& until,
+                            uint64_t offset, uint64_t rows) {
+  std::string query = "?offset=" + std::to_string(offset) + "&rows=" + std::to_string(rows);
+  if (!since.empty()) query += "&since=" + seg(since);
+  if (!until.empty()) query += "&until=" + seg(until);
+  auto j = parse(client_.get("/api/v1/cas/" + seg(ca) + "/history/commands" + query).body);
+  if (format_ == OutputFormat::Json) return void(out_ << j.dump(2) << '\n');
+  std::vector<std::vector<std::string>> table;
+  for (const auto& c : j["commands"]) {
+    std::string versions;
+    for (const auto& v : c["event_versions"]) versions += (versions.empty() ? "" : ",") + v.dump();
+    std::string outcome = str(c, "outcome");
+    if (outcome != "ok") outcome += " (" + str(c, "error_code") + ")";
+    table.push_back({str(c, "seq"), str(c, "time"), str(c, "actor"), str(c, "summary"), outcome, versions});
+  }
+  print_table(out_, {"SEQ", "TIME", "ACTOR", "SUMMARY", "OUTCOME", "EVENTS"}, table);
+  out_ << str(j, "total") << " commands match\n";
+}
+
+void Commands::history_show(const std::string& ca, uint64_t seq) {
+  auto j = parse(client_.get("/api/v1/cas/" + seg(ca) + "/history/commands/" + std::to_string(seq)).body);
+  out_ << j.dump(2) << '\n';  // already the readable form, in both formats
+}
+
+void Commands::token_create(const std::string& name, const std::string& role) {
+  auto j = parse(client_.post_json("/api/v1/tokens", json{{"name", name}, {"role", role}}.dump()).body);
+  if (format_ == OutputFormat::Json) return void(out_ << j.dump(2) << '\n');
+  print_fields(out_, {{"id", str(j, "id")}, {"name", str(j, "name")}, {"role", str(j, "role")},
+                      {"token", str(j, "token")}});
+  out_ << "The token is shown only now; cairn keeps only its hash.\n";
+}
+
+void Commands::token_list() {
+  auto j = parse(client_.get("/api/v1/tokens").body);
+  if (format_ == OutputFormat::Json) return void(out_ << j.dump(2) << '\n');
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& t : j["tokens"])
+    rows.push_back({str(t, "id"), str(t, "name"), str(t, "role"), str(t, "created_by"), str(t, "created_at"),
+                    t.value("revoked", false) ? "revoked" : "active"});
+  print_table(out_, {"ID", "NAME", "ROLE", "CREATED BY", "CREATED", "STATUS"}, rows);
+}
+
+void Commands::token_revoke(const std::string& id) {
+  auto j = parse(client_.post_json("/api/v1/tokens/" + seg(id) + "/revoke", "{}").body);
+  if (format_ == OutputFormat::Json) return void(out_ << j.dump(2) << '\n');
+  print_fields(out_, {{"id", str(j, "id")}, {"name", str(j, "name")}, {"status", "revoked"}});
+}
+
 void Commands::profile_list() {
   auto j = parse(client_.get("/api/v1/profiles").body);
   if (format_ == OutputFormat::Json) return void(out_ << j.dump(2) << '\n');

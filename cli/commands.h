@@ -56,6 +56,14 @@ class Commands {
   void cert_revoke(const std::string& ca, const std::string& serial, const std::string& reason);
 
   void crl_get(const std::string& ca, bool der, const std::string& out_file);
+
+  void history_list(const std::string& ca, const std::string& since, const std::string& until,
+                    uint64_t offset, uint64_t rows);
+  void history_show(const std::string& ca, uint64_t seq);
+
+  void token_create(const std::string& name, const std::string& role);
+  void token_list();
+  void token_revoke(const std::string& id);
   void profile_list();
 
  private:

@@ -139,6 +139,42 @@ int main(int argc, char** argv) {
   add_client_options(crl_get);
   crl_get->callback([&] { action = [&](Commands& c) { c.crl_get(ca_name, der, out_file); }; });
 
+  // history
+  auto* history = app.add_subcommand("history", "the audit trail of a CA");
+  history->require_subcommand(1);
+  std::string since, until;
+  uint64_t offset = 0, rows = 100, seq = 0;
+  auto* history_list = history->add_subcommand("list", "one line per stored command");
+  history_list->add_option("ca", ca_name)->required();
+  history_list->add_option("--since", since, "only commands at or after this UTC time (2026-11-22T10:00:00Z)");
+  history_list->add_option("--until", until, "only commands at or before this UTC time");
+  history_list->add_option("--offset", offset, "skip this many matching commands");
+  history_list->add_option("--rows", rows, "show at most this many (max 1000)");
+  add_client_options(history_list);
+  history_list->callback([&] { action = [&](Commands& c) { c.history_list(ca_name, since, until, offset, rows); }; });
+  auto* history_show = history->add_subcommand("show", "one command with its parameters and events");
+  history_show->add_option("ca", ca_name)->required();
+  history_show->add_option("seq", seq)->required();
+  add_client_options(history_show);
+  history_show->callback([&] { action = [&](Commands& c) { c.history_show(ca_name, seq); }; });
+
+  // token
+  auto* token = app.add_subcommand("token", "API tokens (admin only)");
+  token->require_subcommand(1);
+  std::string token_name, role, token_id;
+  auto* token_create = token->add_subcommand("create", "create a token; its secret is shown once");
+  token_create->add_option("--name", token_name, "a name for the token (a-z 0-9 . _ -)")->required();
+  token_create->add_option("--role", role, "admin or auditor")->required();
+  add_client_options(token_create);
+  token_create->callback([&] { action = [&](Commands& c) { c.token_create(token_name, role); }; });
+  auto* token_list = token->add_subcommand("list", "list tokens");
+  add_client_options(token_list);
+  token_list->callback([&] { action = [&](Commands& c) { c.token_list(); }; });
+  auto* token_revoke = token->add_subcommand("revoke", "revoke a token by id");
+  token_revoke->add_option("id", token_id)->required();
+  add_client_options(token_revoke);
+  token_revoke->callback([&] { action = [&](Commands& c) { c.token_revoke(token_id); }; });
+
   // profile
   auto* prof = app.add_subcommand("profile", "certificate profiles");
   prof->require_subcommand(1);

@@ -241,6 +241,80 @@ TEST_F(HttpApiTest, CreateCaThroughTheApi) {
   EXPECT_EQ(code(post("/api/v1/cas", R"({"handle":"Bad/Name","subject":"CN=x"})")), "invalid_name");
 }
 
+TEST_F(HttpApiTest, AuditorTokensReadButNeverChange) {
+  std::string serial = issue("audited.example")["certificate"]["serial"];
+  auto created = post("/api/v1/tokens", R"({"name":"eve-auditor","role":"auditor"})");
+  ASSERT_EQ(created->status, 201) << created->body;
+  auto token = json::parse(created->body);
+  httplib::Headers auditor{{"Authorization", "Bearer " + token["token"].get<std::string>()}};
+  const std::vector<std::string> readable = {
+      "/api/v1/cas", "/api/v1/cas/issuing", "/api/v1/cas/issuing/certificates",
+      "/api/v1/cas/issuing/certificates/" + serial, "/api/v1/cas/issuing/history/commands",
+      "/api/v1/cas/issuing/history/commands/1", "/api/v1/profiles"};
+  for (const auto& path : readable) {
+    EXPECT_EQ(client_->Get(path, auditor)->status, 200) << path;
+  }
+  uint64_t before = ca_version("issuing");
+  const std::string csr = json{{"csr", testing::make_csr_pem("x", "DNS:x.example")}}.dump();
+  const std::vector<std::string> mutating = {
+      "/api/v1/cas", "/api/v1/cas/issuing/certify", "/api/v1/cas/issuing/certificates",
+      "/api/v1/cas/issuing/certificates/" + serial + "/revoke",
+      "/api/v1/cas/issuing/certificates/" + serial + "/renew", "/api/v1/tokens",
+      "/api/v1/tokens/" + token["id"].get<std::string>() + "/revoke"};
+  for (const auto& path : mutating) {
+    auto r = client_->Post(path, auditor, csr, "application/json");
+    EXPECT_EQ(r->status, 403) << path;
+    EXPECT_EQ(code(r), "forbidden") << path;
+  }
+  EXPECT_EQ(client_->Get("/api/v1/tokens", auditor)->status, 403);
+  EXPECT_EQ(ca_version("issuing"), before);
+  EXPECT_EQ(json::parse(get("/api/v1/cas/issuing/certificates/" + serial)->body)["status"], "valid");
+
+  // A revoked token stops working.
+  auto revoked = post("/api/v1/tokens/" + token["id"].get<std::string>() + "/revoke", "{}");
+  EXPECT_EQ(revoked->status, 200);
+  EXPECT_EQ(client_->Get("/api/v1/cas", auditor)->status, 401);
+  auto list = json::parse(get("/api/v1/tokens")->body);
+  ASSERT_EQ(list["tokens"].size(), 1u);
+  EXPECT_EQ(list["tokens"][0]["revoked"], true);
+  EXPECT_FALSE(list["tokens"][0].contains("token"));  // the secret is never shown again
+  EXPECT_EQ(code(post("/api/v1/tokens", R"({"name":"x","role":"root"})")), "invalid_role");
+}
+
+TEST_F(HttpApiTest, HistoryShowsWhoDidWhatIncludingRefusals) {
+  std::string serial = issue("h.example")["certificate"]["serial"];
+  post("/api/v1/cas/issuing/certificates/" + serial + "/revoke", R"({"reason":"superseded"})");
+  post("/api/v1/cas/issuing/certificates/" + serial + "/revoke", R"({"reason":"superseded"})");  // refused
+  auto list = json::parse(get("/api/v1/cas/issuing/history/commands")->body);
+  auto commands = list["commands"];
+  ASSERT_GE(commands.size(), 4u);
+  EXPECT_EQ(list["total"], commands.size());
+  auto last = commands[commands.size() - 1];
+  EXPECT_EQ(last["outcome"], "rejected");
+  EXPECT_EQ(last["error_code"], "already_revoked");
+  EXPECT_EQ(last["actor"], "admin");
+  EXPECT_TRUE(last["event_versions"].empty());
+  auto revoke = commands[commands.size() - 2];
+  EXPECT_EQ(revoke["outcome"], "ok");
+  auto shown = json::parse(get("/api/v1/cas/issuing/history/commands/" + revoke["seq"].dump())->body);
+  EXPECT_EQ(shown["params"]["type"], "RevokeCertificate");
+  EXPECT_EQ(shown["params"]["serial"], serial);
+  ASSERT_EQ(shown["events"].size(), 1u);
+  EXPECT_EQ(shown["events"][0]["event"]["type"], "CertificateRevoked");
+  EXPECT_EQ(shown["events"][0]["event"]["reason"], "superseded");
+
+  auto page = json::parse(get("/api/v1/cas/issuing/history/commands?offset=1&rows=2")->body);
+  ASSERT_EQ(page["commands"].size(), 2u);
+  EXPECT_EQ(page["commands"][0]["seq"], commands[1]["seq"]);
+  auto none = json::parse(get("/api/v1/cas/issuing/history/commands?until=2000-01-01T00:00:00Z")->body);
+  EXPECT_EQ(none["total"], 0);
+  auto all = json::parse(get("/api/v1/cas/issuing/history/commands?since=2000-01-01T00:00:00Z")->body);
+  EXPECT_EQ(all["total"], list["total"]);
+  EXPECT_EQ(code(get("/api/v1/cas/issuing/history/commands?rows=abc")), "invalid_parameter");
+  EXPECT_EQ(code(get("/api/v1/cas/issuing/history/commands?since=yesterday")), "invalid_time");
+  EXPECT_EQ(code(get("/api/v1/cas/issuing/history/commands/999")), "command_not_found");
+}
+
 TEST_F(HttpApiTest, EverythingComesBackAfterARestart) {
   std::string kept = issue("keep.example")["certificate"]["serial"];
   std::string gone = issue("gone.example")["certificate"]["serial"];

@@ -1,0 +1,49 @@
+// /api/v1/tokens: create (the secret is shown once), list, revoke. Admin only.
+#include "api/json_codec.h"
+#include "api/router.h"
+#include "api/token_store.h"
+#include "core/x509_time.h"
+
+namespace cairn::api {
+namespace {
+
+nlohmann::json token_json(const TokenInfo& t) {
+  return {{"id", t.id},
+          {"name", t.name},
+          {"role", role_name(t.role)},
+          {"created_by", t.created_by},
+          {"created_at", iso8601(t.created_ms)},
+          {"revoked", t.revoked}};
+}
+
+}  // namespace
+
+void register_token_routes(Router& r) {
+  TokenStore& tokens = *r.services().tokens;
+
+  r.post("/api/v1/tokens", Access::Admin, [&tokens](const auto& req, auto& res, const auto& actor) {
+    auto body = parse_json_body(req.body);
+    auto name = body.find("name");
+    auto role = body.find("role");
+    if (name == body.end() || !name->is_string() || role == body.end() || !role->is_string())
+      throw Error(ErrorKind::InvalidInput, "missing_field", "'name' and 'role' (strings) are required");
+    auto [info, secret] = tokens.create(name->template get<std::string>(),
+                                        parse_role(role->template get<std::string>()), actor);
+    auto j = token_json(info);
+    j["token"] = secret;
+    send_json(res, 201, j);
+  });
+
+  r.get("/api/v1/tokens", Access::Admin, [&tokens](const auto&, auto& res, const auto&) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& t : tokens.list()) list.push_back(token_json(t));
+    send_json(res, 200, {{"tokens", list}});
+  });
+
+  r.post(R"(/api/v1/tokens/([0-9a-f]{16})/revoke)", Access::Admin,
+         [&tokens](const auto& req, auto& res, const auto&) {
+           send_json(res, 200, token_json(tokens.revoke(req.matches[1].str())));
+         });
+}
+
+}  // namespace cairn::api
