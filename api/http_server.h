@@ -18,6 +18,7 @@
 namespace cairn {
 class CaManager;
 class CaObjectsStore;
+class CheckpointService;
 }  // namespace cairn
 
 namespace cairn::api {
@@ -30,6 +31,7 @@ struct ApiServices {
   CaObjectsStore* objects = nullptr;
   const TokenAuthenticator* auth = nullptr;
   TokenStore* tokens = nullptr;
+  CheckpointService* checkpoints = nullptr;
 };
 
 struct HttpServerOptions {

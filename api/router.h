@@ -48,5 +48,6 @@ void register_certificate_routes(Router& router);
 void register_public_routes(Router& router);
 void register_history_routes(Router& router);
 void register_token_routes(Router& router);
+void register_audit_routes(Router& router);
 
 }  // namespace cairn::api

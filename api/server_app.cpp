@@ -3,13 +3,16 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include <condition_variable>
 #include <filesystem>
+#include <thread>
 
 #include "api/http_server.h"
 #include "api/token_authenticator.h"
 #include "core/ca_manager.h"
 #include "core/key_store.h"
 #include "eventstore/rocksdb_kv_store.h"
+#include "objects/audit_checkpoint.h"
 #include "objects/ca_objects_store.h"
 
 namespace cairn::api {
@@ -24,7 +27,13 @@ struct ServerApp::Impl {
   std::unique_ptr<CaObjectsStore> objects;
   std::unique_ptr<TokenStore> tokens;
   std::unique_ptr<TokenAuthenticator> auth;
+  std::unique_ptr<CheckpointService> checkpoints;
   std::unique_ptr<HttpServer> http;
+  // Periodic checkpoints (until the scheduler takes this over).
+  std::thread checkpoint_thread;
+  std::mutex stop_mutex;
+  std::condition_variable stop_cv;
+  bool stopping = false;
   std::string new_token;
   std::string public_url;
 };
@@ -105,17 +114,41 @@ int ServerApp::start() {
   i.objects = std::make_unique<CaObjectsStore>(*i.kv, *i.signer, i.clock, objects_config);
   i.objects->attach(i.manager->store());
 
+  i.checkpoints = std::make_unique<CheckpointService>(*i.kv, *i.signer, i.clock);
+
   if (o.init_hierarchy) bootstrap(*i.manager, o);
+  if (o.checkpoint_interval_minutes > 0) {
+    auto interval = std::chrono::minutes(o.checkpoint_interval_minutes);
+    i.checkpoint_thread = std::thread([&i, interval] {
+      std::unique_lock lock(i.stop_mutex);
+      while (!i.stop_cv.wait_for(lock, interval, [&i] { return i.stopping; })) {
+        try {
+          auto cp = i.checkpoints->create({&i.manager->store().log()});
+          spdlog::info("signed audit checkpoint of {} aggregates", cp.heads.size());
+        } catch (const std::exception& e) {
+          spdlog::error("periodic checkpoint failed: {}", e.what());
+        }
+      }
+    });
+  }
   return port;
 }
 
 void ServerApp::run() {
   auto& i = *impl_;
-  i.http->run(ApiServices{i.manager.get(), i.objects.get(), i.auth.get(), i.tokens.get()});
+  i.http->run(ApiServices{i.manager.get(), i.objects.get(), i.auth.get(), i.tokens.get(), i.checkpoints.get()});
 }
 
 void ServerApp::stop() {
-  if (impl_ && impl_->http) impl_->http->stop();
+  if (!impl_) return;
+  if (impl_->http) impl_->http->stop();
+  {
+    std::lock_guard lock(impl_->stop_mutex);
+    impl_->stopping = true;
+  }
+  impl_->stop_cv.notify_all();
+  if (impl_->checkpoint_thread.joinable() && impl_->checkpoint_thread.get_id() != std::this_thread::get_id())
+    impl_->checkpoint_thread.join();
 }
 
 const std::string& ServerApp::new_admin_token() const { return impl_->new_token; }

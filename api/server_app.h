@@ -23,6 +23,7 @@ struct ServeOptions {
   std::string public_url;       // empty: http://host:port
   int crl_validity_hours = 168;
   int snapshot_interval = 500;  // events between CA snapshots; 0: none
+  int checkpoint_interval_minutes = 60;  // signed audit checkpoints; 0: only on demand
   int threads = 8;
   size_t max_body_bytes = 1 << 20;
   bool init_hierarchy = false;

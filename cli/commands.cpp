@@ -277,6 +277,16 @@ void Commands::history_show(const std::string& ca, uint64_t seq) {
   out_ << j.dump(2) << '\n';  // already the readable form, in both formats
 }
 
+void Commands::audit_checkpoint(const std::string& out_file) {
+  auto res = client_.post_json("/api/v1/audit/checkpoints", "{}");
+  write_or_print(res.body, out_file);
+  if (!out_file.empty() && out_file != "-") {
+    auto j = parse(res.body);
+    out_ << "checkpoint of " << j["heads"].size() << " aggregates at " << str(j, "created_at") << " written to "
+         << out_file << "\n";
+  }
+}
+
 void Commands::token_create(const std::string& name, const std::string& role) {
   auto j = parse(client_.post_json("/api/v1/tokens", json{{"name", name}, {"role", role}}.dump()).body);
   if (format_ == OutputFormat::Json) return void(out_ << j.dump(2) << '\n');

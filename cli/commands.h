@@ -61,6 +61,8 @@ class Commands {
                     uint64_t offset, uint64_t rows);
   void history_show(const std::string& ca, uint64_t seq);
 
+  void audit_checkpoint(const std::string& out_file);
+
   void token_create(const std::string& name, const std::string& role);
   void token_list();
   void token_revoke(const std::string& id);

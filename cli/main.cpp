@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "cli/api_client.h"
+#include "cli/audit_command.h"
 #include "cli/client_config.h"
 #include "cli/commands.h"
 #include "cli/serve_command.h"
@@ -158,6 +159,34 @@ int main(int argc, char** argv) {
   add_client_options(history_show);
   history_show->callback([&] { action = [&](Commands& c) { c.history_show(ca_name, seq); }; });
 
+  // audit
+  auto* audit = app.add_subcommand("audit", "auditors' tools: verify, replay and export a data directory");
+  audit->require_subcommand(1);
+  AuditFlags audit_flags;
+  std::function<int(std::ostream&)> offline;
+  auto add_offline = [&](CLI::App* cmd) {
+    cmd->add_option("--data-dir", audit_flags.data_dir, "the server's data directory (opened read-only)");
+    cmd->add_option("--ca", audit_flags.ca, "only this CA");
+    cmd->add_option("--format", format, "output: table or json")->check(CLI::IsMember({"table", "json", "jsonl"}));
+  };
+  auto* audit_verify_cmd = audit->add_subcommand("verify", "verify history, signatures, snapshots, CRLs and checkpoints");
+  add_offline(audit_verify_cmd);
+  audit_verify_cmd->add_option("--checkpoint", audit_flags.checkpoint_files, "a checkpoint file you kept (repeatable)");
+  audit_verify_cmd->callback([&] { offline = [&](std::ostream& o) { return audit_verify(audit_flags, o); }; });
+  auto* audit_replay_cmd = audit->add_subcommand("replay", "a CA's state at a version or time");
+  add_offline(audit_replay_cmd);
+  audit_replay_cmd->add_option("--version", audit_flags.version, "after this many events");
+  audit_replay_cmd->add_option("--at", audit_flags.at, "as it was at this UTC time (2026-11-22T10:00:00Z)");
+  audit_replay_cmd->callback([&] { offline = [&](std::ostream& o) { return audit_replay(audit_flags, o); }; });
+  auto* audit_export_cmd = audit->add_subcommand("export", "every command and event as JSON lines");
+  add_offline(audit_export_cmd);
+  audit_export_cmd->add_option("--out", audit_flags.out, "write to this file instead of stdout");
+  audit_export_cmd->callback([&] { offline = [&](std::ostream& o) { return audit_export(audit_flags, o); }; });
+  auto* audit_checkpoint_cmd = audit->add_subcommand("checkpoint", "have the server sign a checkpoint of every history head");
+  audit_checkpoint_cmd->add_option("--out", out_file, "write the checkpoint here (keep it somewhere safe)");
+  add_client_options(audit_checkpoint_cmd);
+  audit_checkpoint_cmd->callback([&] { action = [&](Commands& c) { c.audit_checkpoint(out_file); }; });
+
   // token
   auto* token = app.add_subcommand("token", "API tokens (admin only)");
   token->require_subcommand(1);
@@ -190,6 +219,10 @@ int main(int argc, char** argv) {
 
   try {
     if (serve_cmd->parsed()) return run_serve(serve);
+    if (offline) {
+      audit_flags.json = format == "json" || format == "jsonl";
+      return offline(std::cout);
+    }
     if (!action) return 2;
     ResolvedClient resolved = resolve_client(settings);
     ApiClient client(resolved.server, resolved.token);

@@ -45,6 +45,8 @@ api::ServeOptions load_options(const ServeFlags& flags) {
     if (auto listen = t["listen"].value<std::string>()) parse_listen(*listen, o);
     o.public_url = t["public_url"].value_or(o.public_url);
     o.snapshot_interval = static_cast<int>(t["snapshot_interval"].value_or(int64_t{o.snapshot_interval}));
+    o.checkpoint_interval_minutes = static_cast<int>(
+        t["checkpoint_interval_minutes"].value_or(int64_t{o.checkpoint_interval_minutes}));
     o.threads = static_cast<int>(t["threads"].value_or(int64_t{o.threads}));
     o.max_body_bytes = static_cast<size_t>(t["max_body_bytes"].value_or(int64_t(o.max_body_bytes)));
     o.crl_validity_hours = static_cast<int>(t["crl"]["validity_hours"].value_or(int64_t{o.crl_validity_hours}));

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "core/cert_auth.h"
+#include "core/encoding.h"
 #include "core/revocation_reason.h"
 #include "core/x509_time.h"
 #include "eventstore/records.h"
@@ -66,15 +67,6 @@ namespace {
 // Events are stored as: u8 envelope version, then the cereal archive of the
 // variant (its index selects the event type; new types are only appended).
 constexpr char kEnvelopeV1 = 1;
-
-std::string base64(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(bytes.data()),
-                          static_cast<int>(bytes.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
 
 nlohmann::json sans_json(const SubjectAltNames& s) {
   return {{"dns", s.dns}, {"ip", s.ip}, {"email", s.email}, {"uri", s.uri}};
@@ -226,10 +218,10 @@ std::string CertAuth::event_json(const CaEvent& e) {
           [](const CaCreated& x) -> nlohmann::json {
             return {{"handle", x.handle}, {"kind", ca_kind_name(x.kind)}, {"key_id", x.key_id},
                     {"algorithm", x.algorithm}, {"subject", x.subject}, {"parent", x.parent},
-                    {"csr_der_base64", base64(x.csr_der)}};
+                    {"csr_der_base64", base64_encode(x.csr_der)}};
           },
           [](const CaCertificateInstalled& x) -> nlohmann::json {
-            return {{"der_base64", base64(x.der)}, {"not_before", iso8601(x.not_before_ms)},
+            return {{"der_base64", base64_encode(x.der)}, {"not_before", iso8601(x.not_before_ms)},
                     {"not_after", iso8601(x.not_after_ms)}};
           },
           [](const CertificateIssued& x) -> nlohmann::json {
@@ -237,7 +229,7 @@ std::string CertAuth::event_json(const CaEvent& e) {
                     {"not_before", iso8601(x.not_before_ms)}, {"not_after", iso8601(x.not_after_ms)},
                     {"replaces", x.replaces}, {"child_ca", x.child_ca},
                     {"issuer_key_id", x.issuer_key_id}, {"issued_at", iso8601(x.issued_at_ms)},
-                    {"der_base64", base64(x.der)}};
+                    {"der_base64", base64_encode(x.der)}};
           },
           [](const CertificateRevoked& x) -> nlohmann::json {
             return {{"serial", x.serial}, {"reason", revocation_reason_name(x.reason)},

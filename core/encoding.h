@@ -29,4 +29,8 @@ std::string csr_pem(std::string_view der);
 // PKCS#8, unencrypted: only for handing a server-generated key to its owner.
 std::string private_key_pem(const EVP_PKEY* key);
 
+// Standard base64 without line breaks; decode throws InvalidInput "invalid_base64".
+std::string base64_encode(std::string_view bytes);
+std::string base64_decode(std::string_view text);
+
 }  // namespace cairn

@@ -69,6 +69,16 @@ std::string describe_public_key(const EVP_PKEY* key) {
   throw Error(ErrorKind::PolicyViolation, "unsupported_key", "unsupported public key algorithm");
 }
 
+bool verify_signature(const EVP_PKEY* key, std::string_view data, std::string_view signature) {
+  std::unique_ptr<EVP_MD_CTX, OpenSslDeleter<EVP_MD_CTX_free>> ctx(EVP_MD_CTX_new());
+  bool ok = ctx &&
+            EVP_DigestVerifyInit(ctx.get(), nullptr, signing_digest(key), nullptr, const_cast<EVP_PKEY*>(key)) == 1 &&
+            EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
+                             reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1;
+  ERR_clear_error();
+  return ok;
+}
+
 const EVP_MD* signing_digest(const EVP_PKEY* key) {
   if (EVP_PKEY_is_a(key, "ED25519")) return nullptr;
   if (EVP_PKEY_is_a(key, "EC")) {

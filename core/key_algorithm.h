@@ -25,6 +25,9 @@ EvpPkeyPtr generate_key(KeyAlgorithm alg);
 std::string describe_public_key(const EVP_PKEY* key);
 bool is_rsa(const EVP_PKEY* key);
 
+// Checks a detached signature made by Signer::sign_bytes.
+bool verify_signature(const EVP_PKEY* key, std::string_view data, std::string_view signature);
+
 // The digest to sign with this key (nullptr for Ed25519, which has its own).
 const EVP_MD* signing_digest(const EVP_PKEY* key);
 

@@ -70,4 +70,19 @@ void Signer::sign(const std::string& key_id, X509_REQ* req) {
     throw_openssl(ErrorKind::Internal, "signing_failed", "CSR signing failed");
 }
 
+std::string Signer::sign_bytes(const std::string& key_id, std::string_view data) {
+  auto k = key(key_id);
+  std::unique_ptr<EVP_MD_CTX, OpenSslDeleter<EVP_MD_CTX_free>> ctx(EVP_MD_CTX_new());
+  size_t len = 0;
+  const auto* in = reinterpret_cast<const unsigned char*>(data.data());
+  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, signing_digest(k.get()), nullptr, k.get()) != 1 ||
+      EVP_DigestSign(ctx.get(), nullptr, &len, in, data.size()) != 1)
+    throw_openssl(ErrorKind::Internal, "signing_failed", "signing failed");
+  std::string sig(len, '\0');
+  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, in, data.size()) != 1)
+    throw_openssl(ErrorKind::Internal, "signing_failed", "signing failed");
+  sig.resize(len);
+  return sig;
+}
+
 }  // namespace cairn

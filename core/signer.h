@@ -29,6 +29,8 @@ class Signer {
   void sign(const std::string& key_id, X509* cert);
   void sign(const std::string& key_id, X509_CRL* crl);
   void sign(const std::string& key_id, X509_REQ* req);
+  // A detached signature over `data` (Ed25519, ECDSA or RSA PKCS#1 v1.5).
+  std::string sign_bytes(const std::string& key_id, std::string_view data);
 
   static std::string key_id_for(const EVP_PKEY* key);
 

@@ -42,6 +42,8 @@ CrlObject decode(const std::string& bytes) {
   return o;
 }
 
+std::string crl_key(const std::string& ca) { return "o/crl/" + ca; }
+
 bool changes_crl(const CaEvent& e) {
   return std::holds_alternative<CaCertificateInstalled>(e) ||
          std::holds_alternative<CertificateRevoked>(e);
@@ -60,11 +62,13 @@ void CaObjectsStore::attach(AggregateStore<CertAuth>& store) {
   });
 }
 
-std::optional<CrlObject> CaObjectsStore::crl(const std::string& ca) const {
-  auto bytes = kv_.get(crl_key(ca));
+std::optional<CrlObject> read_crl_object(const KeyValueStore& kv, const std::string& ca) {
+  auto bytes = kv.get(crl_key(ca));
   if (!bytes) return std::nullopt;
   return decode(*bytes);
 }
+
+std::optional<CrlObject> CaObjectsStore::crl(const std::string& ca) const { return read_crl_object(kv_, ca); }
 
 void CaObjectsStore::before_save(const std::string& ca, const CertAuth& state,
                                  const std::vector<CaEvent>& events, WriteBatch& batch) {

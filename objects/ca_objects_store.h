@@ -32,6 +32,9 @@ struct CaObjectsConfig {
   int64_t crl_validity_ms = 7 * 24 * 3600 * 1000LL;  // nextUpdate - thisUpdate
 };
 
+// Reads the stored CRL of `ca` (for readers without a Signer, e.g. auditors).
+std::optional<CrlObject> read_crl_object(const KeyValueStore& kv, const std::string& ca);
+
 class CaObjectsStore {
  public:
   CaObjectsStore(KeyValueStore& kv, Signer& signer, const Clock& clock, CaObjectsConfig config);
@@ -47,7 +50,6 @@ class CaObjectsStore {
 
  private:
   CrlObject build(const CertAuth& state, uint64_t number) const;
-  static std::string crl_key(const std::string& ca) { return "o/crl/" + ca; }
 
   KeyValueStore& kv_;
   Signer& signer_;
