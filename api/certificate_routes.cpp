@@ -43,6 +43,7 @@ void register_certificate_routes(Router& r) {
     for (const auto& c : m.list_certificates(path_name(req, 1), filter)) {
       auto j = to_json(c);
       j.erase("certificate_pem");
+      j.erase("sans");  // names are read from the DER; `show` has them
       list.push_back(std::move(j));
     }
     send_json(res, 200, {{"certificates", list}});

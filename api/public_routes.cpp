@@ -12,6 +12,8 @@ namespace {
 void send_crl(CaManager& m, CaObjectsStore& objects, const std::string& ca, const std::string& format,
               httplib::Response& res) {
   m.get_ca(ca);  // 404 for unknown CAs
+  // Until the scheduler re-signs CRLs ahead of time, never serve a stale one.
+  objects.reissue_if_due(m.store(), ca);
   auto crl = objects.crl(ca);
   if (!crl) throw Error(ErrorKind::NotFound, "crl_not_found", "CA '" + ca + "' has no CRL yet");
   res.set_header("Cache-Control", "max-age=60");
@@ -54,7 +56,7 @@ void register_public_routes(Router& r) {
   r.get(R"(/ca/([^/]+)\.cer)", Access::Public, [&m](const auto& req, auto& res, const auto&) {
     auto ca = m.get_ca(path_name(req, 1));
     if (ca.certificate_der.empty())
-      throw Error(ErrorKind::NotFound, "ca_not_active", "the CA has no certificate yet");
+      throw Error(ErrorKind::Conflict, "ca_not_active", "the CA has no certificate yet");
     res.set_content(ca.certificate_der, "application/pkix-cert");
   });
 }

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <condition_variable>
+#include <algorithm>
 #include <filesystem>
 #include <thread>
 
@@ -43,6 +44,12 @@ namespace {
 void check_public_url(const std::string& url) {
   bool ok = (url.starts_with("http://") || url.starts_with("https://")) && url.size() < 512;
   for (char c : url) ok = ok && c > 0x20 && c < 0x7f && c != ',' && c != '"' && c != '\\';
+  if (ok) {
+    auto host_start = url.find("://") + 3;
+    std::string authority = url.substr(host_start, url.find('/', host_start) - host_start);
+    if (std::count(authority.begin(), authority.end(), ':') > 1 && !authority.starts_with("["))
+      ok = false;  // a bare IPv6 address: it needs [brackets]
+  }
   if (!ok || url.ends_with("/"))
     throw Error(ErrorKind::InvalidInput, "invalid_public_url",
                 "public_url must be an http(s) URL without a trailing slash, commas or spaces");
@@ -106,7 +113,8 @@ int ServerApp::start() {
   i.http = std::make_unique<HttpServer>(http);
   int port = i.http->bind();
 
-  i.public_url = o.public_url.empty() ? "http://" + o.host + ":" + std::to_string(port) : o.public_url;
+  std::string host = o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host;
+  i.public_url = o.public_url.empty() ? "http://" + host + ":" + std::to_string(port) : o.public_url;
   check_public_url(i.public_url);
   i.manager = std::make_unique<CaManager>(*i.kv, *i.signer, i.clock, CaManagerConfig{i.public_url, static_cast<uint64_t>(o.snapshot_interval)});
   CaObjectsConfig objects_config;

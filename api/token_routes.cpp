@@ -25,8 +25,10 @@ void register_token_routes(Router& r) {
     auto body = parse_json_body(req.body);
     auto name = body.find("name");
     auto role = body.find("role");
-    if (name == body.end() || !name->is_string() || role == body.end() || !role->is_string())
-      throw Error(ErrorKind::InvalidInput, "missing_field", "'name' and 'role' (strings) are required");
+    if (name == body.end() || role == body.end())
+      throw Error(ErrorKind::InvalidInput, "missing_field", "'name' and 'role' are required");
+    if (!name->is_string() || !role->is_string())
+      throw Error(ErrorKind::InvalidInput, "invalid_field", "'name' and 'role' must be strings");
     auto [info, secret] = tokens.create(name->template get<std::string>(),
                                         parse_role(role->template get<std::string>()), actor);
     auto j = token_json(info);

@@ -47,6 +47,10 @@ Role parse_role(const std::string& name) {
 std::pair<TokenInfo, std::string> TokenStore::create(const std::string& name, Role role,
                                                      const std::string& created_by) {
   validate_aggregate_id(name);
+  std::lock_guard lock(mutex_);
+  for (const auto& t : list())
+    if (t.name == name && !t.revoked)
+      throw Error(ErrorKind::Conflict, "token_exists", "an active token named '" + name + "' exists");
   unsigned char bytes[32];
   if (RAND_bytes(bytes, sizeof bytes) != 1)
     throw Error(ErrorKind::Internal, "rng_failed", "random generator failed");
@@ -75,6 +79,7 @@ std::vector<TokenInfo> TokenStore::list() const {
 }
 
 TokenInfo TokenStore::revoke(const std::string& id) {
+  std::lock_guard lock(mutex_);
   std::optional<std::pair<std::string, TokenInfo>> found;
   kv_.scan(kPrefix, [&](std::string_view key, std::string_view value) {
     if (key.substr(std::string_view(kPrefix).size()).starts_with(id) && id.size() == 16) {

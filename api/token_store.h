@@ -8,6 +8,7 @@
 // Ownership: borrows the KeyValueStore and Clock.
 #pragma once
 
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,6 +45,7 @@ class TokenStore {
  private:
   KeyValueStore& kv_;
   const Clock& clock_;
+  std::mutex mutex_;  // serialises create/revoke (name uniqueness)
 };
 
 }  // namespace cairn::api

@@ -1,5 +1,7 @@
 #include "cli/client_config.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -28,8 +30,13 @@ std::string read_token_file(const std::string& path) {
 
 ResolvedClient resolve_client(const ClientSettings& flags) {
   std::string server = flags.server.empty() ? env("CAIRN_SERVER") : flags.server;
-  std::string token = flags.token.empty() ? env("CAIRN_TOKEN") : flags.token;
-  std::string token_file = flags.token_file.empty() ? env("CAIRN_TOKEN_FILE") : flags.token_file;
+  // A token given on the command line (either way) beats the environment.
+  std::string token = flags.token;
+  std::string token_file = flags.token_file;
+  if (token.empty() && token_file.empty()) {
+    token = env("CAIRN_TOKEN");
+    if (token.empty()) token_file = env("CAIRN_TOKEN_FILE");
+  }
 
   std::string config = flags.config_file.empty() ? env("CAIRN_CONFIG") : flags.config_file;
   bool explicit_config = !config.empty();
@@ -49,7 +56,7 @@ ResolvedClient resolve_client(const ClientSettings& flags) {
   if (server.empty()) server = "http://127.0.0.1:8080";
   while (server.ends_with("/")) server.pop_back();
   if (token.empty() && !token_file.empty()) token = read_token_file(token_file);
-  if (token.empty() && std::filesystem::exists("cairn-data/admin.token"))
+  if (token.empty() && ::access("cairn-data/admin.token", R_OK) == 0)
     token = read_token_file("cairn-data/admin.token");
   return {server, token};
 }

@@ -1,11 +1,14 @@
 #include "cli/commands.h"
 
+#include "core/encoding.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -183,8 +186,14 @@ void Commands::issue_like(const std::string& path, const CertRequestOptions& o) 
   if (!o.key_type.empty() && o.key_out.empty() && format_ != OutputFormat::Json)
     throw CliError("missing_option",
                    "--key-type needs --key-out FILE: the private key is returned once and never stored", 2);
+  if (!o.key_out.empty() && std::filesystem::exists(o.key_out))
+    throw CliError("file_exists", o.key_out + " already exists; a key file is never overwritten", 2);
   json body = json::object();
-  if (!o.csr_file.empty()) body["csr"] = read_file(o.csr_file);
+  if (!o.csr_file.empty()) {
+    std::string csr = read_file(o.csr_file);
+    // DER cannot travel in JSON: send it as PEM.
+    body["csr"] = csr.find("-----BEGIN") == std::string::npos ? csr_pem(csr) : csr;
+  }
   if (!o.key_type.empty()) body["key_type"] = o.key_type;
   if (!o.subject.empty()) body["subject"] = o.subject;
   if (!o.profile.empty()) body["profile"] = o.profile;
@@ -197,7 +206,10 @@ void Commands::issue_like(const std::string& path, const CertRequestOptions& o) 
     write_file(o.key_out, j["private_key_pem"].get<std::string>(), true);
   if (!o.out.empty()) write_file(o.out, cert.at("certificate_pem").get<std::string>(), false);
   if (!o.chain_out.empty()) write_file(o.chain_out, j.at("chain_pem").get<std::string>(), false);
-  if (format_ == OutputFormat::Json) return void(out_ << j.dump(2) << '\n');
+  if (format_ == OutputFormat::Json) {
+    if (!o.key_out.empty()) j.erase("private_key_pem");  // it went to the key file only
+    return void(out_ << j.dump(2) << '\n');
+  }
   print_certificate(out_, cert);
   if (o.out.empty()) out_ << cert.at("certificate_pem").get<std::string>();
 }

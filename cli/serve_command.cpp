@@ -32,6 +32,23 @@ void parse_listen(const std::string& listen, api::ServeOptions& o) {
   }
 }
 
+// A config value of the right type, the fallback when absent, an error when
+// present with another type (a typo must not silently become a default).
+template <class T>
+T typed(toml::node_view<toml::node> node, const char* key, T fallback) {
+  if (!node) return fallback;
+  if constexpr (std::is_same_v<T, int>) {
+    auto v = node.value_exact<int64_t>();
+    if (!v || *v < INT32_MIN || *v > INT32_MAX)
+      throw CliError("invalid_config", std::string("config key '") + key + "' must be an integer", 2);
+    return static_cast<int>(*v);
+  } else {
+    auto v = node.value_exact<T>();
+    if (!v) throw CliError("invalid_config", std::string("config key '") + key + "' has the wrong type", 2);
+    return *v;
+  }
+}
+
 api::ServeOptions load_options(const ServeFlags& flags) {
   api::ServeOptions o;
   if (!flags.config_file.empty()) {
@@ -41,27 +58,30 @@ api::ServeOptions load_options(const ServeFlags& flags) {
     } catch (const toml::parse_error& e) {
       throw CliError("invalid_config", "cannot read " + flags.config_file + ": " + std::string(e.description()), 2);
     }
-    o.data_dir = t["data_dir"].value_or(o.data_dir);
-    if (auto listen = t["listen"].value<std::string>()) parse_listen(*listen, o);
-    o.public_url = t["public_url"].value_or(o.public_url);
-    o.snapshot_interval = static_cast<int>(t["snapshot_interval"].value_or(int64_t{o.snapshot_interval}));
-    o.checkpoint_interval_minutes = static_cast<int>(
-        t["checkpoint_interval_minutes"].value_or(int64_t{o.checkpoint_interval_minutes}));
-    o.threads = static_cast<int>(t["threads"].value_or(int64_t{o.threads}));
-    o.max_body_bytes = static_cast<size_t>(t["max_body_bytes"].value_or(int64_t(o.max_body_bytes)));
-    o.crl_validity_hours = static_cast<int>(t["crl"]["validity_hours"].value_or(int64_t{o.crl_validity_hours}));
-    o.init_hierarchy = t["bootstrap"]["enabled"].value_or(false);
-    o.root_handle = t["bootstrap"]["root_handle"].value_or(o.root_handle);
-    o.root_subject = t["bootstrap"]["root_subject"].value_or(o.root_subject);
-    o.issuing_handle = t["bootstrap"]["issuing_handle"].value_or(o.issuing_handle);
-    o.issuing_subject = t["bootstrap"]["issuing_subject"].value_or(o.issuing_subject);
-    o.hierarchy_key = t["bootstrap"]["key"].value_or(o.hierarchy_key);
+    o.data_dir = typed(t["data_dir"], "data_dir", o.data_dir);
+    if (t["listen"]) parse_listen(typed(t["listen"], "listen", std::string()), o);
+    o.public_url = typed(t["public_url"], "public_url", o.public_url);
+    o.snapshot_interval = typed(t["snapshot_interval"], "snapshot_interval", o.snapshot_interval);
+    o.checkpoint_interval_minutes =
+        typed(t["checkpoint_interval_minutes"], "checkpoint_interval_minutes", o.checkpoint_interval_minutes);
+    o.threads = typed(t["threads"], "threads", o.threads);
+    o.max_body_bytes = static_cast<size_t>(
+        typed(t["max_body_bytes"], "max_body_bytes", static_cast<int64_t>(o.max_body_bytes)));
+    o.crl_validity_hours = typed(t["crl"]["validity_hours"], "crl.validity_hours", o.crl_validity_hours);
+    o.init_hierarchy = typed(t["bootstrap"]["enabled"], "bootstrap.enabled", false);
+    o.root_handle = typed(t["bootstrap"]["root_handle"], "bootstrap.root_handle", o.root_handle);
+    o.root_subject = typed(t["bootstrap"]["root_subject"], "bootstrap.root_subject", o.root_subject);
+    o.issuing_handle = typed(t["bootstrap"]["issuing_handle"], "bootstrap.issuing_handle", o.issuing_handle);
+    o.issuing_subject = typed(t["bootstrap"]["issuing_subject"], "bootstrap.issuing_subject", o.issuing_subject);
+    o.hierarchy_key = typed(t["bootstrap"]["key"], "bootstrap.key", o.hierarchy_key);
   }
   if (!flags.data_dir.empty()) o.data_dir = flags.data_dir;
   if (!flags.listen.empty()) parse_listen(flags.listen, o);
   if (!flags.public_url.empty()) o.public_url = flags.public_url;
   if (flags.init_hierarchy) o.init_hierarchy = true;
   if (o.snapshot_interval < 0) throw CliError("invalid_config", "snapshot_interval must be >= 0", 2);
+  if (o.checkpoint_interval_minutes < 0)
+    throw CliError("invalid_config", "checkpoint_interval_minutes must be >= 0", 2);
   if (o.threads < 1 || o.threads > 256) throw CliError("invalid_config", "threads must be 1-256", 2);
   if (o.crl_validity_hours < 1 || o.crl_validity_hours > 24 * 366)
     throw CliError("invalid_config", "crl.validity_hours must be 1-8784", 2);

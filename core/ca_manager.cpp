@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/certificate_request.h"
+#include "core/distinguished_name.h"
 #include "core/encoding.h"
 #include "core/key_algorithm.h"
 #include "core/profile.h"
@@ -67,6 +68,7 @@ CertificateView CaManager::view_of(const std::string& ca, const IssuedCertificat
 CaView CaManager::create_ca(const std::string& actor, const CreateCaRequest& r) {
   validate_aggregate_id(r.handle);
   parse_key_algorithm(r.algorithm);
+  parse_subject(r.subject);
   if (store_.exists(r.handle))
     throw Error(ErrorKind::Conflict, "ca_exists", "CA '" + r.handle + "' already exists");
   CaContext ctx{signer_, config_.public_url};
@@ -84,7 +86,6 @@ CaView CaManager::create_ca(const std::string& actor, const CreateCaRequest& r) 
   });
   CreateIntermediateCa c{r.handle, r.subject, r.algorithm, r.parent};
   store_.process(r.handle, c, meta(actor), ctx);
-  // Remember the requested validity for the parent step in the CSR command.
   int days = r.validity_days ? r.validity_days : 1825;
   std::string csr = store_.read(r.handle, [](const CertAuth& ca, uint64_t) { return ca.csr_der(); });
   auto issued = store_.process(r.parent, CertifyChildCa{r.handle, csr, days}, meta(actor), ctx);
@@ -184,7 +185,8 @@ IssueResult CaManager::issue_command(const std::string& actor, const std::string
   } else {
     throw Error(ErrorKind::InvalidInput, "missing_field", "a CSR or a key type is required");
   }
-  cmd.sans.normalize();  // syntax errors are input errors, not policy decisions
+  cmd.sans.normalize();   // syntax errors are input errors, not policy decisions
+  parse_subject(cmd.subject);
 
   CaContext ctx{signer_, config_.public_url};
   auto outcome = store_.process(ca, cmd, meta(actor), ctx);

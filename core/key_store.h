@@ -1,7 +1,8 @@
 // KeyStore — where CA private keys live, apart from events.
 //
 // Keys are addressed by key id (hex SHA-256 of the SubjectPublicKeyInfo DER)
-// and stored as PKCS#8 DER. FileKeyStore writes one file per key, mode 0600,
+// and stored as DER as i2d_PrivateKey writes it (SEC1 for EC, PKCS#1 for
+// RSA, PKCS#8 for Ed25519). FileKeyStore writes one file per key, mode 0600,
 // under <dir>, atomically (temp file, fsync, rename, fsync dir); encryption at
 // rest is added by a later layer. MemoryKeyStore is for unit tests.
 // Thread-safety: all methods may be called concurrently.

@@ -18,7 +18,7 @@
 
 namespace cairn {
 
-// Throws Error{InvalidInput, "invalid_id"} unless id is 1..64 characters of
+// Throws Error{InvalidInput, "invalid_name"} unless id is 1..64 characters of
 // [a-z0-9._-], starting with a letter or digit.
 void validate_aggregate_id(std::string_view id);
 

@@ -138,6 +138,16 @@ std::optional<std::string> audit_ca(const KeyValueStore& kv, const AggregateLog&
   if (problem) return problem;
   if (snapshot && snapshot->version > log.head(id).version)
     return "ca/" + id + " snapshot claims version " + std::to_string(snapshot->version) + " beyond the history";
+  if (snapshot) {
+    // The state the server loads (snapshot + later events) is the full replay.
+    CertAuth loaded = CertAuth::decode_snapshot(snapshot->state);
+    log.for_each_event(id, snapshot->version + 1, [&](const EventRecord& r) {
+      loaded.apply(CertAuth::decode_event(r.payload));
+      return true;
+    });
+    if (CertAuth::encode_snapshot(loaded) != CertAuth::encode_snapshot(state))
+      return "ca/" + id + ": the state loaded from the snapshot differs from a full replay";
+  }
 
   if (state.kind() == CaKind::Intermediate && state.active() && log.exists(state.parent())) {
     CertAuth parent = replay_ca(kv, state.parent());

@@ -79,6 +79,23 @@ void CaObjectsStore::before_save(const std::string& ca, const CertAuth& state,
   batch.put(crl_key(ca), encode(build(state, previous ? previous->number + 1 : 1)));
 }
 
+bool CaObjectsStore::reissue_if_due(AggregateStore<CertAuth>& store, const std::string& ca) {
+  return store.read(ca, [&](const CertAuth& state, uint64_t) {
+    if (!state.active()) return false;
+    auto current = crl(ca);
+    int64_t now = clock_.now_ms();
+    if (current) {
+      auto remaining = static_cast<double>(current->next_update_ms - now);
+      auto validity = static_cast<double>(current->next_update_ms - current->this_update_ms);
+      if (remaining > config_.crl_reissue_remaining * validity && current->key_id == state.key_id()) return false;
+    }
+    WriteBatch batch;
+    batch.put(crl_key(ca), encode(build(state, current ? current->number + 1 : 1)));
+    kv_.write(batch, Durability::Sync);
+    return true;
+  });
+}
+
 CrlObject CaObjectsStore::build(const CertAuth& state, uint64_t number) const {
   X509Ptr issuer = parse_certificate(state.ca_cert_der());
   CrlTemplate t;

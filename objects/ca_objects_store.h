@@ -30,6 +30,7 @@ struct CrlObject {
 
 struct CaObjectsConfig {
   int64_t crl_validity_ms = 7 * 24 * 3600 * 1000LL;  // nextUpdate - thisUpdate
+  double crl_reissue_remaining = 0.5;  // re-sign when less than this part of the validity is left
 };
 
 // Reads the stored CRL of `ca` (for readers without a Signer, e.g. auditors).
@@ -43,6 +44,12 @@ class CaObjectsStore {
   void attach(AggregateStore<CertAuth>& store);
 
   std::optional<CrlObject> crl(const std::string& ca) const;
+
+  // Re-signs the CA's CRL (same entries, next number, new thisUpdate and
+  // nextUpdate) when less than crl_reissue_remaining of its validity is
+  // left. This is object state, not a command: history does not grow.
+  // Runs under the CA's lock. Returns whether a new CRL was written.
+  bool reissue_if_due(AggregateStore<CertAuth>& store, const std::string& ca);
 
   // The listener itself (public for tests).
   void before_save(const std::string& ca, const CertAuth& state, const std::vector<CaEvent>& events,

@@ -279,6 +279,9 @@ TEST_F(HttpApiTest, AuditorTokensReadButNeverChange) {
   EXPECT_EQ(list["tokens"][0]["revoked"], true);
   EXPECT_FALSE(list["tokens"][0].contains("token"));  // the secret is never shown again
   EXPECT_EQ(code(post("/api/v1/tokens", R"({"name":"x","role":"root"})")), "invalid_role");
+  EXPECT_EQ(code(post("/api/v1/tokens", R"({"name":"x","role":7})")), "invalid_field");
+  EXPECT_EQ(post("/api/v1/tokens", R"({"name":"dup","role":"auditor"})")->status, 201);
+  EXPECT_EQ(code(post("/api/v1/tokens", R"({"name":"dup","role":"admin"})")), "token_exists");
 }
 
 TEST_F(HttpApiTest, HistoryShowsWhoDidWhatIncludingRefusals) {

@@ -106,6 +106,17 @@ if "$CAIRN" cert issue --ca issuing --key-type ec-p256 --subject "CN=x" --dns x.
   fail "--key-type without --key-out must be refused"
 fi
 
+step "a DER CSR works too; an existing key file is refused before anything is issued"
+openssl req -in svc.csr -outform DER -out svc.der
+"$CAIRN" cert issue --ca issuing --csr svc.der --out der.pem >/dev/null || fail "DER CSR refused"
+BEFORE=$("$CAIRN" cert list --ca issuing --format json | grep -c '"serial"')
+if "$CAIRN" cert issue --ca issuing --key-type ec-p256 --subject "CN=x" --dns x.example --key-out gen.key 2>err.txt; then
+  fail "an existing key file was overwritten"
+fi
+grep -q "file_exists" err.txt || fail "no file_exists code: $(cat err.txt)"
+AFTER=$("$CAIRN" cert list --ca issuing --format json | grep -c '"serial"')
+[[ "$BEFORE" == "$AFTER" ]] || fail "a certificate was issued although its key could not be saved"
+
 step "renew"
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout svc2.key -out svc2.csr \
   -subj "/CN=svc.example.com" -addext "subjectAltName=DNS:svc.example.com" 2>/dev/null
@@ -143,6 +154,21 @@ set +e
 set -e
 [[ $rc == 1 ]] && grep -q "invalid_csr" err.txt || fail "bad CSR: rc=$rc $(cat err.txt)"
 
+step "auditor: history, checkpoint, verify, replay, export (server running)"
+"$CAIRN" history list issuing | grep -q "already_revoked" || fail "history does not show the refused revocation"
+"$CAIRN" history show issuing 3 | grep -q '"CertificateIssued"' || fail "history show lacks the event"
+AUDITOR=$("$CAIRN" token create --name auditor-1 --role auditor --format json | grep '"token"' | cut -d'"' -f4)
+if CAIRN_TOKEN_FILE= CAIRN_TOKEN="$AUDITOR" "$CAIRN" cert revoke "$SERIAL2" 2>err.txt; then fail "an auditor revoked"; fi
+grep -q "forbidden" err.txt || fail "auditor change: $(cat err.txt)"
+CAIRN_TOKEN_FILE= CAIRN_TOKEN="$AUDITOR" "$CAIRN" audit checkpoint --out kept.json >/dev/null
+"$CAIRN" audit verify --data-dir data --checkpoint kept.json >verify.txt || fail "audit verify failed: $(cat verify.txt)"
+grep -q "audit OK" verify.txt || fail "no audit summary"
+"$CAIRN" audit replay --data-dir data --ca issuing --version 3 --format json | grep -q '"version": 3' || fail "replay --version"
+"$CAIRN" audit replay --data-dir data --ca issuing --at "$(date -u -d "+1 min" +%Y-%m-%dT%H:%M:%SZ)" | grep -qi "$SERIAL" || fail "replay --at"
+"$CAIRN" audit export --data-dir data --format jsonl --out export.jsonl
+grep -q '"record":"head"' export.jsonl || fail "export has no heads"
+if "$CAIRN" audit verify --data-dir nowhere 2>err.txt; then fail "verify of a missing data dir succeeded"; fi
+
 step "restart: all state comes back from RocksDB"
 "$CAIRN" cert list --ca issuing --format json > before.json
 "$CAIRN" ca list --format json > cas-before.json
@@ -158,6 +184,7 @@ cmp -s crl2.pem crl3.pem || fail "CRL differs after restart"
 "$CAIRN" cert show "$SERIAL" | grep -q "revoked" || fail "revocation lost after restart"
 "$CAIRN" cert issue --ca issuing --csr svc.csr --out svc3.pem >/dev/null
 openssl verify -crl_check -CAfile chain.pem -CRLfile crl3.pem svc3.pem | grep -q OK || fail "issuance after restart"
+"$CAIRN" audit verify --data-dir data --checkpoint kept.json >/dev/null || fail "audit verify after restart"
 
 stop_server
 echo "e2e: all steps passed"

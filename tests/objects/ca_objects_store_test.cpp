@@ -99,6 +99,28 @@ TEST_F(CrlTest, FailedWriteLeavesNeitherRevocationNorCrl) {
   EXPECT_EQ(crl_number("issuing"), 2u);
 }
 
+TEST_F(CrlTest, ReissueBeforeNextUpdateAddsNoHistory) {
+  auto a = pki.issue("a", "DNS:a.example").certificate;
+  pki.manager.revoke("t", "issuing", a.serial, "keyCompromise");
+  auto head = pki.manager.store().log().head("issuing");
+  EXPECT_FALSE(objects.reissue_if_due(pki.manager.store(), "issuing"));  // fresh: nothing to do
+  pki.clock.advance_ms(13 * 3600 * 1000LL);  // more than half of the 24 h validity gone
+  EXPECT_TRUE(objects.reissue_if_due(pki.manager.store(), "issuing"));
+  auto crl = *objects.crl("issuing");
+  EXPECT_EQ(crl.number, 3u);
+  EXPECT_EQ(crl.this_update_ms, pki.clock.now_ms() - pki.clock.now_ms() % 1000);
+  EXPECT_EQ(crl_serials("issuing"), (std::vector<std::string>{a.serial}));
+  EXPECT_FALSE(objects.reissue_if_due(pki.manager.store(), "issuing"));
+  auto after = pki.manager.store().log().head("issuing");
+  EXPECT_EQ(after.version, head.version);
+  EXPECT_EQ(after.command_seq, head.command_seq);
+  // Still valid for relying parties a full day after the revocation.
+  pki.clock.advance_ms(13 * 3600 * 1000LL);
+  objects.reissue_if_due(pki.manager.store(), "issuing");
+  EXPECT_EQ(testing::verify_chain(a.der, pki.ca_ders(), objects.crl("issuing")->der, pki.clock.now_ms()),
+            X509_V_ERR_CERT_REVOKED);
+}
+
 TEST_F(CrlTest, ChildCaRevocationAppearsOnTheParentsCrl) {
   auto child_serial = pki.manager.list_certificates("root", {}).at(0).serial;
   pki.manager.revoke("t", "root", child_serial, "cACompromise");
