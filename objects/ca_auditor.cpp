@@ -115,7 +115,8 @@ std::optional<std::string> audit_ca(const KeyValueStore& kv, const AggregateLog&
     }
     std::optional<std::string> step;
     if (const auto* issued = std::get_if<CertificateIssued>(&event)) {
-      step = check_issued(state, *issued);
+      step = state.find(issued->serial) ? "serial " + issued->serial + " was issued twice"
+                                        : check_issued(state, *issued);
       ++report.certificates;
     } else if (const auto* installed = std::get_if<CaCertificateInstalled>(&event)) {
       step = check_installed(state, *installed);

@@ -228,6 +228,20 @@ TEST_F(AuditTest, RewrittenAndRechainedHistoryIsCaughtByAKeptCheckpoint) {
   EXPECT_NE(f.problem->find("signature"), std::string::npos) << *f.problem;
 }
 
+TEST_F(AuditTest, SerialIssuedTwiceIsCaught) {
+  // A well-chained extra command whose event re-issues an existing serial.
+  CommandRecord forged;
+  forged.actor = "mallory";
+  forged.time_ms = clock.now_ms();
+  forged.summary = "issue";
+  WriteBatch batch;
+  log().append("issuing", log().head("issuing"), forged, {log().event("issuing", 3)->payload}, batch);
+  kv->write(batch, Durability::Sync);
+  auto r = run();
+  ASSERT_TRUE(r.problem);
+  EXPECT_NE(r.problem->find("was issued twice"), std::string::npos) << *r.problem;
+}
+
 TEST_F(AuditTest, DoctoredSnapshotIsCaught) {
   auto snap = *log().snapshot("issuing");
   CertAuth doctored = CertAuth::decode_snapshot(snap.state);
