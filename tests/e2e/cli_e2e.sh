@@ -187,4 +187,12 @@ openssl verify -crl_check -CAfile chain.pem -CRLfile crl3.pem svc3.pem | grep -q
 "$CAIRN" audit verify --data-dir data --checkpoint kept.json >/dev/null || fail "audit verify after restart"
 
 stop_server
+
+step "the auditor's offline tools never write to the data directory"
+(cd data && find . -type f -exec md5sum {} + | sort) > sums-before.txt
+"$CAIRN" audit verify --data-dir data >/dev/null
+"$CAIRN" audit replay --data-dir data --ca issuing >/dev/null
+"$CAIRN" audit export --data-dir data >/dev/null
+(cd data && find . -type f -exec md5sum {} + | sort) > sums-after.txt
+cmp -s sums-before.txt sums-after.txt || fail "audit tools changed the data directory: $(diff sums-before.txt sums-after.txt)"
 echo "e2e: all steps passed"
