@@ -81,7 +81,7 @@ int HttpServer::bind() {
 
 void HttpServer::run(const ApiServices& services) {
   if (!services.manager || !services.objects || !services.auth || !services.tokens ||
-      !services.checkpoints)
+      !services.checkpoints || !services.ocsp)
     throw Error(ErrorKind::Internal, "not_configured", "HTTP server started without services");
   impl_->services = services;
   impl_->router = std::make_unique<Router>(impl_->server, impl_->services);
@@ -91,6 +91,7 @@ void HttpServer::run(const ApiServices& services) {
   register_history_routes(*impl_->router);
   register_token_routes(*impl_->router);
   register_audit_routes(*impl_->router);
+  register_ocsp_routes(*impl_->router);
   if (impl_->stop_requested) return;
   impl_->server.listen_after_bind();
 }

@@ -19,6 +19,7 @@ namespace cairn {
 class CaManager;
 class CaObjectsStore;
 class CheckpointService;
+class OcspResponder;
 }  // namespace cairn
 
 namespace cairn::api {
@@ -32,6 +33,7 @@ struct ApiServices {
   const TokenAuthenticator* auth = nullptr;
   TokenStore* tokens = nullptr;
   CheckpointService* checkpoints = nullptr;
+  OcspResponder* ocsp = nullptr;
 };
 
 struct HttpServerOptions {

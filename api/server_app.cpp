@@ -15,6 +15,7 @@
 #include "eventstore/rocksdb_kv_store.h"
 #include "objects/audit_checkpoint.h"
 #include "objects/ca_objects_store.h"
+#include "objects/ocsp_responder.h"
 
 namespace cairn::api {
 
@@ -29,6 +30,7 @@ struct ServerApp::Impl {
   std::unique_ptr<TokenStore> tokens;
   std::unique_ptr<TokenAuthenticator> auth;
   std::unique_ptr<CheckpointService> checkpoints;
+  std::unique_ptr<OcspResponder> ocsp;
   std::unique_ptr<HttpServer> http;
   // Periodic checkpoints (until the scheduler takes this over).
   std::thread checkpoint_thread;
@@ -123,6 +125,8 @@ int ServerApp::start() {
   i.objects->attach(i.manager->store());
 
   i.checkpoints = std::make_unique<CheckpointService>(*i.kv, *i.signer, i.clock);
+  i.ocsp = std::make_unique<OcspResponder>(i.manager->store(), *i.signer, i.clock);
+  i.ocsp->attach();
 
   if (o.init_hierarchy) bootstrap(*i.manager, o);
   if (o.checkpoint_interval_minutes > 0) {
@@ -144,7 +148,8 @@ int ServerApp::start() {
 
 void ServerApp::run() {
   auto& i = *impl_;
-  i.http->run(ApiServices{i.manager.get(), i.objects.get(), i.auth.get(), i.tokens.get(), i.checkpoints.get()});
+  i.http->run(ApiServices{i.manager.get(), i.objects.get(), i.auth.get(), i.tokens.get(), i.checkpoints.get(),
+                       i.ocsp.get()});
 }
 
 void ServerApp::stop() {

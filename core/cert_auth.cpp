@@ -29,6 +29,9 @@ int64_t truncate_to_second(int64_t ms) { return ms - ms % 1000; }
 std::string crl_url(const CaContext& ctx, const std::string& handle) {
   return ctx.public_url.empty() ? "" : ctx.public_url + "/crl/" + handle + ".crl";
 }
+std::string ocsp_url(const CaContext& ctx, const std::string& handle) {
+  return ctx.public_url.empty() ? "" : ctx.public_url + "/ocsp/" + handle;
+}
 std::string ca_issuers_url(const CaContext& ctx, const std::string& handle) {
   return ctx.public_url.empty() ? "" : ctx.public_url + "/ca/" + handle + ".cer";
 }
@@ -226,6 +229,7 @@ CertificateIssued CertAuth::sign_certificate(CertificateTemplate& t, int validit
   t.not_after_ms = std::min(truncate_to_second(m.time_ms) + validity_days * kMsPerDay, ca_not_after_ms_);
   t.crl_url = crl_url(ctx, handle_);
   t.ca_issuers_url = ca_issuers_url(ctx, handle_);
+  t.ocsp_url = ocsp_url(ctx, handle_);
   CertificateIssued e;
   e.der = build_certificate(t, ctx.signer, key_id_);
   e.serial = t.serial;

@@ -70,6 +70,12 @@ void Signer::sign(const std::string& key_id, X509_REQ* req) {
     throw_openssl(ErrorKind::Internal, "signing_failed", "CSR signing failed");
 }
 
+void Signer::sign(const std::string& key_id, OCSP_BASICRESP* response, X509* responder, unsigned long flags) {
+  auto k = key(key_id);
+  if (OCSP_basic_sign(response, responder, k.get(), signing_digest(k.get()), nullptr, flags) != 1)
+    throw_openssl(ErrorKind::Internal, "signing_failed", "OCSP response signing failed");
+}
+
 std::string Signer::sign_bytes(const std::string& key_id, std::string_view data) {
   auto k = key(key_id);
   std::unique_ptr<EVP_MD_CTX, OpenSslDeleter<EVP_MD_CTX_free>> ctx(EVP_MD_CTX_new());

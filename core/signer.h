@@ -16,6 +16,8 @@
 #include "core/key_algorithm.h"
 #include "core/key_store.h"
 
+#include <openssl/ocsp.h>
+
 namespace cairn {
 
 class Signer {
@@ -29,6 +31,8 @@ class Signer {
   void sign(const std::string& key_id, X509* cert);
   void sign(const std::string& key_id, X509_CRL* crl);
   void sign(const std::string& key_id, X509_REQ* req);
+  // Signs an OCSP basic response as `responder` (flags: OCSP_* sign flags).
+  void sign(const std::string& key_id, OCSP_BASICRESP* response, X509* responder, unsigned long flags);
   // A detached signature over `data` (Ed25519, ECDSA or RSA PKCS#1 v1.5).
   std::string sign_bytes(const std::string& key_id, std::string_view data);
 

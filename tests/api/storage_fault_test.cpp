@@ -11,6 +11,7 @@
 #include "api/token_authenticator.h"
 #include "objects/audit_checkpoint.h"
 #include "objects/ca_objects_store.h"
+#include "objects/ocsp_responder.h"
 #include "tests/core/pki_fixtures.h"
 
 namespace cairn {
@@ -31,7 +32,8 @@ TEST(StorageFaults, FailedWriteIsA503AndTheServerKeepsServing) {
   options.port = 0;
   api::HttpServer server(options);
   int port = server.bind();
-  std::thread runner([&] { server.run({&pki.manager, &objects, &auth, &tokens, &checkpoints}); });
+  OcspResponder ocsp(pki.manager.store(), pki.signer, pki.clock);
+  std::thread runner([&] { server.run({&pki.manager, &objects, &auth, &tokens, &checkpoints, &ocsp}); });
   httplib::Client c("127.0.0.1", port);
   c.set_connection_timeout(2, 0);
   httplib::Headers h{{"Authorization", "Bearer test-admin-token-0123456789abcdef"}};

@@ -80,6 +80,22 @@ openssl x509 -in svc.pem -noout -modulus >/dev/null 2>&1 || true
 openssl crl -in crl.pem -noout -CAfile chain.pem 2>&1 | grep -q "verify OK" || fail "CRL signature does not verify"
 openssl verify -crl_check -CAfile chain.pem -CRLfile crl.pem svc.pem | grep -q "svc.pem: OK" || fail "fresh certificate does not verify"
 
+step "OCSP: the URL in the certificate answers good, with and without a nonce"
+"$CAIRN" ca chain issuing --out ca-chain.pem
+openssl x509 -in ca-chain.pem -out issuing.pem
+OCSP_URL=$(openssl x509 -in svc.pem -noout -ocsp_uri)
+[[ "$OCSP_URL" == "$CAIRN_SERVER/ocsp/issuing" ]] || fail "unexpected OCSP URL $OCSP_URL"
+openssl ocsp -issuer issuing.pem -cert svc.pem -url "$OCSP_URL" -CAfile ca-chain.pem -timeout 5 >ocsp.txt 2>&1
+grep -q "Response verify OK" ocsp.txt && grep -q "svc.pem: good" ocsp.txt || fail "OCSP with nonce: $(cat ocsp.txt)"
+openssl ocsp -issuer issuing.pem -cert svc.pem -url "$OCSP_URL" -CAfile ca-chain.pem -no_nonce -timeout 5 >ocsp.txt 2>&1
+grep -q "Response verify OK" ocsp.txt && grep -q "svc.pem: good" ocsp.txt || fail "OCSP without nonce: $(cat ocsp.txt)"
+openssl ocsp -issuer issuing.pem -cert svc.pem -no_nonce -reqout ocsp.req >/dev/null 2>&1
+curl -fsS --max-time 5 "$OCSP_URL/$(base64 -w0 ocsp.req | sed 's|/|%2F|g; s|+|%2B|g; s|=|%3D|g')" -o ocsp-get.der
+openssl ocsp -respin ocsp-get.der -issuer issuing.pem -cert svc.pem -CAfile ca-chain.pem >ocsp.txt 2>&1
+grep -q "svc.pem: good" ocsp.txt || fail "OCSP over GET: $(cat ocsp.txt)"
+openssl ocsp -issuer issuing.pem -cert svc.pem -url "$CAIRN_SERVER/ocsp/root" -CAfile ca-chain.pem -timeout 5 >ocsp.txt 2>&1 || true
+grep -q "unauthorized" ocsp.txt || fail "OCSP for the wrong issuer: $(cat ocsp.txt)"
+
 step "download in every form"
 "$CAIRN" cert download "$SERIAL" pem --out dl.pem
 cmp -s dl.pem svc.pem || fail "downloaded PEM differs"
@@ -134,6 +150,10 @@ if openssl verify -crl_check -CAfile chain.pem -CRLfile crl2.pem svc.pem >verify
 fi
 grep -q "certificate revoked" verify.txt || fail "openssl did not report revocation: $(cat verify.txt)"
 openssl verify -crl_check -CAfile chain.pem -CRLfile crl2.pem svc2.pem | grep -q OK || fail "renewed certificate affected"
+for nonce in "" "-no_nonce"; do
+  openssl ocsp -issuer issuing.pem -cert svc.pem -url "$OCSP_URL" -CAfile ca-chain.pem $nonce -timeout 5 >ocsp.txt 2>&1
+  grep -q "svc.pem: revoked" ocsp.txt && grep -q "Reason: keyCompromise" ocsp.txt || fail "OCSP after revocation ($nonce): $(cat ocsp.txt)"
+done
 N1=$(openssl crl -in crl.pem -noout -crlnumber | cut -d= -f2)
 N2=$(openssl crl -in crl2.pem -noout -crlnumber | cut -d= -f2)
 (( N2 > N1 )) || fail "CRL number did not increase ($N1 -> $N2)"
