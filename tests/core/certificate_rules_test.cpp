@@ -1,6 +1,7 @@
 // RFC 5280 certificate building rules, per profile.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 
 #include "core/subject_alt_names.h"
@@ -72,8 +73,14 @@ TEST_F(CertificateRules, CrlDistributionPointAndAiaComeFromTheConfiguredUrl) {
   EXPECT_EQ(url, "http://pki.test/crl/issuing.crl");
   auto* aia = static_cast<AUTHORITY_INFO_ACCESS*>(X509_get_ext_d2i(cert.get(), NID_info_access, nullptr, nullptr));
   ASSERT_NE(aia, nullptr);
-  ACCESS_DESCRIPTION* ad = sk_ACCESS_DESCRIPTION_value(aia, 0);
-  EXPECT_EQ(OBJ_obj2nid(ad->method), NID_ad_ca_issuers);
+  std::map<int, std::string> access;
+  for (int i = 0; i < sk_ACCESS_DESCRIPTION_num(aia); ++i) {
+    ACCESS_DESCRIPTION* ad = sk_ACCESS_DESCRIPTION_value(aia, i);
+    access[OBJ_obj2nid(ad->method)] =
+        reinterpret_cast<const char*>(ASN1_STRING_get0_data(ad->location->d.uniformResourceIdentifier));
+  }
+  EXPECT_EQ(access[NID_ad_OCSP], "http://pki.test/ocsp/issuing");
+  EXPECT_EQ(access[NID_ad_ca_issuers], "http://pki.test/ca/issuing.cer");
   AUTHORITY_INFO_ACCESS_free(aia);
 }
 
