@@ -11,7 +11,7 @@
 #include "api/http_server.h"
 #include "api/token_authenticator.h"
 #include "core/ca_manager.h"
-#include "core/key_store.h"
+#include "core/encrypted_key_store.h"
 #include "eventstore/rocksdb_kv_store.h"
 #include "objects/audit_checkpoint.h"
 #include "objects/ca_objects_store.h"
@@ -23,7 +23,7 @@ struct ServerApp::Impl {
   ServeOptions options;
   SystemClock clock;
   std::unique_ptr<RocksDbKvStore> kv;
-  std::unique_ptr<FileKeyStore> keys;
+  std::unique_ptr<KeyStore> keys;
   std::unique_ptr<Signer> signer;
   std::unique_ptr<CaManager> manager;
   std::unique_ptr<CaObjectsStore> objects;
@@ -99,8 +99,14 @@ int ServerApp::start() {
     throw Error(ErrorKind::Unavailable, "data_dir_error", "cannot create " + o.data_dir + ": " + ec.message());
   ::chmod(o.data_dir.c_str(), 0700);
 
+  if (o.passphrase.empty())
+    throw Error(ErrorKind::InvalidInput, "passphrase_required",
+                "a passphrase for the key store is required (--passphrase-file, CAIRN_PASSPHRASE_FILE, "
+                "CAIRN_PASSPHRASE, or type it at the prompt)");
+  // The passphrase is checked before the database is opened: a refused start
+  // leaves nothing locked or changed.
+  i.keys = EncryptedKeyStore::open(o.data_dir + "/keys", o.passphrase);
   i.kv = RocksDbKvStore::open(o.data_dir + "/db");
-  i.keys = std::make_unique<FileKeyStore>(o.data_dir + "/keys");
   i.signer = std::make_unique<Signer>(*i.keys);
   auto [token, created] = load_or_create_admin_token(o.data_dir);
   if (created) i.new_token = token;

@@ -1,5 +1,5 @@
 // ServerApp — one running cairn server: opens the data directory (RocksDB
-// in <data_dir>/db, CA keys in <data_dir>/keys, the admin token in
+// in <data_dir>/db, CA keys encrypted in <data_dir>/keys, the admin token in
 // <data_dir>/admin.token), wires CaManager, CaObjectsStore and the HTTP
 // server, and optionally creates a ready root + issuing CA hierarchy.
 // Used by `cairn serve` and by in-process API tests.
@@ -18,6 +18,7 @@ namespace cairn::api {
 
 struct ServeOptions {
   std::string data_dir = "./cairn-data";
+  std::string passphrase;       // opens the encrypted key store; required
   std::string host = "127.0.0.1";
   int port = 8080;              // 0: any free port
   std::string public_url;       // empty: http://host:port

@@ -10,6 +10,7 @@
 #include "cli/client_config.h"
 #include "cli/commands.h"
 #include "cli/serve_command.h"
+#include "cli/keys_command.h"
 
 using namespace cairn::cli;
 
@@ -56,6 +57,8 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--listen", serve.listen, "HOST:PORT to listen on (default 127.0.0.1:8080; port 0: any)");
   serve_cmd->add_option("--public-url", serve.public_url, "base URL put in certificates for CRL and CA certificate");
   serve_cmd->add_option("--port-file", serve.port_file, "write the bound port to this file");
+  serve_cmd->add_option("--passphrase-file", serve.passphrase_file,
+                        "file holding the key store passphrase (or CAIRN_PASSPHRASE_FILE, CAIRN_PASSPHRASE, prompt)");
   serve_cmd->add_flag("--init-hierarchy", serve.init_hierarchy, "create a root and an issuing CA if missing");
 
   // ca
@@ -186,6 +189,18 @@ int main(int argc, char** argv) {
   audit_checkpoint_cmd->add_option("--out", out_file, "write the checkpoint here (keep it somewhere safe)");
   add_client_options(audit_checkpoint_cmd);
   audit_checkpoint_cmd->callback([&] { action = [&](Commands& c) { c.audit_checkpoint(out_file); }; });
+
+  // keys
+  auto* keys = app.add_subcommand("keys", "the encrypted key store");
+  keys->require_subcommand(1);
+  std::string keys_dir = "./cairn-data", old_pass_file, new_pass_file;
+  auto* rewrap = keys->add_subcommand("rewrap", "change the key store passphrase (only keystore.json is rewritten)");
+  rewrap->add_option("--data-dir", keys_dir, "the server's data directory");
+  rewrap->add_option("--passphrase-file", old_pass_file, "current passphrase (or CAIRN_PASSPHRASE[_FILE], prompt)");
+  rewrap->add_option("--new-passphrase-file", new_pass_file, "new passphrase (or CAIRN_NEW_PASSPHRASE[_FILE], prompt)");
+  rewrap->callback([&] {
+    offline = [&](std::ostream& o) { return keys_rewrap(keys_dir, old_pass_file, new_pass_file, o); };
+  });
 
   // token
   auto* token = app.add_subcommand("token", "API tokens (admin only)");

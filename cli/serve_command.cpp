@@ -11,6 +11,7 @@
 
 #include "api/server_app.h"
 #include "cli/api_client.h"
+#include "cli/secret_input.h"
 #include "eventstore/error.h"
 
 namespace cairn::cli {
@@ -51,6 +52,7 @@ T typed(toml::node_view<toml::node> node, const char* key, T fallback) {
 
 api::ServeOptions load_options(const ServeFlags& flags) {
   api::ServeOptions o;
+  std::string passphrase_file;
   if (!flags.config_file.empty()) {
     toml::table t;
     try {
@@ -59,6 +61,7 @@ api::ServeOptions load_options(const ServeFlags& flags) {
       throw CliError("invalid_config", "cannot read " + flags.config_file + ": " + std::string(e.description()), 2);
     }
     o.data_dir = typed(t["data_dir"], "data_dir", o.data_dir);
+    passphrase_file = typed(t["passphrase_file"], "passphrase_file", passphrase_file);
     if (t["listen"]) parse_listen(typed(t["listen"], "listen", std::string()), o);
     o.public_url = typed(t["public_url"], "public_url", o.public_url);
     o.snapshot_interval = typed(t["snapshot_interval"], "snapshot_interval", o.snapshot_interval);
@@ -76,6 +79,8 @@ api::ServeOptions load_options(const ServeFlags& flags) {
     o.hierarchy_key = typed(t["bootstrap"]["key"], "bootstrap.key", o.hierarchy_key);
   }
   if (!flags.data_dir.empty()) o.data_dir = flags.data_dir;
+  if (!flags.passphrase_file.empty()) passphrase_file = flags.passphrase_file;
+  o.passphrase = read_secret(passphrase_file, "CAIRN_PASSPHRASE_FILE", "CAIRN_PASSPHRASE", "Key store passphrase: ");
   if (!flags.listen.empty()) parse_listen(flags.listen, o);
   if (!flags.public_url.empty()) o.public_url = flags.public_url;
   if (flags.init_hierarchy) o.init_hierarchy = true;

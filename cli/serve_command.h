@@ -1,6 +1,6 @@
 // `cairn serve`: reads the optional TOML config, applies flags over it, and
 // runs the server until SIGINT/SIGTERM. Config keys (all optional):
-//   data_dir, listen = "127.0.0.1:8080", public_url, threads,
+//   data_dir, passphrase_file, listen = "127.0.0.1:8080", public_url, threads,
 //   max_body_bytes, snapshot_interval, [crl] validity_hours,
 //   [bootstrap] enabled, root_handle, root_subject, issuing_handle,
 //   issuing_subject, key
@@ -17,6 +17,7 @@ struct ServeFlags {
   std::string listen;
   std::string public_url;
   std::string port_file;  // the bound port is written here (tests, scripts)
+  std::string passphrase_file;
   bool init_hierarchy = false;
 };
 

@@ -4,12 +4,15 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <filesystem>
+#include <sstream>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "api/server_app.h"
 #include "core/ca_manager.h"
+#include "core/encrypted_key_store.h"
 #include "core/encoding.h"
 #include "core/serial_number.h"
 #include "tests/core/pki_fixtures.h"
@@ -28,6 +31,7 @@ class RunningServer {
     o.port = 0;
     o.threads = 4;
     o.init_hierarchy = true;
+    o.passphrase = "correct horse battery staple";
     app_ = std::make_unique<api::ServerApp>(o);
     port_ = app_->start();
     thread_ = std::thread([this] { app_->run(); });
@@ -316,6 +320,45 @@ TEST_F(HttpApiTest, HistoryShowsWhoDidWhatIncludingRefusals) {
   EXPECT_EQ(code(get("/api/v1/cas/issuing/history/commands?rows=abc")), "invalid_parameter");
   EXPECT_EQ(code(get("/api/v1/cas/issuing/history/commands?since=yesterday")), "invalid_time");
   EXPECT_EQ(code(get("/api/v1/cas/issuing/history/commands/999")), "command_not_found");
+}
+
+TEST_F(HttpApiTest, DataDirectoryWithoutThePassphraseRevealsNoKey) {
+  issue("k.example");
+  std::string blob;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir_.path())) {
+    if (!e.is_regular_file()) continue;
+    std::ifstream in(e.path(), std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    blob += ss.str();
+  }
+  auto keys = EncryptedKeyStore::open(dir_.path() + "/keys", "correct horse battery staple");
+  for (const char* ca : {"root", "issuing"}) {
+    std::string key_id = json::parse(get(std::string("/api/v1/cas/") + ca)->body)["key_id"];
+    auto der = keys->get(key_id);
+    ASSERT_TRUE(der.has_value());
+    const unsigned char* p = reinterpret_cast<const unsigned char*>(der->data());
+    EvpPkeyPtr key(d2i_AutoPrivateKey(nullptr, &p, static_cast<long>(der->size())));
+    std::string scalar = testing::private_scalar(key.get());
+    ASSERT_EQ(scalar.size(), 32u);
+    EXPECT_EQ(blob.find(scalar), std::string::npos) << ca << "'s private key is readable in the data directory";
+  }
+}
+
+TEST_F(HttpApiTest, WrongPassphraseRefusesToStart) {
+  client_.reset();
+  server_.reset();
+  api::ServeOptions o;
+  o.data_dir = dir_.path();
+  o.port = 0;
+  o.passphrase = "not the passphrase at all";
+  api::ServerApp app(o);
+  EXPECT_EQ(testing::error_code_of([&] { app.start(); }), "wrong_passphrase");
+  o.passphrase.clear();
+  api::ServerApp none(o);
+  EXPECT_EQ(testing::error_code_of([&] { none.start(); }), "passphrase_required");
+  start();  // the right one still works
+  EXPECT_EQ(get("/api/v1/cas")->status, 200);
 }
 
 TEST_F(HttpApiTest, EverythingComesBackAfterARestart) {

@@ -23,6 +23,7 @@ cleanup() {
 }
 trap cleanup EXIT
 cd "$WORK"
+export CAIRN_PASSPHRASE="crash test passphrase"
 fail() { echo "FAIL (cycle $cycle): $*" >&2; tail -n 30 server.log >&2 || true; exit 1; }
 
 start_server() {

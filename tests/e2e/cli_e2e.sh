@@ -15,6 +15,7 @@ cleanup() {
 }
 trap cleanup EXIT
 cd "$WORK"
+export CAIRN_PASSPHRASE="e2e passphrase, not secret"
 
 fail() { echo "FAIL: $*" >&2; echo "--- server log ---" >&2; tail -n 50 server.log >&2 || true; exit 1; }
 step() { echo "== $*"; }
@@ -188,6 +189,17 @@ grep -q "audit OK" verify.txt || fail "no audit summary"
 "$CAIRN" audit export --data-dir data --format jsonl --out export.jsonl
 grep -q '"record":"head"' export.jsonl || fail "export has no heads"
 if "$CAIRN" audit verify --data-dir nowhere 2>err.txt; then fail "verify of a missing data dir succeeded"; fi
+
+step "keys: a wrong passphrase is refused; rewrap changes it"
+stop_server
+if CAIRN_PASSPHRASE="a wrong passphrase here" timeout 20 "$CAIRN" serve --data-dir data --listen 127.0.0.1:0 \
+     >wrong.log 2>&1; then
+  fail "the server started with a wrong passphrase"
+fi
+grep -q "wrong_passphrase" wrong.log || fail "no wrong_passphrase code: $(cat wrong.log)"
+CAIRN_NEW_PASSPHRASE="the new e2e passphrase" "$CAIRN" keys rewrap --data-dir data >/dev/null || fail "rewrap failed"
+export CAIRN_PASSPHRASE="the new e2e passphrase"
+start_server
 
 step "restart: all state comes back from RocksDB"
 "$CAIRN" cert list --ca issuing --format json > before.json
