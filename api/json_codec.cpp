@@ -101,6 +101,7 @@ nlohmann::json to_json(const CertificateView& c) {
           {"replaces", c.replaces},
           {"replaced_by", c.replaced_by},
           {"child_ca", c.child_ca},
+          {"requested_by", c.requested_by},
           {"revoked_at", time_or_empty(c.revoked_at_ms)},
           {"revocation_reason", c.revocation_reason},
           {"sans", sans_json(c.sans)},

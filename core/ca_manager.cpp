@@ -57,6 +57,7 @@ CertificateView CaManager::view_of(const std::string& ca, const IssuedCertificat
   v.replaces = c.replaces;
   v.replaced_by = c.replaced_by;
   v.child_ca = c.child_ca;
+  v.requested_by = c.requested_by;
   if (c.revoked) {
     v.revoked_at_ms = c.revoked_at_ms;
     v.revocation_reason = revocation_reason_name(c.revocation_reason);

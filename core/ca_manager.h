@@ -53,6 +53,7 @@ struct CertificateView {
   std::string replaces;
   std::string replaced_by;
   std::string child_ca;
+  std::string requested_by;
   int64_t revoked_at_ms = 0;
   std::string revocation_reason;
   std::string der;

@@ -91,6 +91,7 @@ void CertAuth::apply(const CaEvent& event) {
                    c.replaces = e.replaces;
                    c.child_ca = e.child_ca;
                    c.issuer_key_id = e.issuer_key_id;
+                   c.requested_by = e.requested_by;
                    if (!e.replaces.empty()) {
                      auto old = issued_.find(e.replaces);
                      if (old != issued_.end()) old->second.replaced_by = e.serial;
@@ -239,6 +240,7 @@ CertificateIssued CertAuth::sign_certificate(CertificateTemplate& t, int validit
   e.not_after_ms = t.not_after_ms;
   e.issuer_key_id = key_id_;
   e.issued_at_ms = m.time_ms;
+  e.requested_by = m.actor;
   return e;
 }
 

@@ -51,6 +51,7 @@ struct CertificateIssued {
   std::string child_ca;  // handle of the child CA it certifies, if any
   std::string issuer_key_id;
   int64_t issued_at_ms = 0;
+  std::string requested_by;  // actor of the command (v2); owner for service tokens
 };
 struct CertificateRevoked {
   std::string serial;
@@ -115,6 +116,7 @@ struct IssuedCertificate {
   std::string replaced_by;
   std::string child_ca;
   std::string issuer_key_id;
+  std::string requested_by;
   bool revoked = false;
   int64_t revoked_at_ms = 0;
   int revocation_reason = 0;

@@ -29,9 +29,10 @@ void serialize(Ar& ar, CaCertificateInstalled& e, std::uint32_t const) {
   ar(e.der, e.not_before_ms, e.not_after_ms);
 }
 template <class Ar>
-void serialize(Ar& ar, CertificateIssued& e, std::uint32_t const) {
+void serialize(Ar& ar, CertificateIssued& e, std::uint32_t const version) {
   ar(e.serial, e.der, e.profile, e.subject, e.not_before_ms, e.not_after_ms, e.replaces,
      e.child_ca, e.issuer_key_id, e.issued_at_ms);
+  if (version >= 2) ar(e.requested_by);
 }
 template <class Ar>
 void serialize(Ar& ar, CertificateRevoked& e, std::uint32_t const) {
@@ -39,10 +40,11 @@ void serialize(Ar& ar, CertificateRevoked& e, std::uint32_t const) {
 }
 
 template <class Ar>
-void serialize(Ar& ar, IssuedCertificate& c, std::uint32_t const) {
+void serialize(Ar& ar, IssuedCertificate& c, std::uint32_t const version) {
   ar(c.serial, c.der, c.profile, c.subject, c.not_before_ms, c.not_after_ms, c.issued_at_ms,
      c.replaces, c.replaced_by, c.child_ca, c.issuer_key_id, c.revoked, c.revoked_at_ms,
      c.revocation_reason);
+  if (version >= 2) ar(c.requested_by);
 }
 
 template <class Ar>
@@ -53,11 +55,11 @@ void CertAuth::serialize(Ar& ar, std::uint32_t const) {
 
 }  // namespace cairn
 
-CEREAL_CLASS_VERSION(cairn::IssuedCertificate, 1)
+CEREAL_CLASS_VERSION(cairn::IssuedCertificate, 2)
 CEREAL_CLASS_VERSION(cairn::CertAuth, 1)
 CEREAL_CLASS_VERSION(cairn::CaCreated, 1)
 CEREAL_CLASS_VERSION(cairn::CaCertificateInstalled, 1)
-CEREAL_CLASS_VERSION(cairn::CertificateIssued, 1)
+CEREAL_CLASS_VERSION(cairn::CertificateIssued, 2)
 CEREAL_CLASS_VERSION(cairn::CertificateRevoked, 1)
 CEREAL_CLASS_VERSION(cairn::SubjectAltNames, 1)
 
@@ -229,6 +231,7 @@ std::string CertAuth::event_json(const CaEvent& e) {
                     {"not_before", iso8601(x.not_before_ms)}, {"not_after", iso8601(x.not_after_ms)},
                     {"replaces", x.replaces}, {"child_ca", x.child_ca},
                     {"issuer_key_id", x.issuer_key_id}, {"issued_at", iso8601(x.issued_at_ms)},
+                    {"requested_by", x.requested_by},
                     {"der_base64", base64_encode(x.der)}};
           },
           [](const CertificateRevoked& x) -> nlohmann::json {

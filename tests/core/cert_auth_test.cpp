@@ -1,6 +1,11 @@
 // CertAuth command and event logic through CaManager on in-memory storage.
 #include <gtest/gtest.h>
 
+#include <cereal/archives/portable_binary.hpp>
+#include <cereal/types/string.hpp>
+#include <cereal/types/variant.hpp>
+#include <sstream>
+
 #include "core/x509_time.h"
 #include "tests/core/pki_fixtures.h"
 
@@ -188,6 +193,51 @@ TEST(CertAuth, EventsRoundTripThroughTheirEncoding) {
   EXPECT_EQ(b.issued_at_ms, 42);
   EXPECT_THROW(CertAuth::decode_event("\x02garbage"), Error);
   EXPECT_THROW(CertAuth::decode_event(std::string("\x01\x05", 2)), Error);
+}
+
+}  // namespace
+
+// Events written before CertificateIssued gained `requested_by` (class
+// version 1) must keep loading: encode one exactly as version 1 did.
+struct CertificateIssuedV1 {
+  CertificateIssued e;
+  template <class Ar>
+  void serialize(Ar& ar, std::uint32_t const) {
+    ar(e.serial, e.der, e.profile, e.subject, e.not_before_ms, e.not_after_ms, e.replaces, e.child_ca,
+       e.issuer_key_id, e.issued_at_ms);
+  }
+};
+
+template <int N>
+struct OtherEvent {  // stands in for the alternatives before and after it
+  template <class Ar>
+  void serialize(Ar&, std::uint32_t const) {}
+};
+
+}  // namespace cairn
+
+CEREAL_CLASS_VERSION(cairn::CertificateIssuedV1, 1)
+
+namespace cairn {
+namespace {
+
+TEST(CertAuth, VersionOneEventsStillDecode) {
+  CertificateIssuedV1 old;
+  old.e.serial = "abcd";
+  old.e.der = "der";
+  old.e.issued_at_ms = 7;
+  std::variant<OtherEvent<0>, OtherEvent<1>, CertificateIssuedV1, OtherEvent<3>> v1 = old;
+  std::ostringstream out;
+  out.put(1);  // envelope version
+  {
+    cereal::PortableBinaryOutputArchive ar(out);
+    ar(v1);
+  }
+  CaEvent decoded = CertAuth::decode_event(out.str());
+  const auto& issued = std::get<CertificateIssued>(decoded);
+  EXPECT_EQ(issued.serial, "abcd");
+  EXPECT_EQ(issued.issued_at_ms, 7);
+  EXPECT_EQ(issued.requested_by, "");
 }
 
 }  // namespace
