@@ -10,7 +10,7 @@ void register_audit_routes(Router& r) {
   CaManager& m = *r.services().manager;
   CheckpointService& checkpoints = *r.services().checkpoints;
 
-  r.post("/api/v1/audit/checkpoints", Access::Read, [&](const auto&, auto& res, const auto&) {
+  r.post("/api/v1/audit/checkpoints", Access::History, [&](const auto&, auto& res, const auto&) {
     auto cp = checkpoints.create({&m.store().log()});
     res.status = 201;
     res.set_content(cp.to_json(), "application/json");

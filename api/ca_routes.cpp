@@ -1,4 +1,5 @@
 // /api/v1/cas: create, list, show, CA certificate and chain.
+#include "api/access_policy.h"
 #include "api/json_codec.h"
 #include "api/router.h"
 #include "core/ca_manager.h"
@@ -9,24 +10,25 @@ namespace cairn::api {
 void register_ca_routes(Router& r) {
   CaManager& m = *r.services().manager;
 
-  r.get("/api/v1/cas", Access::Read, [&m](const auto&, auto& res, const auto&) {
+  r.get("/api/v1/cas", Access::Read, [&m](const auto&, auto& res, const Identity& who) {
     nlohmann::json list = nlohmann::json::array();
-    for (const auto& ca : m.list_cas()) list.push_back(to_json(ca));
+    for (const auto& ca : m.list_cas())
+      if (may_use_ca(who, ca.handle)) list.push_back(to_json(ca));
     send_json(res, 200, {{"cas", list}});
   });
 
-  r.post("/api/v1/cas", Access::Write, [&m](const auto& req, auto& res, const auto& actor) {
+  r.post("/api/v1/cas", Access::Admin, [&m](const auto& req, auto& res, const Identity& who) {
     auto request = create_ca_request(parse_json_body(req.body));
-    send_json(res, 201, to_json(m.create_ca(actor, request)));
+    send_json(res, 201, to_json(m.create_ca(who.actor, request)));
   });
 
   r.get(R"(/api/v1/cas/([^/]+))", Access::Read, [&m](const auto& req, auto& res, const auto&) {
     send_json(res, 200, to_json(m.get_ca(path_name(req, 1))));
   });
 
-  r.post(R"(/api/v1/cas/([^/]+)/certify)", Access::Write,
-         [&m](const auto& req, auto& res, const auto& actor) {
-           send_json(res, 200, to_json(m.certify_pending(actor, path_name(req, 1))));
+  r.post(R"(/api/v1/cas/([^/]+)/certify)", Access::Admin,
+         [&m](const auto& req, auto& res, const Identity& who) {
+           send_json(res, 200, to_json(m.certify_pending(who.actor, path_name(req, 1))));
          });
 
   r.get(R"(/api/v1/cas/([^/]+)/certificate)", Access::Read,

@@ -1,6 +1,8 @@
 // /api/v1/cas/{ca}/certificates: issue, list, show, download, revoke, renew;
 // /api/v1/certificates/{serial}: find a certificate by serial in any CA.
+#include "api/access_policy.h"
 #include "api/json_codec.h"
+#include "api/rate_limiter.h"
 #include "api/router.h"
 #include "core/ca_manager.h"
 #include "core/encoding.h"
@@ -19,20 +21,35 @@ std::string json_reason(const std::string& body) {
   return it->get<std::string>();
 }
 
+// Spends one unit of the caller's issuance allowance or answers 429.
+void take_allowance(const ApiServices& services, const Identity& who, httplib::Response& res) {
+  if (!services.limiter) return;
+  int limit = who.rate_per_hour > 0 ? who.rate_per_hour
+              : who.role == Role::Service ? services.service_rate_per_hour : 0;
+  if (auto wait = services.limiter->take(who.actor, limit)) {
+    res.set_header("Retry-After", std::to_string(*wait));
+    throw Error(ErrorKind::RateLimited, "rate_limited",
+                "this token may request " + std::to_string(limit) +
+                    " certificates per hour; retry in " + std::to_string(*wait) + " s");
+  }
+}
+
 }  // namespace
 
 void register_certificate_routes(Router& r) {
   CaManager& m = *r.services().manager;
+  const ApiServices& services = r.services();
   const std::string base = R"(/api/v1/cas/([^/]+)/certificates)";
   const std::string one = base + R"(/([0-9A-Fa-f:]{1,64}))";
 
-  r.post(base, Access::Write, [&m](const auto& req, auto& res, const auto& actor) {
+  r.post(base, Access::Issue, [&m, &services](const auto& req, auto& res, const Identity& who) {
     std::string ca = path_name(req, 1);
     auto request = issue_request(parse_json_body(req.body));
-    send_json(res, 201, to_json(m.issue(actor, ca, request)));
+    take_allowance(services, who, res);
+    send_json(res, 201, to_json(m.issue(who.actor, ca, request, issue_check(who))));
   });
 
-  r.get(base, Access::Read, [&m](const auto& req, auto& res, const auto&) {
+  r.get(base, Access::Read, [&m](const auto& req, auto& res, const Identity& who) {
     CertificateFilter filter;
     filter.status = req.get_param_value("status");
     filter.profile = req.get_param_value("profile");
@@ -41,6 +58,7 @@ void register_certificate_routes(Router& r) {
       throw Error(ErrorKind::InvalidInput, "invalid_status", "status must be valid, revoked or expired");
     nlohmann::json list = nlohmann::json::array();
     for (const auto& c : m.list_certificates(path_name(req, 1), filter)) {
+      if (!may_see_certificate(who, c)) continue;
       auto j = to_json(c);
       j.erase("certificate_pem");
       j.erase("sans");  // names are read from the DER; `show` has them
@@ -49,14 +67,17 @@ void register_certificate_routes(Router& r) {
     send_json(res, 200, {{"certificates", list}});
   });
 
-  r.get(one, Access::Read, [&m](const auto& req, auto& res, const auto&) {
-    send_json(res, 200, to_json(m.get_certificate(path_name(req, 1), req.matches[2])));
+  r.get(one, Access::Read, [&m](const auto& req, auto& res, const Identity& who) {
+    auto cert = m.get_certificate(path_name(req, 1), req.matches[2]);
+    require_owner(who, cert);
+    send_json(res, 200, to_json(cert));
   });
 
-  r.get(one + "/download", Access::Read, [&m](const auto& req, auto& res, const auto&) {
+  r.get(one + "/download", Access::Read, [&m](const auto& req, auto& res, const Identity& who) {
     std::string format = format_param(req, {"pem", "der", "chain"});
     std::string ca = path_name(req, 1);
     auto cert = m.get_certificate(ca, req.matches[2]);
+    require_owner(who, cert);
     if (format == "der")
       res.set_content(cert.der, "application/pkix-cert");
     else if (format == "pem")
@@ -65,22 +86,30 @@ void register_certificate_routes(Router& r) {
       res.set_content(certificate_pem(cert.der) + m.ca_chain_pem(ca), "application/x-pem-file");
   });
 
-  r.post(one + "/revoke", Access::Write, [&m](const auto& req, auto& res, const auto& actor) {
-    auto cert = m.revoke(actor, path_name(req, 1), req.matches[2], json_reason(req.body));
-    send_json(res, 200, to_json(cert));
+  r.post(one + "/revoke", Access::Issue, [&m](const auto& req, auto& res, const Identity& who) {
+    std::string ca = path_name(req, 1);
+    std::string reason = json_reason(req.body);
+    require_owner(who, m.get_certificate(ca, req.matches[2]));
+    send_json(res, 200, to_json(m.revoke(who.actor, ca, req.matches[2], reason)));
   });
 
-  r.post(one + "/renew", Access::Write, [&m](const auto& req, auto& res, const auto& actor) {
+  r.post(one + "/renew", Access::Issue, [&m, &services](const auto& req, auto& res, const Identity& who) {
+    std::string ca = path_name(req, 1);
     auto request = issue_request(parse_json_body(req.body.empty() ? "{}" : req.body));
-    send_json(res, 201, to_json(m.renew(actor, path_name(req, 1), req.matches[2], request)));
+    require_owner(who, m.get_certificate(ca, req.matches[2]));
+    take_allowance(services, who, res);
+    send_json(res, 201, to_json(m.renew(who.actor, ca, req.matches[2], request, issue_check(who))));
   });
 
   r.get(R"(/api/v1/certificates/([0-9A-Fa-f:]{1,64}))", Access::Read,
-        [&m](const auto& req, auto& res, const auto&) {
+        [&m](const auto& req, auto& res, const Identity& who) {
           std::string serial = normalize_serial(req.matches[1].str());
           for (const auto& ca : m.list_cas()) {
+            if (!may_use_ca(who, ca.handle)) continue;
             try {
-              send_json(res, 200, to_json(m.get_certificate(ca.handle, serial)));
+              auto cert = m.get_certificate(ca.handle, serial);
+              if (!may_see_certificate(who, cert)) continue;
+              send_json(res, 200, to_json(cert));
               return;
             } catch (const Error& e) {
               if (e.code() != "certificate_not_found") throw;

@@ -43,7 +43,7 @@ nlohmann::json command_json(const CommandRecord& r) {
 void register_history_routes(Router& r) {
   CaManager& m = *r.services().manager;
 
-  r.get(R"(/api/v1/cas/([^/]+)/history/commands)", Access::Read, [&m](const auto& req, auto& res, const auto&) {
+  r.get(R"(/api/v1/cas/([^/]+)/history/commands)", Access::History, [&m](const auto& req, auto& res, const auto&) {
     std::string ca = path_name(req, 1);
     m.get_ca(ca);  // 404 for unknown CAs
     int64_t since = req.has_param("since") ? parse_iso8601(req.get_param_value("since")) : INT64_MIN;
@@ -60,7 +60,7 @@ void register_history_routes(Router& r) {
     send_json(res, 200, {{"ca", ca}, {"total", matched}, {"offset", offset}, {"commands", list}});
   });
 
-  r.get(R"(/api/v1/cas/([^/]+)/history/commands/([0-9]{1,12}))", Access::Read,
+  r.get(R"(/api/v1/cas/([^/]+)/history/commands/([0-9]{1,12}))", Access::History,
         [&m](const auto& req, auto& res, const auto&) {
           std::string ca = path_name(req, 1);
           m.get_ca(ca);

@@ -24,6 +24,7 @@ class OcspResponder;
 
 namespace cairn::api {
 
+class RateLimiter;
 class TokenAuthenticator;
 class TokenStore;
 
@@ -34,6 +35,8 @@ struct ApiServices {
   TokenStore* tokens = nullptr;
   CheckpointService* checkpoints = nullptr;
   OcspResponder* ocsp = nullptr;
+  RateLimiter* limiter = nullptr;     // issuance per identity; null: no limits
+  int service_rate_per_hour = 0;      // default for service tokens; 0: none
 };
 
 struct HttpServerOptions {

@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "api/access_policy.h"
 #include "api/json_codec.h"
 #include "api/token_authenticator.h"
 #include "eventstore/aggregate_log.h"
@@ -37,18 +38,35 @@ std::string format_param(const httplib::Request& req, std::initializer_list<cons
 }
 
 void Router::get(const std::string& pattern, Access access, Handler handler) {
-  server_.Get(pattern, wrap(access, std::move(handler)));
+  server_.Get(pattern, wrap(pattern, access, std::move(handler)));
 }
 
 void Router::post(const std::string& pattern, Access access, Handler handler) {
-  server_.Post(pattern, wrap(access, std::move(handler)));
+  server_.Post(pattern, wrap(pattern, access, std::move(handler)));
 }
 
-httplib::Server::Handler Router::wrap(Access access, Handler handler) const {
-  return [this, access, handler = std::move(handler)](const httplib::Request& req,
-                                                      httplib::Response& res) {
-    std::string actor = "anonymous";
+namespace {
+
+bool role_allowed(Access access, Role role) {
+  switch (access) {
+    case Access::Public:
+    case Access::Read: return true;
+    case Access::History: return role == Role::Admin || role == Role::Auditor || role == Role::Operator;
+    case Access::Operate: return role == Role::Admin || role == Role::Operator;
+    case Access::Issue: return role == Role::Admin || role == Role::Operator || role == Role::Service;
+    case Access::Admin: return role == Role::Admin;
+  }
+  return false;
+}
+
+}  // namespace
+
+httplib::Server::Handler Router::wrap(const std::string& pattern, Access access, Handler handler) const {
+  const bool ca_scoped = pattern.starts_with("/api/v1/cas/([^/]+)");
+  return [this, access, ca_scoped, handler = std::move(handler)](const httplib::Request& req,
+                                                                 httplib::Response& res) {
     try {
+      Identity who{"anonymous", Role::Auditor, {}, {}, {}, 0};
       if (access != Access::Public) {
         std::string header = req.get_header_value("Authorization");
         constexpr std::string_view kBearer = "Bearer ";
@@ -56,17 +74,18 @@ httplib::Server::Handler Router::wrap(Access access, Handler handler) const {
           res.set_header("WWW-Authenticate", "Bearer");
           throw Error(ErrorKind::Unauthorized, "unauthorized", "a bearer token is required");
         }
-        auto who = services_.auth->identify(std::string_view(header).substr(kBearer.size()));
-        if (!who) {
+        auto found = services_.auth->identify(std::string_view(header).substr(kBearer.size()));
+        if (!found) {
           res.set_header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
           throw Error(ErrorKind::Unauthorized, "invalid_token", "the bearer token is not valid");
         }
-        if (access != Access::Read && who->role != Role::Admin)
+        who = std::move(*found);
+        if (!role_allowed(access, who.role))
           throw Error(ErrorKind::Forbidden, "forbidden",
-                      "the " + role_name(who->role) + " role may not do this");
-        actor = who->actor;
+                      "the " + role_name(who.role) + " role may not do this");
+        if (ca_scoped) require_ca(who, path_name(req, 1));
       }
-      handler(req, res, actor);
+      handler(req, res, who);
     } catch (const Error& e) {
       int status = http_status_for(e.kind());
       if (status >= 500) {

@@ -11,17 +11,25 @@
 #include <string>
 
 #include "api/http_server.h"
+#include "api/token_authenticator.h"
 
 namespace cairn::api {
 
-// Who may call a route: anyone; any valid token (auditors included);
-// identities that may change CAs; administrators only.
-enum class Access { Public, Read, Write, Admin };
+// Who may call a route (roles in TokenStore):
+//   Public   anyone, no token;
+//   Read     any valid token;
+//   History  admin, auditor, operator;
+//   Operate  admin, operator (revoke any certificate, certify a CA);
+//   Issue    admin, operator, service (the handler applies access_policy.h);
+//   Admin    admin only.
+// For routes under /api/v1/cas/{ca}/ the router also refuses operators and
+// services whose token does not name that CA ("ca_not_allowed").
+enum class Access { Public, Read, History, Operate, Issue, Admin };
 
 class Router {
  public:
   using Handler = std::function<void(const httplib::Request&, httplib::Response&,
-                                     const std::string& actor)>;
+                                     const Identity& who)>;
 
   Router(httplib::Server& server, const ApiServices& services) : server_(server), services_(services) {}
 
@@ -30,7 +38,7 @@ class Router {
   const ApiServices& services() const { return services_; }
 
  private:
-  httplib::Server::Handler wrap(Access access, Handler handler) const;
+  httplib::Server::Handler wrap(const std::string& pattern, Access access, Handler handler) const;
 
   httplib::Server& server_;
   const ApiServices& services_;

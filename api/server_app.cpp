@@ -16,6 +16,7 @@
 #include "objects/audit_checkpoint.h"
 #include "objects/ca_objects_store.h"
 #include "objects/ocsp_responder.h"
+#include "api/rate_limiter.h"
 
 namespace cairn::api {
 
@@ -31,6 +32,7 @@ struct ServerApp::Impl {
   std::unique_ptr<TokenAuthenticator> auth;
   std::unique_ptr<CheckpointService> checkpoints;
   std::unique_ptr<OcspResponder> ocsp;
+  std::unique_ptr<RateLimiter> limiter;
   std::unique_ptr<HttpServer> http;
   // Periodic checkpoints (until the scheduler takes this over).
   std::thread checkpoint_thread;
@@ -133,6 +135,7 @@ int ServerApp::start() {
   i.checkpoints = std::make_unique<CheckpointService>(*i.kv, *i.signer, i.clock);
   i.ocsp = std::make_unique<OcspResponder>(i.manager->store(), *i.signer, i.clock);
   i.ocsp->attach();
+  i.limiter = std::make_unique<RateLimiter>(i.clock);
 
   if (o.init_hierarchy) bootstrap(*i.manager, o);
   if (o.checkpoint_interval_minutes > 0) {
@@ -154,8 +157,9 @@ int ServerApp::start() {
 
 void ServerApp::run() {
   auto& i = *impl_;
-  i.http->run(ApiServices{i.manager.get(), i.objects.get(), i.auth.get(), i.tokens.get(), i.checkpoints.get(),
-                       i.ocsp.get()});
+  i.http->run(ApiServices{i.manager.get(), i.objects.get(), i.auth.get(), i.tokens.get(),
+                          i.checkpoints.get(), i.ocsp.get(), i.limiter.get(),
+                          i.options.service_rate_per_hour});
 }
 
 void ServerApp::stop() {

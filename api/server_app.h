@@ -27,6 +27,7 @@ struct ServeOptions {
   int checkpoint_interval_minutes = 60;  // signed audit checkpoints; 0: only on demand
   int threads = 8;
   size_t max_body_bytes = 1 << 20;
+  int service_rate_per_hour = 1000;  // certificates/hour for service tokens without their own limit; 0: none
   bool init_hierarchy = false;
   std::string root_handle = "root";
   std::string root_subject = "CN=cairn Root CA";

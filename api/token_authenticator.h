@@ -10,12 +10,18 @@
 #include <string_view>
 
 #include "api/token_store.h"
+#include "core/name_pattern.h"
 
 namespace cairn::api {
 
+// Who is calling and what the token allows (see TokenStore for the roles).
 struct Identity {
-  std::string actor;  // recorded as the command's actor
+  std::string actor;  // recorded as the command's actor: "admin" or "token:<name>"
   Role role = Role::Auditor;
+  std::vector<std::string> cas;       // operator, service
+  std::vector<NamePattern> names;     // service
+  std::vector<std::string> profiles;  // service; empty: any
+  int rate_per_hour = 0;              // 0: the server default for the role
 };
 
 class TokenAuthenticator {

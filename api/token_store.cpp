@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/name_pattern.h"
 #include "eventstore/aggregate_log.h"
 #include "eventstore/error.h"
 #include "eventstore/records.h"
@@ -14,11 +15,46 @@ namespace {
 constexpr const char* kPrefix = "tok/";
 
 std::string encode(const TokenInfo& t) {
-  return nlohmann::json{{"v", 1},          {"id", t.id},
-                        {"name", t.name},  {"role", role_name(t.role)},
-                        {"created_by", t.created_by}, {"created_ms", t.created_ms},
-                        {"revoked", t.revoked}}
+  return nlohmann::json{{"v", 2},
+                        {"id", t.id},
+                        {"name", t.name},
+                        {"role", role_name(t.role)},
+                        {"created_by", t.created_by},
+                        {"created_ms", t.created_ms},
+                        {"revoked", t.revoked},
+                        {"cas", t.cas},
+                        {"names", t.names},
+                        {"profiles", t.profiles},
+                        {"rate_per_hour", t.rate_per_hour}}
       .dump();
+}
+
+std::vector<std::string> strings(const nlohmann::json& j, const char* key) {
+  std::vector<std::string> out;
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_array()) return out;
+  for (const auto& v : *it)
+    if (v.is_string()) out.push_back(v.get<std::string>());
+  return out;
+}
+
+void check_scope(Role role, const TokenScope& scope) {
+  auto fail = [](const std::string& why) { throw Error(ErrorKind::InvalidInput, "invalid_scope", why); };
+  bool scoped = role == Role::Operator || role == Role::Service;
+  if (!scoped && (!scope.cas.empty() || !scope.names.empty() || !scope.profiles.empty()))
+    fail("the " + role_name(role) + " role takes no CAs, names or profiles");
+  if (scoped && scope.cas.empty()) fail(role_name(role) + " tokens need at least one CA");
+  if (role == Role::Operator && (!scope.names.empty() || !scope.profiles.empty()))
+    fail("an operator token takes CAs, not names or profiles");
+  if (role == Role::Service && scope.names.empty())
+    fail("a service token needs at least one name pattern");
+  if (scope.cas.size() > 100 || scope.names.size() > 100 || scope.profiles.size() > 100)
+    fail("at most 100 CAs, names and profiles");
+  if (scope.rate_per_hour < 0 || scope.rate_per_hour > 10'000'000)
+    fail("rate_per_hour must be between 0 and 10000000");
+  for (const auto& ca : scope.cas) validate_aggregate_id(ca);
+  for (const auto& n : scope.names) NamePattern::parse(n);
+  for (const auto& p : scope.profiles) validate_aggregate_id(p);
 }
 
 TokenInfo decode(std::string_view bytes) {
@@ -31,22 +67,36 @@ TokenInfo decode(std::string_view bytes) {
   t.created_by = j.value("created_by", "");
   t.created_ms = j.value("created_ms", int64_t{0});
   t.revoked = j.value("revoked", false);
+  t.cas = strings(j, "cas");
+  t.names = strings(j, "names");
+  t.profiles = strings(j, "profiles");
+  t.rate_per_hour = j.value("rate_per_hour", 0);
   return t;
 }
 
 }  // namespace
 
-std::string role_name(Role role) { return role == Role::Admin ? "admin" : "auditor"; }
+std::string role_name(Role role) {
+  switch (role) {
+    case Role::Admin: return "admin";
+    case Role::Operator: return "operator";
+    case Role::Auditor: return "auditor";
+    case Role::Service: return "service";
+  }
+  return "auditor";
+}
 
 Role parse_role(const std::string& name) {
-  if (name == "admin") return Role::Admin;
-  if (name == "auditor") return Role::Auditor;
-  throw Error(ErrorKind::InvalidInput, "invalid_role", "role must be admin or auditor");
+  for (Role r : {Role::Admin, Role::Operator, Role::Auditor, Role::Service})
+    if (name == role_name(r)) return r;
+  throw Error(ErrorKind::InvalidInput, "invalid_role", "role must be admin, operator, auditor or service");
 }
 
 std::pair<TokenInfo, std::string> TokenStore::create(const std::string& name, Role role,
-                                                     const std::string& created_by) {
+                                                     const std::string& created_by,
+                                                     const TokenScope& scope) {
   validate_aggregate_id(name);
+  check_scope(role, scope);
   std::lock_guard lock(mutex_);
   for (const auto& t : list())
     if (t.name == name && !t.revoked)
@@ -62,6 +112,10 @@ std::pair<TokenInfo, std::string> TokenStore::create(const std::string& name, Ro
   info.role = role;
   info.created_by = created_by;
   info.created_ms = clock_.now_ms();
+  info.cas = scope.cas;
+  info.names = scope.names;
+  info.profiles = scope.profiles;
+  info.rate_per_hour = scope.rate_per_hour;
   WriteBatch batch;
   batch.put(kPrefix + digest, encode(info));
   kv_.write(batch, Durability::Sync);

@@ -3,7 +3,14 @@
 // A token is shown once when created; only its SHA-256 digest is stored
 // (key "tok/<hex digest>"), with its id (the first 16 hex digits of the
 // digest), name, role, creator, creation time and revocation flag.
-// Roles: "admin" (everything) and "auditor" (read-only, including history).
+// Roles (see docs/api.md, "Access control"):
+//   admin    everything;
+//   operator reads, issues, renews, revokes and reads history in its CAs;
+//   auditor  reads everything, including history; changes nothing;
+//   service  issues in its CAs only names matching its patterns with its
+//            profiles, and renews/revokes/reads only certificates it issued.
+// Operators and services carry their scope (CAs, name patterns, profiles);
+// any token may carry its own issuance rate limit (certificates per hour).
 // Thread-safety: all methods may be called concurrently.
 // Ownership: borrows the KeyValueStore and Clock.
 #pragma once
@@ -18,7 +25,7 @@
 
 namespace cairn::api {
 
-enum class Role { Admin, Auditor };
+enum class Role { Admin, Operator, Auditor, Service };
 std::string role_name(Role role);
 Role parse_role(const std::string& name);  // InvalidInput "invalid_role"
 
@@ -29,6 +36,18 @@ struct TokenInfo {
   std::string created_by;
   int64_t created_ms = 0;
   bool revoked = false;
+  std::vector<std::string> cas;       // operator, service: the CAs it may use
+  std::vector<std::string> names;     // service: NamePattern texts
+  std::vector<std::string> profiles;  // service: allowed profiles; empty: any
+  int rate_per_hour = 0;              // 0: the server's default for the role
+};
+
+// What a new token may do; checked by TokenStore::create.
+struct TokenScope {
+  std::vector<std::string> cas;
+  std::vector<std::string> names;
+  std::vector<std::string> profiles;
+  int rate_per_hour = 0;
 };
 
 class TokenStore {
@@ -36,8 +55,12 @@ class TokenStore {
   TokenStore(KeyValueStore& kv, const Clock& clock) : kv_(kv), clock_(clock) {}
 
   // Returns the new token's info and its secret (never stored).
+  // Throws InvalidInput "invalid_scope" when the scope does not fit the role
+  // (operators and services need CAs, services need name patterns, admins
+  // and auditors take no scope), "invalid_name_pattern" for a bad pattern.
   std::pair<TokenInfo, std::string> create(const std::string& name, Role role,
-                                           const std::string& created_by);
+                                           const std::string& created_by,
+                                           const TokenScope& scope = {});
   std::vector<TokenInfo> list() const;
   TokenInfo revoke(const std::string& id);
   std::optional<TokenInfo> find_by_secret(std::string_view token) const;

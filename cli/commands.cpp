@@ -299,11 +299,31 @@ void Commands::audit_checkpoint(const std::string& out_file) {
   }
 }
 
-void Commands::token_create(const std::string& name, const std::string& role) {
-  auto j = parse(client_.post_json("/api/v1/tokens", json{{"name", name}, {"role", role}}.dump()).body);
+namespace {
+std::string joined(const json& j, const char* key) {
+  std::string out;
+  if (auto it = j.find(key); it != j.end() && it->is_array())
+    for (const auto& v : *it) out += (out.empty() ? "" : ",") + v.get<std::string>();
+  return out;
+}
+}  // namespace
+
+void Commands::token_create(const TokenSpec& spec) {
+  json body{{"name", spec.name}, {"role", spec.role}};
+  if (!spec.cas.empty()) body["cas"] = spec.cas;
+  if (!spec.names.empty()) body["names"] = spec.names;
+  if (!spec.profiles.empty()) body["profiles"] = spec.profiles;
+  if (spec.rate_per_hour > 0) body["rate_per_hour"] = spec.rate_per_hour;
+  auto j = parse(client_.post_json("/api/v1/tokens", body.dump()).body);
   if (format_ == OutputFormat::Json) return void(out_ << j.dump(2) << '\n');
-  print_fields(out_, {{"id", str(j, "id")}, {"name", str(j, "name")}, {"role", str(j, "role")},
-                      {"token", str(j, "token")}});
+  std::vector<std::pair<std::string, std::string>> fields{
+      {"id", str(j, "id")}, {"name", str(j, "name")}, {"role", str(j, "role")}};
+  if (!spec.cas.empty()) fields.emplace_back("cas", joined(j, "cas"));
+  if (!spec.names.empty()) fields.emplace_back("names", joined(j, "names"));
+  if (!spec.profiles.empty()) fields.emplace_back("profiles", joined(j, "profiles"));
+  if (spec.rate_per_hour > 0) fields.emplace_back("rate_per_hour", str(j, "rate_per_hour"));
+  fields.emplace_back("token", str(j, "token"));
+  print_fields(out_, fields);
   out_ << "The token is shown only now; cairn keeps only its hash.\n";
 }
 
@@ -312,9 +332,10 @@ void Commands::token_list() {
   if (format_ == OutputFormat::Json) return void(out_ << j.dump(2) << '\n');
   std::vector<std::vector<std::string>> rows;
   for (const auto& t : j["tokens"])
-    rows.push_back({str(t, "id"), str(t, "name"), str(t, "role"), str(t, "created_by"), str(t, "created_at"),
+    rows.push_back({str(t, "id"), str(t, "name"), str(t, "role"), joined(t, "cas"), joined(t, "names"),
+                    str(t, "created_by"), str(t, "created_at"),
                     t.value("revoked", false) ? "revoked" : "active"});
-  print_table(out_, {"ID", "NAME", "ROLE", "CREATED BY", "CREATED", "STATUS"}, rows);
+  print_table(out_, {"ID", "NAME", "ROLE", "CAS", "NAMES", "CREATED BY", "CREATED", "STATUS"}, rows);
 }
 
 void Commands::token_revoke(const std::string& id) {

@@ -63,7 +63,12 @@ class Commands {
 
   void audit_checkpoint(const std::string& out_file);
 
-  void token_create(const std::string& name, const std::string& role);
+  struct TokenSpec {
+    std::string name, role;
+    std::vector<std::string> cas, names, profiles;
+    int rate_per_hour = 0;
+  };
+  void token_create(const TokenSpec& spec);
   void token_list();
   void token_revoke(const std::string& id);
   void profile_list();

@@ -205,12 +205,20 @@ int main(int argc, char** argv) {
   // token
   auto* token = app.add_subcommand("token", "API tokens (admin only)");
   token->require_subcommand(1);
-  std::string token_name, role, token_id;
+  std::string token_id;
+  Commands::TokenSpec token_spec;
   auto* token_create = token->add_subcommand("create", "create a token; its secret is shown once");
-  token_create->add_option("--name", token_name, "a name for the token (a-z 0-9 . _ -)")->required();
-  token_create->add_option("--role", role, "admin or auditor")->required();
+  token_create->add_option("--name", token_spec.name, "a name for the token (a-z 0-9 . _ -)")->required();
+  token_create->add_option("--role", token_spec.role, "admin, operator, auditor or service")->required();
+  token_create->add_option("--ca", token_spec.cas, "operator/service: a CA it may use (repeat for more)");
+  token_create->add_option("--allow-name", token_spec.names,
+                           "service: a name pattern it may request, e.g. '*.svc.example.com', "
+                           "'10.0.0.0/8', '@example.com', 'spiffe://prod/*' (repeat for more)");
+  token_create->add_option("--profile", token_spec.profiles, "service: a profile it may use (repeat; default any)");
+  token_create->add_option("--rate-per-hour", token_spec.rate_per_hour,
+                           "certificates per hour for this token (default: the server's limit for its role)");
   add_client_options(token_create);
-  token_create->callback([&] { action = [&](Commands& c) { c.token_create(token_name, role); }; });
+  token_create->callback([&] { action = [&](Commands& c) { c.token_create(token_spec); }; });
   auto* token_list = token->add_subcommand("list", "list tokens");
   add_client_options(token_list);
   token_list->callback([&] { action = [&](Commands& c) { c.token_list(); }; });

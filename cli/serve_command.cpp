@@ -70,6 +70,9 @@ api::ServeOptions load_options(const ServeFlags& flags) {
     o.threads = typed(t["threads"], "threads", o.threads);
     o.max_body_bytes = static_cast<size_t>(
         typed(t["max_body_bytes"], "max_body_bytes", static_cast<int64_t>(o.max_body_bytes)));
+    o.service_rate_per_hour =
+        typed(t["limits"]["service_certificates_per_hour"], "limits.service_certificates_per_hour",
+              o.service_rate_per_hour);
     o.crl_validity_hours = typed(t["crl"]["validity_hours"], "crl.validity_hours", o.crl_validity_hours);
     o.init_hierarchy = typed(t["bootstrap"]["enabled"], "bootstrap.enabled", false);
     o.root_handle = typed(t["bootstrap"]["root_handle"], "bootstrap.root_handle", o.root_handle);
@@ -90,6 +93,8 @@ api::ServeOptions load_options(const ServeFlags& flags) {
   if (o.threads < 1 || o.threads > 256) throw CliError("invalid_config", "threads must be 1-256", 2);
   if (o.crl_validity_hours < 1 || o.crl_validity_hours > 24 * 366)
     throw CliError("invalid_config", "crl.validity_hours must be 1-8784", 2);
+  if (o.service_rate_per_hour < 0)
+    throw CliError("invalid_config", "limits.service_certificates_per_hour must be >= 0", 2);
   if (o.max_body_bytes < 1024 || o.max_body_bytes > (64u << 20))
     throw CliError("invalid_config", "max_body_bytes must be between 1 KiB and 64 MiB", 2);
   return o;

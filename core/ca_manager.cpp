@@ -137,12 +137,13 @@ std::string CaManager::ca_chain_pem(const std::string& handle) {
 }
 
 IssueResult CaManager::issue(const std::string& actor, const std::string& ca,
-                             const IssueRequest& request) {
-  return issue_command(actor, ca, request, "");
+                             const IssueRequest& request, const IssueCheck& check) {
+  return issue_command(actor, ca, request, "", check);
 }
 
 IssueResult CaManager::renew(const std::string& actor, const std::string& ca,
-                             const std::string& serial, const IssueRequest& request) {
+                             const std::string& serial, const IssueRequest& request,
+                             const IssueCheck& check) {
   std::string normalized = normalize_serial(serial);
   IssueRequest r = request;
   auto old = get_certificate(ca, normalized);
@@ -153,11 +154,12 @@ IssueResult CaManager::renew(const std::string& actor, const std::string& ca,
     if (r.subject.empty()) r.subject = old.subject;
     if (!r.sans) r.sans = old.sans;
   }
-  return issue_command(actor, ca, r, normalized);
+  return issue_command(actor, ca, r, normalized, check);
 }
 
 IssueResult CaManager::issue_command(const std::string& actor, const std::string& ca,
-                                     const IssueRequest& request, const std::string& replaces) {
+                                     const IssueRequest& request, const std::string& replaces,
+                                     const IssueCheck& check) {
   validate_aggregate_id(ca);
   if (!store_.exists(ca)) throw Error(ErrorKind::NotFound, "ca_not_found", "CA '" + ca + "' does not exist");
   const std::string profile = request.profile.empty() ? "server" : request.profile;
@@ -188,6 +190,7 @@ IssueResult CaManager::issue_command(const std::string& actor, const std::string
   }
   cmd.sans.normalize();   // syntax errors are input errors, not policy decisions
   parse_subject(cmd.subject);
+  if (check) check(ca, cmd);
 
   CaContext ctx{signer_, config_.public_url};
   auto outcome = store_.process(ca, cmd, meta(actor), ctx);

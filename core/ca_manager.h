@@ -11,6 +11,7 @@
 // Ownership: borrows the KeyValueStore, Signer and Clock.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -88,6 +89,10 @@ struct CertificateFilter {
   std::string profile;
 };
 
+// Called with the complete command just before an issuance or renewal is
+// processed (names normalised, profile resolved); throws to refuse it.
+using IssueCheck = std::function<void(const std::string& ca, const IssueCertificate& command)>;
+
 class CaManager {
  public:
   CaManager(KeyValueStore& kv, Signer& signer, const Clock& clock, CaManagerConfig config);
@@ -102,9 +107,10 @@ class CaManager {
   CaView get_ca(const std::string& handle);
   std::string ca_chain_pem(const std::string& handle);
 
-  IssueResult issue(const std::string& actor, const std::string& ca, const IssueRequest& request);
+  IssueResult issue(const std::string& actor, const std::string& ca, const IssueRequest& request,
+                    const IssueCheck& check = {});
   IssueResult renew(const std::string& actor, const std::string& ca, const std::string& serial,
-                    const IssueRequest& request);
+                    const IssueRequest& request, const IssueCheck& check = {});
   CertificateView revoke(const std::string& actor, const std::string& ca,
                          const std::string& serial, const std::string& reason);
   std::vector<CertificateView> list_certificates(const std::string& ca,
@@ -113,7 +119,8 @@ class CaManager {
 
  private:
   IssueResult issue_command(const std::string& actor, const std::string& ca,
-                            const IssueRequest& request, const std::string& replaces);
+                            const IssueRequest& request, const std::string& replaces,
+                            const IssueCheck& check);
   CaView view_of(const CertAuth& ca, uint64_t version) const;
   CertificateView view_of(const std::string& ca, const IssuedCertificate& c) const;
   CommandMeta meta(const std::string& actor) const;

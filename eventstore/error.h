@@ -20,6 +20,7 @@ enum class ErrorKind {
   Conflict,       // state forbids it (already revoked, version mismatch): 409
   TooLarge,       // body or field over a limit: 413
   PolicyViolation,// the profile forbids it: 422
+  RateLimited,    // too many requests for this identity: 429
   Unavailable,    // storage or dependency failed, retry later: 503
   Internal,       // a bug: 500
 };
@@ -46,6 +47,7 @@ inline int http_status_for(ErrorKind kind) {
     case ErrorKind::Conflict: return 409;
     case ErrorKind::TooLarge: return 413;
     case ErrorKind::PolicyViolation: return 422;
+    case ErrorKind::RateLimited: return 429;
     case ErrorKind::Unavailable: return 503;
     case ErrorKind::Internal: return 500;
   }
