@@ -46,7 +46,8 @@ void register_certificate_routes(Router& r) {
     std::string ca = path_name(req, 1);
     auto request = issue_request(parse_json_body(req.body));
     take_allowance(services, who, res);
-    send_json(res, 201, to_json(m.issue(who.actor, ca, request, issue_check(who))));
+    auto result = m.issue(who.actor, ca, request, issue_check(who));
+    send_json(res, result.pending ? 202 : 201, to_json(result));
   });
 
   r.get(base, Access::Read, [&m](const auto& req, auto& res, const Identity& who) {
@@ -98,7 +99,8 @@ void register_certificate_routes(Router& r) {
     auto request = issue_request(parse_json_body(req.body.empty() ? "{}" : req.body));
     require_owner(who, m.get_certificate(ca, req.matches[2]));
     take_allowance(services, who, res);
-    send_json(res, 201, to_json(m.renew(who.actor, ca, req.matches[2], request, issue_check(who))));
+    auto result = m.renew(who.actor, ca, req.matches[2], request, issue_check(who));
+    send_json(res, result.pending ? 202 : 201, to_json(result));
   });
 
   r.get(R"(/api/v1/certificates/([0-9A-Fa-f:]{1,64}))", Access::Read,

@@ -88,6 +88,7 @@ void HttpServer::run(const ApiServices& services) {
   register_public_routes(*impl_->router);
   register_ca_routes(*impl_->router);
   register_certificate_routes(*impl_->router);
+  register_request_routes(*impl_->router);
   register_history_routes(*impl_->router);
   register_token_routes(*impl_->router);
   register_audit_routes(*impl_->router);

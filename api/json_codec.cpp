@@ -108,7 +108,25 @@ nlohmann::json to_json(const CertificateView& c) {
           {"certificate_pem", certificate_pem(c.der)}};
 }
 
+nlohmann::json to_json(const RequestView& r) {
+  return {{"ca", r.ca},
+          {"id", r.id},
+          {"status", r.status},
+          {"requested_by", r.requested_by},
+          {"requested_at", time_or_empty(r.requested_at_ms)},
+          {"subject", r.subject},
+          {"sans", sans_json(r.sans)},
+          {"profile", r.profile},
+          {"validity_days", r.validity_days},
+          {"replaces", r.replaces},
+          {"decided_by", r.decided_by},
+          {"decided_at", time_or_empty(r.decided_at_ms)},
+          {"serial", r.serial},
+          {"reason", r.reason}};
+}
+
 nlohmann::json to_json(const IssueResult& r) {
+  if (r.pending) return {{"request", to_json(*r.pending)}};
   nlohmann::json j = {{"certificate", to_json(r.certificate)}, {"chain_pem", r.chain_pem}};
   if (!r.private_key_pem.empty()) j["private_key_pem"] = r.private_key_pem;
   return j;

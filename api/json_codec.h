@@ -15,7 +15,8 @@ nlohmann::json parse_json_body(const std::string& body);
 
 nlohmann::json to_json(const CaView& ca);
 nlohmann::json to_json(const CertificateView& cert);
-nlohmann::json to_json(const IssueResult& result);
+nlohmann::json to_json(const IssueResult& result);  // {"request": ...} when pending
+nlohmann::json to_json(const RequestView& request);
 nlohmann::json error_json(const std::string& code, const std::string& message);
 
 CreateCaRequest create_ca_request(const nlohmann::json& j);

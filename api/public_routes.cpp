@@ -33,14 +33,21 @@ void register_public_routes(Router& r) {
     send_json(res, 200, {{"status", "ok"}});
   });
 
-  r.get("/api/v1/profiles", Access::Read, [](const auto&, auto& res, const auto&) {
+  r.get("/api/v1/profiles", Access::Read, [&m](const auto&, auto& res, const auto&) {
     nlohmann::json list = nlohmann::json::array();
-    for (const auto& p : builtin_profiles())
+    for (const auto& p : m.profiles().all()) {
+      nlohmann::json names = nlohmann::json::array();
+      for (const auto& n : p.allowed_names) names.push_back(n.text());
       list.push_back({{"name", p.name},
                       {"description", p.description},
                       {"extended_key_usage", p.extended_key_usage},
                       {"default_validity_days", p.default_validity_days},
-                      {"max_validity_days", p.max_validity_days}});
+                      {"max_validity_days", p.max_validity_days},
+                      {"allowed_names", names},
+                      {"key_types", p.key_types},
+                      {"requires_approval", p.requires_approval},
+                      {"max_certificates_per_requester", p.max_certificates_per_requester}});
+    }
     send_json(res, 200, {{"profiles", list}});
   });
 

@@ -53,6 +53,7 @@ std::string format_param(const httplib::Request& req, std::initializer_list<cons
 
 void register_ca_routes(Router& router);
 void register_certificate_routes(Router& router);
+void register_request_routes(Router& router);
 void register_public_routes(Router& router);
 void register_history_routes(Router& router);
 void register_token_routes(Router& router);

@@ -126,7 +126,8 @@ int ServerApp::start() {
   std::string host = o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host;
   i.public_url = o.public_url.empty() ? "http://" + host + ":" + std::to_string(port) : o.public_url;
   check_public_url(i.public_url);
-  i.manager = std::make_unique<CaManager>(*i.kv, *i.signer, i.clock, CaManagerConfig{i.public_url, static_cast<uint64_t>(o.snapshot_interval)});
+  i.manager = std::make_unique<CaManager>(*i.kv, *i.signer, i.clock, CaManagerConfig{i.public_url, static_cast<uint64_t>(o.snapshot_interval),
+                      std::make_shared<const ProfileCatalog>(o.profiles)});
   CaObjectsConfig objects_config;
   objects_config.crl_validity_ms = static_cast<int64_t>(o.crl_validity_hours) * 3600 * 1000;
   i.objects = std::make_unique<CaObjectsStore>(*i.kv, *i.signer, i.clock, objects_config);

@@ -9,6 +9,9 @@
 
 #include <memory>
 #include <string>
+#include <vector>
+
+#include "core/profile.h"
 
 namespace cairn {
 class CaManager;
@@ -27,6 +30,7 @@ struct ServeOptions {
   int checkpoint_interval_minutes = 60;  // signed audit checkpoints; 0: only on demand
   int threads = 8;
   size_t max_body_bytes = 1 << 20;
+  std::vector<Profile> profiles;  // configured profiles, besides the built-ins
   int service_rate_per_hour = 1000;  // certificates/hour for service tokens without their own limit; 0: none
   bool init_hierarchy = false;
   std::string root_handle = "root";

@@ -1,4 +1,5 @@
 #include "cli/commands.h"
+#include "cli/response_helpers.h"
 
 #include "core/encoding.h"
 
@@ -18,84 +19,6 @@ namespace cairn::cli {
 namespace {
 
 using nlohmann::json;
-
-json parse(const std::string& body) {
-  auto j = json::parse(body, nullptr, false);
-  if (j.is_discarded()) throw CliError("invalid_response", "the server sent a response that is not JSON");
-  return j;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw CliError("file_unreadable", "cannot read " + path, 2);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  std::string s = ss.str();
-  if (s.size() > (1u << 20)) throw CliError("file_too_large", path + " is larger than 1 MiB", 2);
-  return s;
-}
-
-void write_file(const std::string& path, const std::string& content, bool secret) {
-  int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (secret ? O_EXCL : O_TRUNC);
-  int fd = ::open(path.c_str(), flags, secret ? 0600 : 0644);
-  if (fd < 0)
-    throw CliError("file_unwritable", "cannot write " + path + ": " + std::strerror(errno) +
-                                          (secret && errno == EEXIST ? " (a key file is never overwritten)" : ""), 2);
-  size_t off = 0;
-  while (off < content.size()) {
-    ssize_t n = ::write(fd, content.data() + off, content.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      ::close(fd);
-      throw CliError("file_unwritable", "cannot write " + path, 2);
-    }
-    off += static_cast<size_t>(n);
-  }
-  ::close(fd);
-}
-
-// Percent-encodes one path segment; the server validates names itself.
-std::string seg(const std::string& s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == ':') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
-    }
-  }
-  return out;
-}
-
-std::string join(const json& list) {
-  std::string out;
-  if (!list.is_array()) return out;
-  for (const auto& item : list) out += (out.empty() ? "" : ", ") + item.get<std::string>();
-  return out;
-}
-
-std::string sans_text(const json& sans) {
-  std::string out;
-  for (const char* type : {"dns", "ip", "email", "uri"}) {
-    if (!sans.contains(type)) continue;
-    for (const auto& v : sans[type]) {
-      std::string prefix = std::string(type) == "dns" ? "DNS:" : std::string(type) == "ip" ? "IP:"
-                           : std::string(type) == "email" ? "email:" : "URI:";
-      out += (out.empty() ? "" : ", ") + prefix + v.get<std::string>();
-    }
-  }
-  return out;
-}
-
-std::string str(const json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return "";
-  if (it->is_string()) return it->get<std::string>();
-  return it->dump();
-}
 
 void print_ca(std::ostream& out, const json& ca) {
   print_fields(out, {{"handle", str(ca, "handle")},
@@ -201,6 +124,13 @@ void Commands::issue_like(const std::string& path, const CertRequestOptions& o) 
   if (!o.dns.empty() || !o.ip.empty() || !o.email.empty() || !o.uri.empty())
     body["sans"] = {{"dns", o.dns}, {"ip", o.ip}, {"email", o.email}, {"uri", o.uri}};
   auto j = parse(client_.post_json(path, body.dump()).body);
+  if (j.contains("request")) {  // the profile needs approval: nothing issued yet
+    if (format_ == OutputFormat::Json) return void(out_ << j.dump(2) << '\n');
+    print_request(j["request"]);
+    out_ << "The request waits for an operator's approval; poll it with `cairn request show "
+         << str(j["request"], "ca") << " " << str(j["request"], "id") << "`.\n";
+    return;
+  }
   const auto& cert = j.at("certificate");
   if (!o.key_out.empty() && j.contains("private_key_pem"))
     write_file(o.key_out, j["private_key_pem"].get<std::string>(), true);
@@ -299,15 +229,6 @@ void Commands::audit_checkpoint(const std::string& out_file) {
   }
 }
 
-namespace {
-std::string joined(const json& j, const char* key) {
-  std::string out;
-  if (auto it = j.find(key); it != j.end() && it->is_array())
-    for (const auto& v : *it) out += (out.empty() ? "" : ",") + v.get<std::string>();
-  return out;
-}
-}  // namespace
-
 void Commands::token_create(const TokenSpec& spec) {
   json body{{"name", spec.name}, {"role", spec.role}};
   if (!spec.cas.empty()) body["cas"] = spec.cas;
@@ -318,9 +239,9 @@ void Commands::token_create(const TokenSpec& spec) {
   if (format_ == OutputFormat::Json) return void(out_ << j.dump(2) << '\n');
   std::vector<std::pair<std::string, std::string>> fields{
       {"id", str(j, "id")}, {"name", str(j, "name")}, {"role", str(j, "role")}};
-  if (!spec.cas.empty()) fields.emplace_back("cas", joined(j, "cas"));
-  if (!spec.names.empty()) fields.emplace_back("names", joined(j, "names"));
-  if (!spec.profiles.empty()) fields.emplace_back("profiles", joined(j, "profiles"));
+  if (!spec.cas.empty()) fields.emplace_back("cas", join(j.value("cas", json::array())));
+  if (!spec.names.empty()) fields.emplace_back("names", join(j.value("names", json::array())));
+  if (!spec.profiles.empty()) fields.emplace_back("profiles", join(j.value("profiles", json::array())));
   if (spec.rate_per_hour > 0) fields.emplace_back("rate_per_hour", str(j, "rate_per_hour"));
   fields.emplace_back("token", str(j, "token"));
   print_fields(out_, fields);
@@ -332,7 +253,7 @@ void Commands::token_list() {
   if (format_ == OutputFormat::Json) return void(out_ << j.dump(2) << '\n');
   std::vector<std::vector<std::string>> rows;
   for (const auto& t : j["tokens"])
-    rows.push_back({str(t, "id"), str(t, "name"), str(t, "role"), joined(t, "cas"), joined(t, "names"),
+    rows.push_back({str(t, "id"), str(t, "name"), str(t, "role"), join(t.value("cas", json::array())), join(t.value("names", json::array())),
                     str(t, "created_by"), str(t, "created_at"),
                     t.value("revoked", false) ? "revoked" : "active"});
   print_table(out_, {"ID", "NAME", "ROLE", "CAS", "NAMES", "CREATED BY", "CREATED", "STATUS"}, rows);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <iosfwd>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,12 @@ class Commands {
 
   void crl_get(const std::string& ca, bool der, const std::string& out_file);
 
+  // request_commands.cpp: requests for profiles that need approval.
+  void request_list(const std::string& ca, const std::string& status);
+  void request_show(const std::string& ca, const std::string& id, const std::string& out_file);
+  void request_approve(const std::string& ca, const std::string& id);
+  void request_reject(const std::string& ca, const std::string& id, const std::string& reason);
+
   void history_list(const std::string& ca, const std::string& since, const std::string& until,
                     uint64_t offset, uint64_t rows);
   void history_show(const std::string& ca, uint64_t seq);
@@ -76,6 +83,7 @@ class Commands {
  private:
   std::string find_ca_of(const std::string& serial);
   void issue_like(const std::string& path, const CertRequestOptions& o);
+  void print_request(const nlohmann::json& request);
   void write_or_print(const std::string& content, const std::string& out_file);
 
   ApiClient& client_;

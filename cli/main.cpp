@@ -143,6 +143,33 @@ int main(int argc, char** argv) {
   add_client_options(crl_get);
   crl_get->callback([&] { action = [&](Commands& c) { c.crl_get(ca_name, der, out_file); }; });
 
+  // request
+  auto* request = app.add_subcommand("request", "certificate requests waiting for approval");
+  request->require_subcommand(1);
+  std::string request_id;
+  auto* request_list = request->add_subcommand("list", "requests of a CA (operators: what waits for approval)");
+  request_list->add_option("ca", ca_name)->required();
+  request_list->add_option("--status", status, "pending, approved or rejected (default all)");
+  add_client_options(request_list);
+  request_list->callback([&] { action = [&](Commands& c) { c.request_list(ca_name, status); }; });
+  auto* request_show = request->add_subcommand("show", "one request; once approved, its certificate");
+  request_show->add_option("ca", ca_name)->required();
+  request_show->add_option("id", request_id)->required();
+  request_show->add_option("--out", out_file, "once approved, write the certificate chain (PEM) here");
+  add_client_options(request_show);
+  request_show->callback([&] { action = [&](Commands& c) { c.request_show(ca_name, request_id, out_file); }; });
+  auto* request_approve = request->add_subcommand("approve", "issue the requested certificate (not for its requester)");
+  request_approve->add_option("ca", ca_name)->required();
+  request_approve->add_option("id", request_id)->required();
+  add_client_options(request_approve);
+  request_approve->callback([&] { action = [&](Commands& c) { c.request_approve(ca_name, request_id); }; });
+  auto* request_reject = request->add_subcommand("reject", "refuse a request");
+  request_reject->add_option("ca", ca_name)->required();
+  request_reject->add_option("id", request_id)->required();
+  request_reject->add_option("--reason", reason, "why (shown to the requester and kept in history)");
+  add_client_options(request_reject);
+  request_reject->callback([&] { action = [&](Commands& c) { c.request_reject(ca_name, request_id, reason); }; });
+
   // history
   auto* history = app.add_subcommand("history", "the audit trail of a CA");
   history->require_subcommand(1);

@@ -12,6 +12,7 @@
 #include "api/server_app.h"
 #include "cli/api_client.h"
 #include "cli/secret_input.h"
+#include "cli/toml_config.h"
 #include "eventstore/error.h"
 
 namespace cairn::cli {
@@ -30,23 +31,6 @@ void parse_listen(const std::string& listen, api::ServeOptions& o) {
     o.port = port;
   } catch (const std::exception&) {
     throw CliError("invalid_listen", "the port in --listen must be 0-65535", 2);
-  }
-}
-
-// A config value of the right type, the fallback when absent, an error when
-// present with another type (a typo must not silently become a default).
-template <class T>
-T typed(toml::node_view<toml::node> node, const char* key, T fallback) {
-  if (!node) return fallback;
-  if constexpr (std::is_same_v<T, int>) {
-    auto v = node.value_exact<int64_t>();
-    if (!v || *v < INT32_MIN || *v > INT32_MAX)
-      throw CliError("invalid_config", std::string("config key '") + key + "' must be an integer", 2);
-    return static_cast<int>(*v);
-  } else {
-    auto v = node.value_exact<T>();
-    if (!v) throw CliError("invalid_config", std::string("config key '") + key + "' has the wrong type", 2);
-    return *v;
   }
 }
 
@@ -73,6 +57,7 @@ api::ServeOptions load_options(const ServeFlags& flags) {
     o.service_rate_per_hour =
         typed(t["limits"]["service_certificates_per_hour"], "limits.service_certificates_per_hour",
               o.service_rate_per_hour);
+    o.profiles = load_profiles(t);
     o.crl_validity_hours = typed(t["crl"]["validity_hours"], "crl.validity_hours", o.crl_validity_hours);
     o.init_hierarchy = typed(t["bootstrap"]["enabled"], "bootstrap.enabled", false);
     o.root_handle = typed(t["bootstrap"]["root_handle"], "bootstrap.root_handle", o.root_handle);

@@ -13,7 +13,11 @@
 namespace cairn {
 
 CaManager::CaManager(KeyValueStore& kv, Signer& signer, const Clock& clock, CaManagerConfig config)
-    : signer_(signer), clock_(clock), config_(std::move(config)), store_(kv, clock) {
+    : signer_(signer),
+      clock_(clock),
+      config_(std::move(config)),
+      profiles_(config_.profiles ? config_.profiles : std::make_shared<const ProfileCatalog>()),
+      store_(kv, clock) {
   store_.set_snapshot_interval(config_.snapshot_interval);
 }
 
@@ -72,7 +76,7 @@ CaView CaManager::create_ca(const std::string& actor, const CreateCaRequest& r) 
   parse_subject(r.subject);
   if (store_.exists(r.handle))
     throw Error(ErrorKind::Conflict, "ca_exists", "CA '" + r.handle + "' already exists");
-  CaContext ctx{signer_, config_.public_url};
+  CaContext ctx = context();
   if (r.parent.empty()) {
     CreateRootCa c{r.handle, r.subject, r.algorithm, r.validity_days ? r.validity_days : 3650};
     store_.process(r.handle, c, meta(actor), ctx);
@@ -96,7 +100,7 @@ CaView CaManager::create_ca(const std::string& actor, const CreateCaRequest& r) 
 }
 
 CaView CaManager::certify_pending(const std::string& actor, const std::string& handle) {
-  CaContext ctx{signer_, config_.public_url};
+  CaContext ctx = context();
   auto [parent, csr, active] = store_.read(handle, [](const CertAuth& ca, uint64_t) {
     return std::make_tuple(ca.parent(), ca.csr_der(), ca.active());
   });
@@ -163,7 +167,7 @@ IssueResult CaManager::issue_command(const std::string& actor, const std::string
   validate_aggregate_id(ca);
   if (!store_.exists(ca)) throw Error(ErrorKind::NotFound, "ca_not_found", "CA '" + ca + "' does not exist");
   const std::string profile = request.profile.empty() ? "server" : request.profile;
-  find_profile(profile);
+  profiles_->find(profile);
   if (request.validity_days < 0)
     throw Error(ErrorKind::InvalidInput, "invalid_validity", "validity must be positive");
 
@@ -192,9 +196,18 @@ IssueResult CaManager::issue_command(const std::string& actor, const std::string
   parse_subject(cmd.subject);
   if (check) check(ca, cmd);
 
-  CaContext ctx{signer_, config_.public_url};
+  CaContext ctx = context();
   auto outcome = store_.process(ca, cmd, meta(actor), ctx);
-  const auto& event = std::get<CertificateIssued>(outcome.events.at(0));
+  if (const auto* requested = std::get_if<CertificateRequested>(&outcome.events.at(0))) {
+    IssueResult result;
+    result.pending = get_request(ca, requested->id);
+    return result;
+  }
+  return issued_result(ca, std::get<CertificateIssued>(outcome.events.at(0)), generated);
+}
+
+IssueResult CaManager::issued_result(const std::string& ca, const CertificateIssued& event,
+                                     const EvpPkeyPtr& generated) {
   IssueResult result;
   result.certificate = get_certificate(ca, event.serial);
   result.chain_pem = certificate_pem(event.der) + ca_chain_pem(ca);
@@ -208,7 +221,7 @@ CertificateView CaManager::revoke(const std::string& actor, const std::string& c
   RevokeCertificate cmd{normalize_serial(serial),
                         parse_revocation_reason(reason.empty() ? "unspecified" : reason)};
   if (!store_.exists(ca)) throw Error(ErrorKind::NotFound, "ca_not_found", "CA '" + ca + "' does not exist");
-  CaContext ctx{signer_, config_.public_url};
+  CaContext ctx = context();
   store_.process(ca, cmd, meta(actor), ctx);
   return get_certificate(ca, cmd.serial);
 }

@@ -12,17 +12,20 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/cert_auth.h"
+#include "core/profile.h"
 
 namespace cairn {
 
 struct CaManagerConfig {
   std::string public_url;  // e.g. "http://127.0.0.1:8080"; empty: no CRL DP / AIA
   uint64_t snapshot_interval = 500;  // events between CA snapshots; 0: none
+  std::shared_ptr<const ProfileCatalog> profiles;  // null: the built-in profiles
 };
 
 struct CaView {
@@ -78,7 +81,26 @@ struct IssueRequest {
   int validity_days = 0;
 };
 
+// A certificate request waiting for (or decided by) an operator.
+struct RequestView {
+  std::string ca;
+  std::string id;
+  std::string status;  // "pending", "approved", "rejected"
+  std::string requested_by;
+  int64_t requested_at_ms = 0;
+  std::string subject;
+  SubjectAltNames sans;
+  std::string profile;
+  int validity_days = 0;
+  std::string replaces;
+  std::string decided_by;
+  int64_t decided_at_ms = 0;
+  std::string serial;  // approved
+  std::string reason;  // rejected
+};
+
 struct IssueResult {
+  std::optional<RequestView> pending;  // set instead of a certificate when the profile needs approval
   CertificateView certificate;
   std::string chain_pem;        // leaf, then CAs up to and including the root
   std::string private_key_pem;  // only for server-generated keys; never stored
@@ -117,6 +139,16 @@ class CaManager {
                                                  const CertificateFilter& filter);
   CertificateView get_certificate(const std::string& ca, const std::string& serial);
 
+  // Requests for profiles that need approval. status: "" for all.
+  std::vector<RequestView> list_requests(const std::string& ca, const std::string& status);
+  RequestView get_request(const std::string& ca, const std::string& id);
+  // Issues the requested certificate; refused for the requester itself.
+  IssueResult approve(const std::string& actor, const std::string& ca, const std::string& id);
+  RequestView reject(const std::string& actor, const std::string& ca, const std::string& id,
+                     const std::string& reason);
+
+  const ProfileCatalog& profiles() const { return *profiles_; }
+
  private:
   IssueResult issue_command(const std::string& actor, const std::string& ca,
                             const IssueRequest& request, const std::string& replaces,
@@ -124,10 +156,14 @@ class CaManager {
   CaView view_of(const CertAuth& ca, uint64_t version) const;
   CertificateView view_of(const std::string& ca, const IssuedCertificate& c) const;
   CommandMeta meta(const std::string& actor) const;
+  CaContext context() { return CaContext{signer_, config_.public_url, *profiles_}; }
+  IssueResult issued_result(const std::string& ca, const CertificateIssued& event,
+                            const EvpPkeyPtr& generated);
 
   Signer& signer_;
   const Clock& clock_;
   CaManagerConfig config_;
+  std::shared_ptr<const ProfileCatalog> profiles_;
   AggregateStore<CertAuth> store_;
 };
 

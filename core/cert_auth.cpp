@@ -52,6 +52,9 @@ std::string event_type_name(const CaEvent& e) {
                         [](const CaCertificateInstalled&) { return "CaCertificateInstalled"; },
                         [](const CertificateIssued&) { return "CertificateIssued"; },
                         [](const CertificateRevoked&) { return "CertificateRevoked"; },
+                        [](const CertificateRequested&) { return "CertificateRequested"; },
+                        [](const RequestApproved&) { return "RequestApproved"; },
+                        [](const RequestRejected&) { return "RequestRejected"; },
                     },
                     e);
 }
@@ -106,6 +109,21 @@ void CertAuth::apply(const CaEvent& event) {
                    it->second.revoked_at_ms = e.revoked_at_ms;
                    it->second.revocation_reason = e.reason;
                  },
+                 [&](const CertificateRequested& e) { requests_[e.id].request = e; },
+                 [&](const RequestApproved& e) {
+                   auto& r = requests_[e.id];
+                   r.status = "approved";
+                   r.decided_by = e.approved_by;
+                   r.decided_at_ms = e.approved_at_ms;
+                   r.serial = e.serial;
+                 },
+                 [&](const RequestRejected& e) {
+                   auto& r = requests_[e.id];
+                   r.status = "rejected";
+                   r.decided_by = e.rejected_by;
+                   r.decided_at_ms = e.rejected_at_ms;
+                   r.reason = e.reason;
+                 },
              },
              event);
 }
@@ -122,6 +140,8 @@ std::vector<CaEvent> CertAuth::process(const CaCommand& command, const CommandMe
           [&](const InstallCaCertificate& c) { return install_certificate(c, ctx); },
           [&](const IssueCertificate& c) { return issue(c, meta, ctx); },
           [&](const RevokeCertificate& c) { return revoke(c, meta); },
+          [&](const ApproveRequest& c) { return approve(c, meta, ctx); },
+          [&](const RejectRequest& c) { return reject(c, meta); },
       },
       command);
 }
@@ -262,35 +282,48 @@ std::vector<CaEvent> CertAuth::install_certificate(const InstallCaCertificate& c
 
 std::vector<CaEvent> CertAuth::issue(const IssueCertificate& c, const CommandMeta& m,
                                      CaContext& ctx) const {
+  const Profile& profile = ctx.profiles.find(c.profile);
+  if (!profile.requires_approval) return {issue_for(c, m.actor, m, ctx)};
+  if (c.server_generated_key)
+    throw Error(ErrorKind::PolicyViolation, "approval_needs_csr",
+                "profile '" + profile.name + "' needs approval; send a CSR (a server-generated key "
+                "cannot be kept until the request is approved)");
+  // Everything a certificate would be checked for is checked now, so an
+  // operator only ever approves requests that can be issued.
   require_active(m.time_ms);
-  const Profile& profile = find_profile(c.profile);
-  int days = c.validity_days == 0 ? profile.default_validity_days : c.validity_days;
+  CertificateRequested r = new_request(c, m);
   SubjectAltNames sans = c.sans;
   sans.normalize();
-  profile.check(sans, days);
   auto subject = parse_subject(c.subject);
+  auto key = parse_public_key_der(c.public_key_der);
+  profile.check(sans, common_name(subject.get()), describe_public_key(key.get()),
+                c.validity_days == 0 ? profile.default_validity_days : c.validity_days);
   if (X509_NAME_entry_count(subject.get()) == 0 && sans.empty())
     throw Error(ErrorKind::PolicyViolation, "empty_identity",
                 "a certificate needs a subject or at least one subject alternative name");
-  auto key = parse_public_key_der(c.public_key_der);
-  describe_public_key(key.get());
+  check_renewal(c.replaces);
+  check_requester_limit(profile, m.actor, c.replaces, m.time_ms);
+  r.sans = sans;
+  return {r};
+}
 
-  std::string replaces;
-  if (!c.replaces.empty()) {
-    const IssuedCertificate* old = find(c.replaces);
-    if (!old)
-      throw Error(ErrorKind::NotFound, "certificate_not_found",
-                  "certificate " + c.replaces + " was not issued by CA '" + handle_ + "'");
-    if (old->revoked)
-      throw Error(ErrorKind::Conflict, "certificate_revoked",
-                  "certificate " + c.replaces + " is revoked and cannot be renewed");
-    if (!old->replaced_by.empty())
-      throw Error(ErrorKind::Conflict, "already_renewed",
-                  "certificate " + c.replaces + " was already renewed by " + old->replaced_by);
-    if (!old->child_ca.empty())
-      throw Error(ErrorKind::Conflict, "not_renewable", "CA certificates are renewed by their CA");
-    replaces = old->serial;
-  }
+CertificateIssued CertAuth::issue_for(const IssueCertificate& c, const std::string& requester,
+                                      const CommandMeta& m, CaContext& ctx,
+                                      const std::string& approving) const {
+  require_active(m.time_ms);
+  const Profile& profile = ctx.profiles.find(c.profile);
+  int days = c.validity_days == 0 ? profile.default_validity_days : c.validity_days;
+  SubjectAltNames sans = c.sans;
+  sans.normalize();
+  auto subject = parse_subject(c.subject);
+  auto key = parse_public_key_der(c.public_key_der);
+  profile.check(sans, common_name(subject.get()), describe_public_key(key.get()), days);
+  if (X509_NAME_entry_count(subject.get()) == 0 && sans.empty())
+    throw Error(ErrorKind::PolicyViolation, "empty_identity",
+                "a certificate needs a subject or at least one subject alternative name");
+  check_requester_limit(profile, requester, c.replaces, m.time_ms, approving);
+
+  std::string replaces = check_renewal(c.replaces);
 
   CertificateTemplate t;
   t.subject = subject.get();
@@ -301,7 +334,8 @@ std::vector<CaEvent> CertAuth::issue(const IssueCertificate& c, const CommandMet
   t.sans = &sans;
   CertificateIssued e = sign_certificate(t, days, profile.name, m, ctx);
   e.replaces = replaces;
-  return {e};
+  e.requested_by = requester;
+  return e;
 }
 
 std::vector<CaEvent> CertAuth::revoke(const RevokeCertificate& c, const CommandMeta& m) const {

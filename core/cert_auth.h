@@ -21,6 +21,8 @@
 namespace cairn {
 
 struct CertificateTemplate;
+struct Profile;
+class ProfileCatalog;
 
 enum class CaKind : uint8_t { Root = 0, Intermediate = 1 };
 std::string ca_kind_name(CaKind kind);
@@ -58,7 +60,34 @@ struct CertificateRevoked {
   int reason = 0;
   int64_t revoked_at_ms = 0;
 };
-using CaEvent = std::variant<CaCreated, CaCertificateInstalled, CertificateIssued, CertificateRevoked>;
+// A certificate whose profile needs approval waits as a request.
+struct CertificateRequested {
+  std::string id;  // 16 hex digits
+  std::string requested_by;
+  int64_t requested_at_ms = 0;
+  std::string subject;
+  SubjectAltNames sans;
+  std::string public_key_der;
+  std::string profile;
+  int validity_days = 0;
+  std::string replaces;
+};
+// Followed, in the same command, by the CertificateIssued it led to.
+struct RequestApproved {
+  std::string id;
+  std::string approved_by;
+  int64_t approved_at_ms = 0;
+  std::string serial;
+};
+struct RequestRejected {
+  std::string id;
+  std::string rejected_by;
+  int64_t rejected_at_ms = 0;
+  std::string reason;
+};
+// New alternatives go at the end: the index is part of the stored encoding.
+using CaEvent = std::variant<CaCreated, CaCertificateInstalled, CertificateIssued, CertificateRevoked,
+                             CertificateRequested, RequestApproved, RequestRejected>;
 std::string event_type_name(const CaEvent& e);
 
 // ---- commands -----------------------------------------------------------
@@ -95,12 +124,21 @@ struct RevokeCertificate {
   std::string serial;
   int reason = 0;
 };
+struct ApproveRequest {
+  std::string id;
+};
+struct RejectRequest {
+  std::string id;
+  std::string reason;  // free text, at most 512 characters
+};
 using CaCommand = std::variant<CreateRootCa, CreateIntermediateCa, CertifyChildCa,
-                               InstallCaCertificate, IssueCertificate, RevokeCertificate>;
+                               InstallCaCertificate, IssueCertificate, RevokeCertificate,
+                               ApproveRequest, RejectRequest>;
 
 struct CaContext {
   Signer& signer;
   std::string public_url;  // base for CRL DP and AIA URLs; empty: none
+  const ProfileCatalog& profiles;
 };
 
 // ---- state --------------------------------------------------------------
@@ -120,6 +158,15 @@ struct IssuedCertificate {
   bool revoked = false;
   int64_t revoked_at_ms = 0;
   int revocation_reason = 0;
+};
+
+struct PendingRequest {
+  CertificateRequested request;
+  std::string status = "pending";  // "pending", "approved", "rejected"
+  std::string decided_by;
+  int64_t decided_at_ms = 0;
+  std::string serial;  // approved: the certificate issued
+  std::string reason;  // rejected: why
 };
 
 // A freshly generated CA key with the validated subject it is for.
@@ -169,6 +216,7 @@ class CertAuth {
   int64_t ca_not_after_ms() const { return ca_not_after_ms_; }
   const std::map<std::string, IssuedCertificate>& issued() const { return issued_; }
   const std::map<std::string, std::string>& children() const { return children_; }
+  const std::map<std::string, PendingRequest>& requests() const { return requests_; }
   const IssuedCertificate* find(const std::string& serial) const;
 
  private:
@@ -178,6 +226,24 @@ class CertAuth {
   std::vector<CaEvent> install_certificate(const InstallCaCertificate& c, CaContext& ctx) const;
   std::vector<CaEvent> issue(const IssueCertificate& c, const CommandMeta& m, CaContext& ctx) const;
   std::vector<CaEvent> revoke(const RevokeCertificate& c, const CommandMeta& m) const;
+  // cert_auth_requests.cpp
+  std::vector<CaEvent> approve(const ApproveRequest& c, const CommandMeta& m, CaContext& ctx) const;
+  std::vector<CaEvent> reject(const RejectRequest& c, const CommandMeta& m) const;
+  CertificateRequested new_request(const IssueCertificate& c, const CommandMeta& m) const;
+  const PendingRequest& pending_request(const std::string& id) const;
+  // Checks an issuance against the profile and the CA's state and signs it;
+  // the certificate is owned by `requester`. `approving`: the request being
+  // approved, which does not count against the requester's limit.
+  CertificateIssued issue_for(const IssueCertificate& c, const std::string& requester,
+                              const CommandMeta& m, CaContext& ctx,
+                              const std::string& approving = "") const;
+  // The serial a renewal replaces ("" for none), checked to be renewable.
+  std::string check_renewal(const std::string& replaces) const;
+  // Valid certificates and pending requests of this requester and profile
+  // (the one a renewal replaces and the one being approved not counted).
+  void check_requester_limit(const Profile& profile, const std::string& requester,
+                             const std::string& replaces, int64_t now_ms,
+                             const std::string& approving = "") const;
   NewCaKey new_ca_key(const std::string& handle, const std::string& subject,
                       const std::string& algorithm, CaContext& ctx) const;
   // Fills serial, issuer, validity (capped by this CA's) and URLs, signs.
@@ -199,6 +265,7 @@ class CertAuth {
   int64_t ca_not_after_ms_ = 0;
   std::map<std::string, IssuedCertificate> issued_;
   std::map<std::string, std::string> children_;  // child handle -> current serial
+  std::map<std::string, PendingRequest> requests_;  // by request id
 };
 
 }  // namespace cairn

@@ -40,6 +40,24 @@ void serialize(Ar& ar, CertificateRevoked& e, std::uint32_t const) {
 }
 
 template <class Ar>
+void serialize(Ar& ar, CertificateRequested& e, std::uint32_t const) {
+  ar(e.id, e.requested_by, e.requested_at_ms, e.subject, e.sans, e.public_key_der, e.profile,
+     e.validity_days, e.replaces);
+}
+template <class Ar>
+void serialize(Ar& ar, RequestApproved& e, std::uint32_t const) {
+  ar(e.id, e.approved_by, e.approved_at_ms, e.serial);
+}
+template <class Ar>
+void serialize(Ar& ar, RequestRejected& e, std::uint32_t const) {
+  ar(e.id, e.rejected_by, e.rejected_at_ms, e.reason);
+}
+template <class Ar>
+void serialize(Ar& ar, PendingRequest& r, std::uint32_t const) {
+  ar(r.request, r.status, r.decided_by, r.decided_at_ms, r.serial, r.reason);
+}
+
+template <class Ar>
 void serialize(Ar& ar, IssuedCertificate& c, std::uint32_t const version) {
   ar(c.serial, c.der, c.profile, c.subject, c.not_before_ms, c.not_after_ms, c.issued_at_ms,
      c.replaces, c.replaced_by, c.child_ca, c.issuer_key_id, c.revoked, c.revoked_at_ms,
@@ -48,15 +66,20 @@ void serialize(Ar& ar, IssuedCertificate& c, std::uint32_t const version) {
 }
 
 template <class Ar>
-void CertAuth::serialize(Ar& ar, std::uint32_t const) {
+void CertAuth::serialize(Ar& ar, std::uint32_t const version) {
   ar(handle_, kind_, key_id_, algorithm_, subject_, parent_, csr_der_, ca_cert_der_,
      ca_not_before_ms_, ca_not_after_ms_, issued_, children_);
+  if (version >= 2) ar(requests_);
 }
 
 }  // namespace cairn
 
 CEREAL_CLASS_VERSION(cairn::IssuedCertificate, 2)
-CEREAL_CLASS_VERSION(cairn::CertAuth, 1)
+CEREAL_CLASS_VERSION(cairn::CertAuth, 2)
+CEREAL_CLASS_VERSION(cairn::CertificateRequested, 1)
+CEREAL_CLASS_VERSION(cairn::RequestApproved, 1)
+CEREAL_CLASS_VERSION(cairn::RequestRejected, 1)
+CEREAL_CLASS_VERSION(cairn::PendingRequest, 1)
 CEREAL_CLASS_VERSION(cairn::CaCreated, 1)
 CEREAL_CLASS_VERSION(cairn::CaCertificateInstalled, 1)
 CEREAL_CLASS_VERSION(cairn::CertificateIssued, 2)
@@ -177,6 +200,8 @@ std::string CertAuth::command_summary(const CaCommand& c) {
           [](const RevokeCertificate& x) {
             return "revoke " + x.serial + " (" + revocation_reason_name(x.reason) + ")";
           },
+          [](const ApproveRequest& x) { return "approve request " + x.id; },
+          [](const RejectRequest& x) { return "reject request " + x.id; },
       },
       c);
 }
@@ -209,6 +234,10 @@ std::string CertAuth::command_params_json(const CaCommand& c) {
             return {{"type", "RevokeCertificate"}, {"serial", x.serial},
                     {"reason", revocation_reason_name(x.reason)}};
           },
+          [](const ApproveRequest& x) -> nlohmann::json { return {{"type", "ApproveRequest"}, {"id", x.id}}; },
+          [](const RejectRequest& x) -> nlohmann::json {
+            return {{"type", "RejectRequest"}, {"id", x.id}, {"reason", x.reason}};
+          },
       },
       c);
   return j.dump();
@@ -237,6 +266,21 @@ std::string CertAuth::event_json(const CaEvent& e) {
           [](const CertificateRevoked& x) -> nlohmann::json {
             return {{"serial", x.serial}, {"reason", revocation_reason_name(x.reason)},
                     {"revoked_at", iso8601(x.revoked_at_ms)}};
+          },
+          [](const CertificateRequested& x) -> nlohmann::json {
+            return {{"id", x.id}, {"requested_by", x.requested_by},
+                    {"requested_at", iso8601(x.requested_at_ms)}, {"subject", x.subject},
+                    {"sans", sans_json(x.sans)}, {"profile", x.profile},
+                    {"validity_days", x.validity_days}, {"replaces", x.replaces},
+                    {"public_key_der_base64", base64_encode(x.public_key_der)}};
+          },
+          [](const RequestApproved& x) -> nlohmann::json {
+            return {{"id", x.id}, {"approved_by", x.approved_by},
+                    {"approved_at", iso8601(x.approved_at_ms)}, {"serial", x.serial}};
+          },
+          [](const RequestRejected& x) -> nlohmann::json {
+            return {{"id", x.id}, {"rejected_by", x.rejected_by},
+                    {"rejected_at", iso8601(x.rejected_at_ms)}, {"reason", x.reason}};
           },
       },
       e);

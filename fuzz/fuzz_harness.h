@@ -15,7 +15,7 @@ struct Harness {
   MemoryKeyStore keys;
   Signer signer{keys};
   SystemClock clock;
-  CaManager manager{kv, signer, clock, CaManagerConfig{"http://fuzz.test", 0}};
+  CaManager manager{kv, signer, clock, CaManagerConfig{"http://fuzz.test", 0, nullptr}};
   CaObjectsStore objects{kv, signer, clock, {}};
   OcspResponder ocsp{manager.store(), signer, clock};
 

@@ -151,7 +151,7 @@ TEST(CertAuth, SnapshotRoundTripAndStartUpFromSnapshot) {
   ASSERT_TRUE(snap.has_value());
   EXPECT_EQ(snap->state, CertAuth::encode_snapshot(pki.manager.store().replay("issuing", snap->version)));
   // A second manager over the same storage starts from the snapshot.
-  CaManager fresh(pki.kv, pki.signer, pki.clock, CaManagerConfig{"http://pki.test", 5});
+  CaManager fresh(pki.kv, pki.signer, pki.clock, CaManagerConfig{"http://pki.test", 5, nullptr});
   std::string loaded = fresh.store().read("issuing", [](const CertAuth& ca, uint64_t) {
     return CertAuth::encode_snapshot(ca);
   });

@@ -80,7 +80,7 @@ struct PkiHarness {
   MemoryKeyStore keys;
   Signer signer{keys};
   ManualClock clock{1'790'000'000'000};  // 2026-09-21
-  CaManager manager{kv, signer, clock, CaManagerConfig{"http://pki.test"}};
+  CaManager manager{kv, signer, clock, CaManagerConfig{"http://pki.test", 500, nullptr}};
 
   void make_hierarchy(const std::string& alg = "ec-p256") {
     CreateCaRequest root{"root", "CN=Test Root,O=cairn tests", alg, "", 3650};

@@ -20,7 +20,7 @@ class AuditTest : public ::testing::Test {
  protected:
   void SetUp() override {
     kv = RocksDbKvStore::open(dir.path() + "/db");
-    manager = std::make_unique<CaManager>(*kv, signer, clock, CaManagerConfig{"http://pki.test", 4});
+    manager = std::make_unique<CaManager>(*kv, signer, clock, CaManagerConfig{"http://pki.test", 4, nullptr});
     objects = std::make_unique<CaObjectsStore>(*kv, signer, clock, CaObjectsConfig{});
     objects->attach(manager->store());
     checkpoints = std::make_unique<CheckpointService>(*kv, signer, clock);
