@@ -154,6 +154,17 @@ std::unique_ptr<EncryptedKeyStore> EncryptedKeyStore::open(const std::string& di
   if (manifest) {
     data_key = unwrap(*manifest, passphrase);
   } else {
+    // Without the manifest, encrypted key files can never be opened again: a
+    // new data key would make the server start and then fail every signature.
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+      std::string name = entry.path().filename().string();
+      if (!name.ends_with(".key") || name.size() != 68) continue;
+      auto raw = files.get(name.substr(0, 64));
+      if (raw && std::string_view(*raw).starts_with(kMagic))
+        throw Error(ErrorKind::Unavailable, "keystore_missing",
+                    manifest_path(dir) + " is missing but encrypted CA keys are present; restore it "
+                    "from a backup (the keys cannot be opened without it)");
+    }
     check_passphrase(passphrase);
     data_key = random_bytes(kKey);
     Wrapped w{params, random_bytes(16), ""};

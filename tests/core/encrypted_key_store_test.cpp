@@ -67,6 +67,20 @@ TEST(EncryptedKeyStore, WrongPassphraseIsRefusedClearly) {
             "weak_passphrase");
 }
 
+TEST(EncryptedKeyStore, MissingManifestWithEncryptedKeysIsRefused) {
+  testing::TempDir dir;
+  {
+    auto store = EncryptedKeyStore::open(dir.path(), "the right passphrase", kFast);
+    Signer signer(*store);
+    signer.create_key(KeyAlgorithm::EcP256);
+  }
+  std::filesystem::remove(dir.path() + "/keystore.json");
+  // A fresh data key would let the server start and then fail every signature.
+  EXPECT_EQ(testing::error_code_of([&] { EncryptedKeyStore::open(dir.path(), "any passphrase at all", kFast); }),
+            "keystore_missing");
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/keystore.json")) << "nothing was written";
+}
+
 TEST(EncryptedKeyStore, TamperedKeyFileFailsItsIntegrityCheck) {
   testing::TempDir dir;
   auto store = EncryptedKeyStore::open(dir.path(), "a long enough passphrase", kFast);

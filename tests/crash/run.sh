@@ -57,8 +57,8 @@ for cycle in $(seq 1 "$CYCLES"); do
   "$CLIENT" load "$PORT" "$TOKEN" acks.txt 4 30 >>load.log 2>&1 &
   LOAD_PID=$!
   # Kill at a random moment between 0.3 and 1.5 s into the load.
-  sleep "0.$(( RANDOM % 10 + 3 ))"
-  (( RANDOM % 2 )) && sleep 0.6
+  delay_ms=$(( RANDOM % 1200 + 300 ))
+  sleep "$(( delay_ms / 1000 )).$(printf '%03d' $(( delay_ms % 1000 )))"
   kill -9 "$SERVER_PID"
   wait "$SERVER_PID" 2>/dev/null || true
   SERVER_PID=
