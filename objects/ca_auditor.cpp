@@ -193,6 +193,26 @@ AuditReport audit(const KeyValueStore& kv, const AuditOptions& options) {
     }
     ids = {options.only_ca};
   }
+  // Every aggregate with records must be listed: a CA dropped from the list
+  // would otherwise escape verification.
+  if (options.only_ca.empty()) {
+    std::optional<std::string> unlisted;
+    const std::string prefix = "a/" + std::string(CertAuth::kType) + "/";
+    kv.scan(prefix, [&](std::string_view key, std::string_view) {
+      std::string_view rest = key.substr(prefix.size());
+      std::string id(rest.substr(0, rest.find('/')));
+      if (!std::binary_search(ids.begin(), ids.end(), id)) {
+        unlisted = id;
+        return false;
+      }
+      return true;
+    });
+    if (unlisted) {
+      report.problem = "ca/" + *unlisted + " has stored records but is missing from the list of CAs (l/" +
+                       CertAuth::kType + "/" + *unlisted + ")";
+      return report;
+    }
+  }
   for (const auto& id : ids) {
     ++report.cas;
     if (auto p = audit_ca(kv, log, id, report)) {

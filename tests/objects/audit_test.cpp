@@ -119,6 +119,13 @@ TEST_F(AuditTest, DeletedEventIsCaught) {
   EXPECT_NE(r.problem->find("missing"), std::string::npos) << *r.problem;
 }
 
+TEST_F(AuditTest, CaDroppedFromTheListIsCaught) {
+  erase("l/ca/issuing");
+  auto r = run();
+  ASSERT_TRUE(r.problem);
+  EXPECT_NE(r.problem->find("ca/issuing has stored records but is missing"), std::string::npos) << *r.problem;
+}
+
 TEST_F(AuditTest, SwappedEventsAreCaught) {
   std::string a = *kv->get(log().event_key("issuing", 3));
   std::string b = *kv->get(log().event_key("issuing", 4));
