@@ -290,50 +290,42 @@ std::vector<CaEvent> CertAuth::issue(const IssueCertificate& c, const CommandMet
                 "cannot be kept until the request is approved)");
   // Everything a certificate would be checked for is checked now, so an
   // operator only ever approves requests that can be issued.
-  require_active(m.time_ms);
+  CheckedIssue checked = check_issue(c, m.actor, m.time_ms, ctx, "");
   CertificateRequested r = new_request(c, m);
-  SubjectAltNames sans = c.sans;
-  sans.normalize();
-  auto subject = parse_subject(c.subject);
-  auto key = parse_public_key_der(c.public_key_der);
-  profile.check(sans, common_name(subject.get()), describe_public_key(key.get()),
-                c.validity_days == 0 ? profile.default_validity_days : c.validity_days);
-  if (X509_NAME_entry_count(subject.get()) == 0 && sans.empty())
+  r.sans = checked.sans;
+  return {r};
+}
+
+CertAuth::CheckedIssue CertAuth::check_issue(const IssueCertificate& c, const std::string& requester,
+                                             int64_t now_ms, const CaContext& ctx,
+                                             const std::string& approving) const {
+  require_active(now_ms);
+  CheckedIssue out{ctx.profiles.find(c.profile), 0, c.sans, parse_subject(c.subject),
+                   parse_public_key_der(c.public_key_der), ""};
+  out.days = c.validity_days == 0 ? out.profile.default_validity_days : c.validity_days;
+  out.sans.normalize();
+  out.profile.check(out.sans, common_name(out.subject.get()), describe_public_key(out.key.get()), out.days);
+  if (X509_NAME_entry_count(out.subject.get()) == 0 && out.sans.empty())
     throw Error(ErrorKind::PolicyViolation, "empty_identity",
                 "a certificate needs a subject or at least one subject alternative name");
-  check_renewal(c.replaces);
-  check_requester_limit(profile, m.actor, c.replaces, m.time_ms);
-  r.sans = sans;
-  return {r};
+  check_requester_limit(out.profile, requester, c.replaces, now_ms, approving);
+  out.replaces = check_renewal(c.replaces);
+  return out;
 }
 
 CertificateIssued CertAuth::issue_for(const IssueCertificate& c, const std::string& requester,
                                       const CommandMeta& m, CaContext& ctx,
                                       const std::string& approving) const {
-  require_active(m.time_ms);
-  const Profile& profile = ctx.profiles.find(c.profile);
-  int days = c.validity_days == 0 ? profile.default_validity_days : c.validity_days;
-  SubjectAltNames sans = c.sans;
-  sans.normalize();
-  auto subject = parse_subject(c.subject);
-  auto key = parse_public_key_der(c.public_key_der);
-  profile.check(sans, common_name(subject.get()), describe_public_key(key.get()), days);
-  if (X509_NAME_entry_count(subject.get()) == 0 && sans.empty())
-    throw Error(ErrorKind::PolicyViolation, "empty_identity",
-                "a certificate needs a subject or at least one subject alternative name");
-  check_requester_limit(profile, requester, c.replaces, m.time_ms, approving);
-
-  std::string replaces = check_renewal(c.replaces);
-
+  CheckedIssue checked = check_issue(c, requester, m.time_ms, ctx, approving);
   CertificateTemplate t;
-  t.subject = subject.get();
-  t.subject_key = key.get();
+  t.subject = checked.subject.get();
+  t.subject_key = checked.key.get();
   t.basic_constraints = "critical,CA:FALSE";
-  t.key_usage = profile.key_usage(is_rsa(key.get()));
-  t.extended_key_usage = profile.extended_key_usage;
-  t.sans = &sans;
-  CertificateIssued e = sign_certificate(t, days, profile.name, m, ctx);
-  e.replaces = replaces;
+  t.key_usage = checked.profile.key_usage(is_rsa(checked.key.get()));
+  t.extended_key_usage = checked.profile.extended_key_usage;
+  t.sans = &checked.sans;
+  CertificateIssued e = sign_certificate(t, checked.days, checked.profile.name, m, ctx);
+  e.replaces = checked.replaces;
   e.requested_by = requester;
   return e;
 }

@@ -231,9 +231,20 @@ class CertAuth {
   std::vector<CaEvent> reject(const RejectRequest& c, const CommandMeta& m) const;
   CertificateRequested new_request(const IssueCertificate& c, const CommandMeta& m) const;
   const PendingRequest& pending_request(const std::string& id) const;
-  // Checks an issuance against the profile and the CA's state and signs it;
-  // the certificate is owned by `requester`. `approving`: the request being
-  // approved, which does not count against the requester's limit.
+  // An issuance checked against the profile and the CA's state, ready to sign.
+  struct CheckedIssue {
+    const Profile& profile;
+    int days;
+    SubjectAltNames sans;  // normalised
+    X509NamePtr subject;
+    EvpPkeyPtr key;
+    std::string replaces;  // checked renewable, or ""
+  };
+  // `approving`: the request being approved, which does not count against
+  // the requester's limit.
+  CheckedIssue check_issue(const IssueCertificate& c, const std::string& requester, int64_t now_ms,
+                           const CaContext& ctx, const std::string& approving) const;
+  // check_issue(), then signs; the certificate is owned by `requester`.
   CertificateIssued issue_for(const IssueCertificate& c, const std::string& requester,
                               const CommandMeta& m, CaContext& ctx,
                               const std::string& approving = "") const;
