@@ -26,33 +26,24 @@ cd "$WORK"
 export CAIRN_PASSPHRASE="crash test passphrase"
 fail() { echo "FAIL (cycle $cycle): $*" >&2; tail -n 30 server.log >&2 || true; exit 1; }
 
-start_server() {
-  rm -f port
-  "$CAIRN" serve --data-dir data --listen 127.0.0.1:0 --port-file port --init-hierarchy >>server.log 2>&1 &
-  SERVER_PID=$!
-  for _ in $(seq 1 100); do
-    [[ -s port ]] && break
-    kill -0 "$SERVER_PID" 2>/dev/null || fail "server exited during start"
-    sleep 0.1
-  done
-  [[ -s port ]] || fail "server did not start within 10 s"
-  PORT=$(cat port)
-  TOKEN=$(cat data/admin.token)
-  for _ in $(seq 1 50); do
-    curl -fsS --max-time 2 "http://127.0.0.1:$PORT/health" >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  fail "server did not answer"
-}
+SERVE_ARGS=--init-hierarchy
+source "$ROOT/tests/start_server.sh"
 
 check_all() {
   "$CLIENT" check "$PORT" "$TOKEN" acks.txt >check.txt 2>&1 || fail "$(cat check.txt)"
   "$CAIRN" audit verify --data-dir data >verify.txt 2>&1 || fail "audit verify: $(cat verify.txt)"
 }
 
+# The server's port and admin token, after start_server.
+connect() {
+  PORT=${CAIRN_SERVER##*:}
+  TOKEN=$(cat data/admin.token)
+}
+
 touch acks.txt
 for cycle in $(seq 1 "$CYCLES"); do
   start_server
+  connect
   check_all
   "$CLIENT" load "$PORT" "$TOKEN" acks.txt 4 30 >>load.log 2>&1 &
   LOAD_PID=$!
@@ -67,6 +58,7 @@ for cycle in $(seq 1 "$CYCLES"); do
 done
 cycle=final
 start_server
+connect
 check_all
 kill -TERM "$SERVER_PID"; wait "$SERVER_PID" || true; SERVER_PID=
 ISSUED=$(grep -c '^issued ' acks.txt || true)

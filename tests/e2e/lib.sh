@@ -2,6 +2,7 @@
 # on a free loopback port (extra `cairn serve` flags in SERVE_ARGS), bounded
 # waits, and failure reporting with the server log. Source it after setting
 # CAIRN; it cd's into $WORK and removes it on exit.
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/start_server.sh"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/cairn-e2e-XXXXXX")
 SERVER_PID=
 cleanup() {
@@ -14,25 +15,6 @@ export CAIRN_PASSPHRASE="e2e passphrase, not secret"
 
 fail() { echo "FAIL: $*" >&2; echo "--- server log ---" >&2; tail -n 50 server.log >&2 || true; exit 1; }
 step() { echo "== $*"; }
-
-start_server() {
-  rm -f port
-  "$CAIRN" serve --data-dir "$WORK/data" --listen 127.0.0.1:0 --port-file "$WORK/port" ${SERVE_ARGS:-} \
-    >>server.log 2>&1 &
-  SERVER_PID=$!
-  for _ in $(seq 1 100); do
-    [[ -s port ]] && break
-    kill -0 "$SERVER_PID" 2>/dev/null || fail "server exited during start"
-    sleep 0.1
-  done
-  [[ -s port ]] || fail "server did not report its port within 10 s"
-  export CAIRN_SERVER="http://127.0.0.1:$(cat port)"
-  for _ in $(seq 1 50); do
-    curl -fsS --max-time 2 "$CAIRN_SERVER/health" >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  fail "server did not answer within 5 s"
-}
 
 stop_server() {
   kill -TERM "$SERVER_PID"
