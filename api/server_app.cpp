@@ -3,12 +3,11 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
-#include <condition_variable>
 #include <algorithm>
 #include <filesystem>
-#include <thread>
 
 #include "api/http_server.h"
+#include "api/periodic_jobs.h"
 #include "api/token_authenticator.h"
 #include "core/ca_manager.h"
 #include "core/encrypted_key_store.h"
@@ -34,11 +33,7 @@ struct ServerApp::Impl {
   std::unique_ptr<OcspResponder> ocsp;
   std::unique_ptr<RateLimiter> limiter;
   std::unique_ptr<HttpServer> http;
-  // Periodic checkpoints (until the scheduler takes this over).
-  std::thread checkpoint_thread;
-  std::mutex stop_mutex;
-  std::condition_variable stop_cv;
-  bool stopping = false;
+  PeriodicJobs jobs;  // checkpoints, OCSP responder rotation
   std::string new_token;
   std::string public_url;
 };
@@ -134,25 +129,31 @@ int ServerApp::start() {
   i.objects->attach(i.manager->store());
 
   i.checkpoints = std::make_unique<CheckpointService>(*i.kv, *i.signer, i.clock);
-  i.ocsp = std::make_unique<OcspResponder>(i.manager->store(), *i.signer, i.clock);
+  OcspConfig ocsp_config;
+  ocsp_config.delegated = o.ocsp_signing == "delegated";
+  ocsp_config.responder_validity_hours = o.ocsp_responder_validity_hours;
+  ocsp_config.response_validity_ms = static_cast<int64_t>(o.ocsp_response_validity_minutes) * 60 * 1000;
+  i.ocsp = std::make_unique<OcspResponder>(*i.manager, *i.signer, ocsp_config);
   i.ocsp->attach();
   i.limiter = std::make_unique<RateLimiter>(i.clock);
 
   if (o.init_hierarchy) bootstrap(*i.manager, o);
   if (o.checkpoint_interval_minutes > 0) {
-    auto interval = std::chrono::minutes(o.checkpoint_interval_minutes);
-    i.checkpoint_thread = std::thread([&i, interval] {
-      std::unique_lock lock(i.stop_mutex);
-      while (!i.stop_cv.wait_for(lock, interval, [&i] { return i.stopping; })) {
-        try {
-          auto cp = i.checkpoints->create({&i.manager->store().log()});
-          spdlog::info("signed audit checkpoint of {} aggregates", cp.heads.size());
-        } catch (const std::exception& e) {
-          spdlog::error("periodic checkpoint failed: {}", e.what());
-        }
-      }
+    i.jobs.add("audit checkpoint", std::chrono::minutes(o.checkpoint_interval_minutes), [&i] {
+      auto cp = i.checkpoints->create({&i.manager->store().log()});
+      spdlog::info("signed audit checkpoint of {} aggregates", cp.heads.size());
     });
   }
+  if (ocsp_config.delegated) {
+    auto refresh = [&i] {
+      std::vector<std::string> errors;
+      if (size_t n = i.ocsp->refresh_responders(&errors)) spdlog::info("issued {} OCSP responder certificate(s)", n);
+      for (const auto& e : errors) spdlog::warn("OCSP responder certificate not issued for {}", e);
+    };
+    refresh();
+    i.jobs.add("OCSP responder rotation", std::chrono::minutes(10), refresh);
+  }
+  i.jobs.start();
   return port;
 }
 
@@ -166,13 +167,7 @@ void ServerApp::run() {
 void ServerApp::stop() {
   if (!impl_) return;
   if (impl_->http) impl_->http->stop();
-  {
-    std::lock_guard lock(impl_->stop_mutex);
-    impl_->stopping = true;
-  }
-  impl_->stop_cv.notify_all();
-  if (impl_->checkpoint_thread.joinable() && impl_->checkpoint_thread.get_id() != std::this_thread::get_id())
-    impl_->checkpoint_thread.join();
+  impl_->jobs.stop();
 }
 
 const std::string& ServerApp::new_admin_token() const { return impl_->new_token; }

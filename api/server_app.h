@@ -26,6 +26,9 @@ struct ServeOptions {
   int port = 8080;              // 0: any free port
   std::string public_url;       // empty: http://host:port
   int crl_validity_hours = 168;
+  std::string ocsp_signing = "ca";         // "ca" or "delegated"
+  int ocsp_responder_validity_hours = 168;  // delegated responder certificates
+  int ocsp_response_validity_minutes = 240; // nextUpdate - thisUpdate of OCSP answers
   int snapshot_interval = 500;  // events between CA snapshots; 0: none
   int checkpoint_interval_minutes = 60;  // signed audit checkpoints; 0: only on demand
   int threads = 8;

@@ -60,6 +60,10 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--passphrase-file", serve.passphrase_file,
                         "file holding the key store passphrase (or CAIRN_PASSPHRASE_FILE, CAIRN_PASSPHRASE, prompt)");
   serve_cmd->add_flag("--init-hierarchy", serve.init_hierarchy, "create a root and an issuing CA if missing");
+  serve_cmd->add_option("--ocsp-signing", serve.ocsp_signing,
+                        "who signs OCSP answers: ca (the CA key) or delegated (a responder certificate cairn "
+                        "issues and rotates)")
+      ->check(CLI::IsMember({"ca", "delegated"}));
 
   // ca
   auto* ca = app.add_subcommand("ca", "certificate authorities");

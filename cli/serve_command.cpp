@@ -59,6 +59,11 @@ api::ServeOptions load_options(const ServeFlags& flags) {
               o.service_rate_per_hour);
     o.profiles = load_profiles(t);
     o.crl_validity_hours = typed(t["crl"]["validity_hours"], "crl.validity_hours", o.crl_validity_hours);
+    o.ocsp_signing = typed(t["ocsp"]["signing"], "ocsp.signing", o.ocsp_signing);
+    o.ocsp_responder_validity_hours = typed(t["ocsp"]["responder_validity_hours"], "ocsp.responder_validity_hours",
+                                            o.ocsp_responder_validity_hours);
+    o.ocsp_response_validity_minutes = typed(t["ocsp"]["response_validity_minutes"],
+                                             "ocsp.response_validity_minutes", o.ocsp_response_validity_minutes);
     o.init_hierarchy = typed(t["bootstrap"]["enabled"], "bootstrap.enabled", false);
     o.root_handle = typed(t["bootstrap"]["root_handle"], "bootstrap.root_handle", o.root_handle);
     o.root_subject = typed(t["bootstrap"]["root_subject"], "bootstrap.root_subject", o.root_subject);
@@ -72,6 +77,16 @@ api::ServeOptions load_options(const ServeFlags& flags) {
   if (!flags.listen.empty()) parse_listen(flags.listen, o);
   if (!flags.public_url.empty()) o.public_url = flags.public_url;
   if (flags.init_hierarchy) o.init_hierarchy = true;
+  if (!flags.ocsp_signing.empty()) o.ocsp_signing = flags.ocsp_signing;
+  if (o.ocsp_signing != "ca" && o.ocsp_signing != "delegated")
+    throw CliError("invalid_config", "ocsp.signing must be \"ca\" or \"delegated\"", 2);
+  if (o.ocsp_response_validity_minutes < 1 || o.ocsp_response_validity_minutes > 7 * 24 * 60)
+    throw CliError("invalid_config", "ocsp.response_validity_minutes must be 1-10080", 2);
+  if (o.ocsp_responder_validity_hours < 1 || o.ocsp_responder_validity_hours > 24 * 366)
+    throw CliError("invalid_config", "ocsp.responder_validity_hours must be 1-8784", 2);
+  if (o.ocsp_responder_validity_hours * 60 < 2 * o.ocsp_response_validity_minutes)
+    throw CliError("invalid_config",
+                   "ocsp.responder_validity_hours must cover at least two OCSP response validity periods", 2);
   if (o.snapshot_interval < 0) throw CliError("invalid_config", "snapshot_interval must be >= 0", 2);
   if (o.checkpoint_interval_minutes < 0)
     throw CliError("invalid_config", "checkpoint_interval_minutes must be >= 0", 2);

@@ -19,6 +19,7 @@ struct ServeFlags {
   std::string port_file;  // the bound port is written here (tests, scripts)
   std::string passphrase_file;
   bool init_hierarchy = false;
+  std::string ocsp_signing;  // "ca" or "delegated"; empty: the config's (default "ca")
 };
 
 int run_serve(const ServeFlags& flags);

@@ -215,6 +215,12 @@ IssueResult CaManager::issued_result(const std::string& ca, const CertificateIss
   return result;
 }
 
+bool CaManager::ensure_ocsp_responder(const std::string& actor, const std::string& ca, int validity_hours) {
+  validate_aggregate_id(ca);
+  CaContext ctx = context();
+  return !store_.process(ca, IssueOcspResponder{validity_hours}, meta(actor), ctx).events.empty();
+}
+
 CertificateView CaManager::revoke(const std::string& actor, const std::string& ca,
                                   const std::string& serial, const std::string& reason) {
   validate_aggregate_id(ca);

@@ -147,6 +147,10 @@ class CaManager {
   RequestView reject(const std::string& actor, const std::string& ca, const std::string& id,
                      const std::string& reason);
 
+  // Issues a delegated OCSP responder certificate for `ca` if one is due
+  // (see IssueOcspResponder); returns whether it did.
+  bool ensure_ocsp_responder(const std::string& actor, const std::string& ca, int validity_hours);
+
   const ProfileCatalog& profiles() const { return *profiles_; }
 
  private:

@@ -64,6 +64,10 @@ const IssuedCertificate* CertAuth::find(const std::string& serial) const {
   return it == issued_.end() ? nullptr : &it->second;
 }
 
+const IssuedCertificate* CertAuth::ocsp_responder() const {
+  return ocsp_responder_serial_.empty() ? nullptr : find(ocsp_responder_serial_);
+}
+
 // ---- apply --------------------------------------------------------------
 
 void CertAuth::apply(const CaEvent& event) {
@@ -100,6 +104,7 @@ void CertAuth::apply(const CaEvent& event) {
                      if (old != issued_.end()) old->second.replaced_by = e.serial;
                    }
                    if (!e.child_ca.empty()) children_[e.child_ca] = e.serial;
+                   if (e.profile == kOcspResponderProfile) ocsp_responder_serial_ = e.serial;
                    issued_[e.serial] = std::move(c);
                  },
                  [&](const CertificateRevoked& e) {
@@ -142,6 +147,7 @@ std::vector<CaEvent> CertAuth::process(const CaCommand& command, const CommandMe
           [&](const RevokeCertificate& c) { return revoke(c, meta); },
           [&](const ApproveRequest& c) { return approve(c, meta, ctx); },
           [&](const RejectRequest& c) { return reject(c, meta); },
+          [&](const IssueOcspResponder& c) { return issue_ocsp_responder(c, meta, ctx); },
       },
       command);
 }
@@ -232,14 +238,14 @@ std::vector<CaEvent> CertAuth::certify_child(const CertifyChildCa& c, const Comm
   t.subject_key = child_key;
   t.basic_constraints = "critical,CA:TRUE";
   t.key_usage = "critical,keyCertSign,cRLSign,digitalSignature";
-  CertificateIssued e = sign_certificate(t, c.validity_days, "sub-ca", m, ctx);
+  CertificateIssued e = sign_certificate(t, c.validity_days * kMsPerDay, "sub-ca", m, ctx);
   auto previous = children_.find(c.child);
   if (previous != children_.end()) e.replaces = previous->second;
   e.child_ca = c.child;
   return {e};
 }
 
-CertificateIssued CertAuth::sign_certificate(CertificateTemplate& t, int validity_days,
+CertificateIssued CertAuth::sign_certificate(CertificateTemplate& t, int64_t validity_ms,
                                              const std::string& profile, const CommandMeta& m,
                                              CaContext& ctx) const {
   X509Ptr issuer = parse_certificate(ca_cert_der_);
@@ -247,10 +253,12 @@ CertificateIssued CertAuth::sign_certificate(CertificateTemplate& t, int validit
   t.issuer = issuer.get();
   t.not_before_ms = std::max(truncate_to_second(m.time_ms) - kBackdateMs, ca_not_before_ms_);
   // Never beyond the issuer's own notAfter (RFC 5280 path validation).
-  t.not_after_ms = std::min(truncate_to_second(m.time_ms) + validity_days * kMsPerDay, ca_not_after_ms_);
-  t.crl_url = crl_url(ctx, handle_);
+  t.not_after_ms = std::min(truncate_to_second(m.time_ms) + validity_ms, ca_not_after_ms_);
   t.ca_issuers_url = ca_issuers_url(ctx, handle_);
-  t.ocsp_url = ocsp_url(ctx, handle_);
+  if (!t.ocsp_no_check) {  // RFC 6960 4.2.2.2.1: a nocheck responder names no status source
+    t.crl_url = crl_url(ctx, handle_);
+    t.ocsp_url = ocsp_url(ctx, handle_);
+  }
   CertificateIssued e;
   e.der = build_certificate(t, ctx.signer, key_id_);
   e.serial = t.serial;
@@ -324,7 +332,7 @@ CertificateIssued CertAuth::issue_for(const IssueCertificate& c, const std::stri
   t.key_usage = checked.profile.key_usage(is_rsa(checked.key.get()));
   t.extended_key_usage = checked.profile.extended_key_usage;
   t.sans = &checked.sans;
-  CertificateIssued e = sign_certificate(t, checked.days, checked.profile.name, m, ctx);
+  CertificateIssued e = sign_certificate(t, checked.days * kMsPerDay, checked.profile.name, m, ctx);
   e.replaces = checked.replaces;
   e.requested_by = requester;
   return e;

@@ -131,9 +131,16 @@ struct RejectRequest {
   std::string id;
   std::string reason;  // free text, at most 512 characters
 };
+// A delegated OCSP responder certificate (id-kp-OCSPSigning, id-pkix-ocsp-
+// nocheck) for a fresh key the server keeps. A no-op while the current one
+// has at least half of `validity_hours` left, or already lasts as long as
+// the CA itself; so it may be sent as often as liked.
+struct IssueOcspResponder {
+  int validity_hours = 168;
+};
 using CaCommand = std::variant<CreateRootCa, CreateIntermediateCa, CertifyChildCa,
                                InstallCaCertificate, IssueCertificate, RevokeCertificate,
-                               ApproveRequest, RejectRequest>;
+                               ApproveRequest, RejectRequest, IssueOcspResponder>;
 
 struct CaContext {
   Signer& signer;
@@ -218,6 +225,13 @@ class CertAuth {
   const std::map<std::string, std::string>& children() const { return children_; }
   const std::map<std::string, PendingRequest>& requests() const { return requests_; }
   const IssuedCertificate* find(const std::string& serial) const;
+  // The newest delegated OCSP responder certificate, or null.
+  const IssuedCertificate* ocsp_responder() const;
+  // Whether IssueOcspResponder would issue a new one now: there is none that
+  // is valid and signed by the current key, or it has less than half of
+  // `validity_hours` left and a new one would last longer.
+  bool ocsp_responder_due(int64_t now_ms, int validity_hours) const;
+  static constexpr const char* kOcspResponderProfile = "ocsp-responder";
 
  private:
   std::vector<CaEvent> create_root(const CreateRootCa& c, const CommandMeta& m, CaContext& ctx) const;
@@ -226,6 +240,8 @@ class CertAuth {
   std::vector<CaEvent> install_certificate(const InstallCaCertificate& c, CaContext& ctx) const;
   std::vector<CaEvent> issue(const IssueCertificate& c, const CommandMeta& m, CaContext& ctx) const;
   std::vector<CaEvent> revoke(const RevokeCertificate& c, const CommandMeta& m) const;
+  std::vector<CaEvent> issue_ocsp_responder(const IssueOcspResponder& c, const CommandMeta& m,
+                                            CaContext& ctx) const;  // cert_auth_ocsp.cpp
   // cert_auth_requests.cpp
   std::vector<CaEvent> approve(const ApproveRequest& c, const CommandMeta& m, CaContext& ctx) const;
   std::vector<CaEvent> reject(const RejectRequest& c, const CommandMeta& m) const;
@@ -258,7 +274,7 @@ class CertAuth {
   NewCaKey new_ca_key(const std::string& handle, const std::string& subject,
                       const std::string& algorithm, CaContext& ctx) const;
   // Fills serial, issuer, validity (capped by this CA's) and URLs, signs.
-  CertificateIssued sign_certificate(CertificateTemplate& t, int validity_days,
+  CertificateIssued sign_certificate(CertificateTemplate& t, int64_t validity_ms,
                                      const std::string& profile, const CommandMeta& m,
                                      CaContext& ctx) const;
   void require_active(int64_t now_ms) const;
@@ -277,6 +293,7 @@ class CertAuth {
   std::map<std::string, IssuedCertificate> issued_;
   std::map<std::string, std::string> children_;  // child handle -> current serial
   std::map<std::string, PendingRequest> requests_;  // by request id
+  std::string ocsp_responder_serial_;  // newest delegated responder certificate
 };
 
 }  // namespace cairn

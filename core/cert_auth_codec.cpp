@@ -70,12 +70,13 @@ void CertAuth::serialize(Ar& ar, std::uint32_t const version) {
   ar(handle_, kind_, key_id_, algorithm_, subject_, parent_, csr_der_, ca_cert_der_,
      ca_not_before_ms_, ca_not_after_ms_, issued_, children_);
   if (version >= 2) ar(requests_);
+  if (version >= 3) ar(ocsp_responder_serial_);
 }
 
 }  // namespace cairn
 
 CEREAL_CLASS_VERSION(cairn::IssuedCertificate, 2)
-CEREAL_CLASS_VERSION(cairn::CertAuth, 2)
+CEREAL_CLASS_VERSION(cairn::CertAuth, 3)
 CEREAL_CLASS_VERSION(cairn::CertificateRequested, 1)
 CEREAL_CLASS_VERSION(cairn::RequestApproved, 1)
 CEREAL_CLASS_VERSION(cairn::RequestRejected, 1)
@@ -202,6 +203,7 @@ std::string CertAuth::command_summary(const CaCommand& c) {
           },
           [](const ApproveRequest& x) { return "approve request " + x.id; },
           [](const RejectRequest& x) { return "reject request " + x.id; },
+          [](const IssueOcspResponder&) { return std::string("issue OCSP responder certificate if due"); },
       },
       c);
 }
@@ -237,6 +239,9 @@ std::string CertAuth::command_params_json(const CaCommand& c) {
           [](const ApproveRequest& x) -> nlohmann::json { return {{"type", "ApproveRequest"}, {"id", x.id}}; },
           [](const RejectRequest& x) -> nlohmann::json {
             return {{"type", "RejectRequest"}, {"id", x.id}, {"reason", x.reason}};
+          },
+          [](const IssueOcspResponder& x) -> nlohmann::json {
+            return {{"type", "IssueOcspResponder"}, {"validity_hours", x.validity_hours}};
           },
       },
       c);

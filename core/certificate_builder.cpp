@@ -56,6 +56,7 @@ std::string build_certificate(const CertificateTemplate& t, Signer& signer,
   if (!t.ca_issuers_url.empty())
     aia += (aia.empty() ? "" : ",") + std::string("caIssuers;URI:") + t.ca_issuers_url;
   add_conf_extension(cert.get(), &ctx, NID_info_access, aia);
+  if (t.ocsp_no_check) add_conf_extension(cert.get(), &ctx, NID_id_pkix_OCSP_noCheck, "ignored");
 
   signer.sign(signing_key_id, cert.get());
   return to_der(cert.get());

@@ -1,7 +1,7 @@
 // Builds and signs one X.509 v3 certificate (RFC 5280) from a template:
 // serial, names, validity, basicConstraints, keyUsage, extendedKeyUsage,
 // SKI, AKI (keyid of the issuer), SANs, CRL distribution point and AIA
-// (caIssuers, OCSP). Policy decisions (what is allowed) are made before; this
+// (caIssuers, OCSP) and OCSP nocheck. Policy decisions (what is allowed) are made before; this
 // only encodes them. Returns the DER.
 // Thread-safety: pure function; signing goes through the thread-safe Signer.
 #pragma once
@@ -27,6 +27,7 @@ struct CertificateTemplate {
   std::string crl_url;                    // empty: no CRL DP
   std::string ca_issuers_url;             // empty: no AIA caIssuers
   std::string ocsp_url;                   // empty: no AIA OCSP
+  bool ocsp_no_check = false;             // id-pkix-ocsp-nocheck (delegated OCSP responders)
 };
 
 std::string build_certificate(const CertificateTemplate& t, Signer& signer,

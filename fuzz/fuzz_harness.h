@@ -17,7 +17,7 @@ struct Harness {
   SystemClock clock;
   CaManager manager{kv, signer, clock, CaManagerConfig{"http://fuzz.test", 0, nullptr}};
   CaObjectsStore objects{kv, signer, clock, {}};
-  OcspResponder ocsp{manager.store(), signer, clock};
+  OcspResponder ocsp{manager, signer};
 
   Harness() {
     objects.attach(manager.store());

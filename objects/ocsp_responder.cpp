@@ -2,6 +2,7 @@
 
 #include <openssl/ocsp.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/encoding.h"
@@ -75,10 +76,42 @@ struct Answer {
   int reason = 0;
 };
 
+
+constexpr const char* kResponderActor = "system:ocsp";
+
 }  // namespace
 
-OcspResponder::OcspResponder(AggregateStore<CertAuth>& store, Signer& signer, const Clock& clock, OcspConfig config)
-    : store_(store), signer_(signer), clock_(clock), config_(config) {}
+// Who signs for a CA, copied from its state under its lock.
+struct OcspResponder::Signing {
+  std::string ca_der;
+  std::string ca_key_id;
+  std::string responder_der;  // empty: the CA key signs
+  int64_t responder_not_after_ms = 0;
+  bool due = false;  // a new delegated responder certificate should be issued
+};
+
+OcspResponder::OcspResponder(CaManager& manager, Signer& signer, OcspConfig config)
+    : manager_(manager), store_(manager.store()), signer_(signer), clock_(manager.clock()), config_(config) {}
+
+bool OcspResponder::responder_due(const CertAuth& state) const {
+  int64_t now = clock_.now_ms();
+  return config_.delegated && state.active() && now < state.ca_not_after_ms() &&
+         state.ocsp_responder_due(now, config_.responder_validity_hours);
+}
+
+size_t OcspResponder::refresh_responders(std::vector<std::string>* errors) {
+  if (!config_.delegated) return 0;
+  size_t issued = 0;
+  for (const auto& ca : store_.ids()) {
+    try {
+      bool due = store_.read(ca, [&](const CertAuth& state, uint64_t) { return responder_due(state); });
+      if (due && manager_.ensure_ocsp_responder(kResponderActor, ca, config_.responder_validity_hours)) ++issued;
+    } catch (const std::exception& e) {
+      if (errors) errors->push_back(ca + ": " + e.what());
+    }
+  }
+  return issued;
+}
 
 void OcspResponder::attach() {
   // Before the save, so no answer computed from the old state can be cached
@@ -132,18 +165,20 @@ std::string OcspResponder::respond(const std::string& ca, std::string_view reque
 
   uint64_t generation_before = generation(ca);
   bool cacheable = !cache_key.empty();
-  std::string der = sign_response(ca, request.get(), &cacheable);
+  int64_t refresh_after_ms = 0;
+  std::string der = sign_response(ca, request.get(), &cacheable, &refresh_after_ms);
   if (cacheable) {
     std::lock_guard lock(mutex_);
     if (generations_[ca] == generation_before) {
       if (cache_.size() >= config_.max_cached) cache_.clear();
-      cache_[cache_key] = Cached{generation_before, clock_.now_ms() + config_.response_validity_ms / 2, der};
+      cache_[cache_key] = Cached{generation_before, refresh_after_ms, der};
     }
   }
   return der;
 }
 
-std::string OcspResponder::sign_response(const std::string& ca, void* opaque_request, bool* cacheable) {
+std::string OcspResponder::sign_response(const std::string& ca, void* opaque_request, bool* cacheable,
+                                         int64_t* refresh_after_ms) {
   auto* request = static_cast<OCSP_REQUEST*>(opaque_request);
   int count = OCSP_request_onereq_count(request);
 
@@ -160,35 +195,53 @@ std::string OcspResponder::sign_response(const std::string& ca, void* opaque_req
     }
   }
   // Everything needed from the CA is copied under its lock in one go;
-  // checking the issuer hashes and signing happen after.
-  std::string ca_der, key_id;
+  // checking the issuer hashes and signing happen after. A due delegated
+  // responder certificate is issued (a command of its own) and read again.
+  Signing who;
   std::vector<Answer> answers(serials.size());
-  try {
-    store_.read(ca, [&](const CertAuth& state, uint64_t) {
-      ca_der = state.ca_cert_der();
-      key_id = state.key_id();
-      for (size_t i = 0; i < serials.size(); ++i) {
-        const IssuedCertificate* c = state.find(serials[i]);
-        if (!c || c->issuer_key_id != key_id) continue;  // unknown
-        answers[i].status = c->revoked ? V_OCSP_CERTSTATUS_REVOKED : V_OCSP_CERTSTATUS_GOOD;
-        answers[i].revoked_at_ms = c->revoked_at_ms;
-        answers[i].reason = c->revocation_reason;
-      }
-      return 0;
-    });
-  } catch (const Error& e) {
-    if (e.kind() != ErrorKind::NotFound && e.kind() != ErrorKind::InvalidInput) throw;
-    return unauthorized();
+  for (int attempt = 0;; ++attempt) {
+    try {
+      store_.read(ca, [&](const CertAuth& state, uint64_t) {
+        who = Signing{state.ca_cert_der(), state.key_id(), "", 0, responder_due(state)};
+        const IssuedCertificate* responder = config_.delegated ? state.ocsp_responder() : nullptr;
+        int64_t now = clock_.now_ms();
+        if (responder && !responder->revoked && responder->issuer_key_id == state.key_id() &&
+            responder->not_before_ms <= now && now < responder->not_after_ms) {
+          who.responder_der = responder->der;
+          who.responder_not_after_ms = responder->not_after_ms;
+        }
+        for (size_t i = 0; i < serials.size(); ++i) {
+          const IssuedCertificate* c = state.find(serials[i]);
+          if (!c || c->issuer_key_id != who.ca_key_id) continue;  // unknown
+          answers[i] = Answer{c->revoked ? V_OCSP_CERTSTATUS_REVOKED : V_OCSP_CERTSTATUS_GOOD, c->revoked_at_ms,
+                              c->revocation_reason};
+        }
+        return 0;
+      });
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::NotFound && e.kind() != ErrorKind::InvalidInput) throw;
+      return unauthorized();
+    }
+    if (!who.due || attempt > 0) break;
+    try {
+      manager_.ensure_ocsp_responder(kResponderActor, ca, config_.responder_validity_hours);
+    } catch (const Error&) {
+      break;  // the current responder (if still valid) or the CA key signs this answer
+    }
   }
-  if (ca_der.empty()) return unauthorized();
-  X509Ptr issuer = parse_certificate(ca_der);
+  if (who.ca_der.empty()) return unauthorized();
+  X509Ptr issuer = parse_certificate(who.ca_der);
   for (int i = 0; i < count; ++i)
     if (!names_issuer(OCSP_onereq_get0_id(OCSP_request_onereq_get0(request, i)), issuer.get())) return unauthorized();
 
   OcspBasicPtr basic(OCSP_BASICRESP_new());
   int64_t now = clock_.now_ms();
-  auto this_update = to_asn1_time(now - now % 1000);
-  auto next_update = to_asn1_time(now - now % 1000 + config_.response_validity_ms);
+  int64_t this_update_ms = now - now % 1000;
+  int64_t next_update_ms = this_update_ms + config_.response_validity_ms;
+  if (!who.responder_der.empty()) next_update_ms = std::min(next_update_ms, who.responder_not_after_ms);
+  *refresh_after_ms = this_update_ms + (next_update_ms - this_update_ms) / 2;
+  auto this_update = to_asn1_time(this_update_ms);
+  auto next_update = to_asn1_time(next_update_ms);
   for (int i = 0; i < count; ++i) {
     const Answer& a = answers[static_cast<size_t>(i)];
     OCSP_CERTID* id = OCSP_onereq_get0_id(OCSP_request_onereq_get0(request, i));
@@ -204,7 +257,15 @@ std::string OcspResponder::sign_response(const std::string& ca, void* opaque_req
   }
   if (OCSP_copy_nonce(basic.get(), request) <= 0)
     throw_openssl(ErrorKind::Internal, "ocsp_error", "cannot copy the nonce");
-  signer_.sign(key_id, basic.get(), issuer.get(), OCSP_RESPID_KEY | OCSP_NOCERTS);
+  if (who.responder_der.empty()) {
+    signer_.sign(who.ca_key_id, basic.get(), issuer.get(), OCSP_RESPID_KEY | OCSP_NOCERTS);
+  } else {
+    // The responder certificate travels with the answer so that clients can
+    // check that the CA delegated to it.
+    X509Ptr responder = parse_certificate(who.responder_der);
+    signer_.sign(Signer::key_id_for(X509_get0_pubkey(responder.get())), basic.get(), responder.get(),
+                 OCSP_RESPID_KEY);
+  }
   return response_der(OCSP_RESPONSE_STATUS_SUCCESSFUL, basic.get());
 }
 

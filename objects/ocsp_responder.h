@@ -3,14 +3,19 @@
 // respond() always returns a DER OCSPResponse: malformedRequest for bytes
 // that are not an OCSP request, unauthorized when a CertID does not name
 // this CA (issuer name and key hash, any hash algorithm OpenSSL knows),
-// otherwise a basic response signed by the CA key (responder id by key
-// hash) with good, revoked (time and reason) or unknown per certificate.
+// otherwise a basic response (responder id by key hash) with good, revoked
+// (time and reason) or unknown per certificate. It is signed by the CA key,
+// or with `delegated` by the CA's delegated responder (id-kp-OCSPSigning,
+// nocheck; its certificate is included): the responder issues one through
+// CaManager when none is valid or the current one is past half its life, so
+// answers never outlive it (nextUpdate is capped by its notAfter). If that
+// issuance fails and no responder certificate is valid, the CA key signs.
 // A request's nonce is echoed. Answers to nonce-less single requests are
 // cached until half their validity has passed; any event of the CA drops its
 // cached answers (before and after the command is saved), so a cached answer
 // never says less than the stored history does.
 // Thread-safety: all methods may be called concurrently.
-// Ownership: borrows the store, Signer and Clock.
+// Ownership: borrows the CaManager (its store and clock) and the Signer.
 #pragma once
 
 #include <atomic>
@@ -18,22 +23,28 @@
 #include <mutex>
 #include <string>
 
-#include "core/cert_auth.h"
+#include "core/ca_manager.h"
 
 namespace cairn {
 
 struct OcspConfig {
   int64_t response_validity_ms = 4 * 3600 * 1000LL;  // nextUpdate - thisUpdate
   size_t max_cached = 100000;
+  bool delegated = false;             // sign with a delegated responder certificate
+  int responder_validity_hours = 168;  // of each delegated responder certificate
 };
 
 class OcspResponder {
  public:
-  OcspResponder(AggregateStore<CertAuth>& store, Signer& signer, const Clock& clock, OcspConfig config = {});
+  OcspResponder(CaManager& manager, Signer& signer, OcspConfig config = {});
 
   // Registers the cache invalidation listeners on the store.
   void attach();
   std::string respond(const std::string& ca, std::string_view request_der);
+  // With `delegated`: issues every active CA's responder certificate that is
+  // due, so requests rarely wait for one. Returns how many it issued;
+  // failures are reported in `errors` (CA: message) and do not stop it.
+  size_t refresh_responders(std::vector<std::string>* errors = nullptr);
 
   uint64_t cache_hits() const { return hits_; }
 
@@ -43,10 +54,15 @@ class OcspResponder {
     int64_t refresh_after_ms;
     std::string der;
   };
-  std::string sign_response(const std::string& ca, void* request, bool* cacheable);
+  struct Signing;
+  std::string sign_response(const std::string& ca, void* request, bool* cacheable, int64_t* refresh_after_ms);
   uint64_t generation(const std::string& ca);
   void invalidate(const std::string& ca);
+  // Who signs for `ca` (state read under its lock): the CA itself or its
+  // delegated responder, issuing a new responder certificate when one is due.
+  bool responder_due(const CertAuth& state) const;
 
+  CaManager& manager_;
   AggregateStore<CertAuth>& store_;
   Signer& signer_;
   const Clock& clock_;

@@ -32,7 +32,7 @@ TEST(StorageFaults, FailedWriteIsA503AndTheServerKeepsServing) {
   options.port = 0;
   api::HttpServer server(options);
   int port = server.bind();
-  OcspResponder ocsp(pki.manager.store(), pki.signer, pki.clock);
+  OcspResponder ocsp(pki.manager, pki.signer);
   std::thread runner([&] { server.run({&pki.manager, &objects, &auth, &tokens, &checkpoints, &ocsp}); });
   httplib::Client c("127.0.0.1", port);
   c.set_connection_timeout(2, 0);

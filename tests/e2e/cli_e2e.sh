@@ -181,6 +181,21 @@ cmp -s crl2.pem crl3.pem || fail "CRL differs after restart"
 openssl verify -crl_check -CAfile chain.pem -CRLfile crl3.pem svc3.pem | grep -q OK || fail "issuance after restart"
 "$CAIRN" audit verify --data-dir data --checkpoint kept.json >/dev/null || fail "audit verify after restart"
 
+step "OCSP signed by a delegated responder certificate that cairn issued"
+stop_server
+SERVE_ARGS="${SERVE_ARGS:-} --ocsp-signing delegated" start_server
+for nonce in "" "-no_nonce"; do
+  openssl ocsp -issuer issuing.pem -cert svc3.pem -cert svc.pem -url "$CAIRN_SERVER/ocsp/issuing" -CAfile ca-chain.pem $nonce \
+    -timeout 5 -resp_text >ocsp.txt 2>&1
+  grep -q "Response verify OK" ocsp.txt && grep -q "svc3.pem: good" ocsp.txt && grep -q "svc.pem: revoked" ocsp.txt ||
+    fail "delegated OCSP ($nonce): $(cat ocsp.txt)"
+  grep -q "Subject: CN=OCSP responder, OU=issuing" ocsp.txt || fail "no responder certificate in the answer: $(cat ocsp.txt)"
+  grep -q "OCSP No Check" ocsp.txt && grep -q "OCSP Signing" ocsp.txt || fail "responder certificate extensions"
+done
+"$CAIRN" cert list --ca issuing --profile ocsp-responder --format json > responders.json
+[[ $(grep -c '"serial"' responders.json) == 1 ]] || fail "expected one responder certificate: $(cat responders.json)"
+"$CAIRN" audit verify --data-dir data --checkpoint kept.json >/dev/null || fail "audit verify after the responder"
+
 stop_server
 
 step "the auditor's offline tools never write to the data directory"
