@@ -23,12 +23,16 @@ void require_ca(const Identity& who, const std::string& ca) {
 
 bool may_see_certificate(const Identity& who, const CertificateView& cert) {
   if (!may_use_ca(who, cert.ca)) return false;
+  if (who.bound_to_certificate()) return cert.ca == who.certificate_ca && cert.serial == who.certificate_serial;
   return who.role != Role::Service || cert.requested_by == who.actor;
 }
 
 void require_owner(const Identity& who, const CertificateView& cert) {
   require_ca(who, cert.ca);
-  if (who.role == Role::Service && cert.requested_by != who.actor)
+  if (who.bound_to_certificate() && !may_see_certificate(who, cert))
+    throw Error(ErrorKind::Forbidden, "not_owner",
+                "a client certificate may only use itself, not certificate " + cert.serial);
+  if (!who.bound_to_certificate() && who.role == Role::Service && cert.requested_by != who.actor)
     throw Error(ErrorKind::Forbidden, "not_owner",
                 "certificate " + cert.serial + " was not requested by this token");
 }

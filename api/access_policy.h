@@ -2,7 +2,9 @@
 // certificate, beyond the route-level role check in Router:
 //   * operators and services only see and use the CAs their token names;
 //   * services issue only names that match their patterns, with their
-//     profiles, and only read, renew and revoke certificates they requested.
+//     profiles, and only read, renew and revoke certificates they requested;
+//   * an identity bound to a client certificate sees and renews only that
+//     certificate (client_certificate_identity.h).
 // Refusals are Forbidden errors with the codes "ca_not_allowed",
 // "name_not_allowed", "profile_not_allowed" and "not_owner".
 // Thread-safety: pure functions.

@@ -1,6 +1,7 @@
 // /api/v1/cas/{ca}/certificates: issue, list, show, download, revoke, renew;
 // /api/v1/certificates/{serial}: find a certificate by serial in any CA.
 #include "api/access_policy.h"
+#include "api/client_certificate_identity.h"
 #include "api/json_codec.h"
 #include "api/rate_limiter.h"
 #include "api/router.h"
@@ -94,12 +95,15 @@ void register_certificate_routes(Router& r) {
     send_json(res, 200, to_json(m.revoke(who.actor, ca, req.matches[2], reason)));
   });
 
-  r.post(one + "/renew", Access::Issue, [&m, &services](const auto& req, auto& res, const Identity& who) {
+  r.post(one + "/renew", Access::Renew, [&m, &services](const auto& req, auto& res, const Identity& who) {
     std::string ca = path_name(req, 1);
     auto request = issue_request(parse_json_body(req.body.empty() ? "{}" : req.body));
-    require_owner(who, m.get_certificate(ca, req.matches[2]));
+    auto old = m.get_certificate(ca, req.matches[2]);
+    require_owner(who, old);
     take_allowance(services, who, res);
-    auto result = m.renew(who.actor, ca, req.matches[2], request, issue_check(who));
+    auto result = who.bound_to_certificate()
+                      ? m.renew_for_owner(who.actor, ca, old.serial, request, certificate_renewal_check(old))
+                      : m.renew(who.actor, ca, old.serial, request, issue_check(who));
     send_json(res, result.pending ? 202 : 201, to_json(result));
   });
 

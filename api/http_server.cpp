@@ -10,7 +10,7 @@ namespace cairn::api {
 struct HttpServer::Impl {
   ApiServices services;
   HttpServerOptions options;
-  httplib::Server server;
+  std::unique_ptr<httplib::Server> server;
   std::unique_ptr<Router> router;
   std::atomic<bool> stop_requested{false};
 };
@@ -34,7 +34,15 @@ std::string code_for_status(int status) {
 
 HttpServer::HttpServer(HttpServerOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
-  auto& s = impl_->server;
+  if (impl_->options.tls_setup) {
+    auto tls = std::make_unique<httplib::SSLServer>(impl_->options.tls_setup);
+    if (!tls->is_valid())
+      throw Error(ErrorKind::Internal, "tls_setup_failed", "cannot set up the TLS listener");
+    impl_->server = std::move(tls);
+  } else {
+    impl_->server = std::make_unique<httplib::Server>();
+  }
+  auto& s = *impl_->server;
   int threads = impl_->options.threads;
   s.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   s.set_payload_max_length(impl_->options.max_body_bytes);
@@ -64,7 +72,7 @@ HttpServer::HttpServer(HttpServerOptions options) : impl_(std::make_unique<Impl>
 HttpServer::~HttpServer() { stop(); }
 
 int HttpServer::bind() {
-  auto& s = impl_->server;
+  auto& s = *impl_->server;
   const auto& o = impl_->options;
   int port = o.port;
   if (port == 0) {
@@ -84,7 +92,7 @@ void HttpServer::run(const ApiServices& services) {
       !services.checkpoints || !services.ocsp)
     throw Error(ErrorKind::Internal, "not_configured", "HTTP server started without services");
   impl_->services = services;
-  impl_->router = std::make_unique<Router>(impl_->server, impl_->services);
+  impl_->router = std::make_unique<Router>(*impl_->server, impl_->services);
   register_public_routes(*impl_->router);
   register_ca_routes(*impl_->router);
   register_certificate_routes(*impl_->router);
@@ -94,15 +102,15 @@ void HttpServer::run(const ApiServices& services) {
   register_audit_routes(*impl_->router);
   register_ocsp_routes(*impl_->router);
   if (impl_->stop_requested) return;
-  impl_->server.listen_after_bind();
+  impl_->server->listen_after_bind();
 }
 
 void HttpServer::stop() {
   if (!impl_) return;
   impl_->stop_requested = true;
-  impl_->server.stop();
+  impl_->server->stop();
 }
 
-bool HttpServer::running() const { return impl_->server.is_running(); }
+bool HttpServer::running() const { return impl_->server->is_running(); }
 
 }  // namespace cairn::api

@@ -1,5 +1,6 @@
-// HttpServer — cairn's HTTP interface: the JSON API under /api/v1/, the
-// public CRL and CA certificate URLs, and /health (see docs/api.md).
+// HttpServer — cairn's HTTP(S) interface: the JSON API under /api/v1/, the
+// public CRL, OCSP and CA certificate URLs, and /health (see docs/api.md).
+// One instance is one listener, plain HTTP or HTTPS (tls_setup).
 //
 // bind() reserves the port (0 picks a free one) before the services exist,
 // so the public URL can name the real port; run() serves until stop().
@@ -11,7 +12,10 @@
 // Ownership: borrows the services given to run(), which must outlive it.
 #pragma once
 
+#include <openssl/types.h>
+
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -44,6 +48,9 @@ struct HttpServerOptions {
   int port = 8080;
   size_t max_body_bytes = 1 << 20;
   int threads = 8;
+  // Set: serve HTTPS, this callback configures the SSL_CTX (certificate,
+  // client certificates; see TlsCredentials). Unset: plain HTTP.
+  std::function<bool(SSL_CTX&)> tls_setup;
 };
 
 class HttpServer {

@@ -10,6 +10,7 @@ namespace cairn::api {
 namespace {
 
 bool may_see_request(const Identity& who, const RequestView& r) {
+  if (who.bound_to_certificate()) return r.ca == who.certificate_ca && r.replaces == who.certificate_serial;
   return who.role != Role::Service || r.requested_by == who.actor;
 }
 

@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "api/access_policy.h"
+#include "api/client_certificate_identity.h"
 #include "api/json_codec.h"
 #include "api/token_authenticator.h"
 #include "eventstore/aggregate_log.h"
@@ -53,7 +54,8 @@ bool role_allowed(Access access, Role role) {
     case Access::Read: return true;
     case Access::History: return role == Role::Admin || role == Role::Auditor || role == Role::Operator;
     case Access::Operate: return role == Role::Admin || role == Role::Operator;
-    case Access::Issue: return role == Role::Admin || role == Role::Operator || role == Role::Service;
+    case Access::Issue:
+    case Access::Renew: return role == Role::Admin || role == Role::Operator || role == Role::Service;
     case Access::Admin: return role == Role::Admin;
   }
   return false;
@@ -66,20 +68,29 @@ httplib::Server::Handler Router::wrap(const std::string& pattern, Access access,
   return [this, access, ca_scoped, handler = std::move(handler)](const httplib::Request& req,
                                                                  httplib::Response& res) {
     try {
-      Identity who{"anonymous", Role::Auditor, {}, {}, {}, 0};
+      Identity who{"anonymous", Role::Auditor, {}, {}, {}, 0, {}, {}};
       if (access != Access::Public) {
         std::string header = req.get_header_value("Authorization");
         constexpr std::string_view kBearer = "Bearer ";
-        if (!std::string_view(header).starts_with(kBearer)) {
-          res.set_header("WWW-Authenticate", "Bearer");
-          throw Error(ErrorKind::Unauthorized, "unauthorized", "a bearer token is required");
+        auto by_certificate = header.empty() ? identify_client_certificate(*services_.manager, req.ssl)
+                                             : std::nullopt;
+        if (by_certificate) {
+          who = std::move(*by_certificate);
+          if (access != Access::Read && access != Access::Renew)
+            throw Error(ErrorKind::Forbidden, "certificate_identity_scope",
+                        "a client certificate may only read and renew itself");
+        } else {
+          if (!std::string_view(header).starts_with(kBearer)) {
+            res.set_header("WWW-Authenticate", "Bearer");
+            throw Error(ErrorKind::Unauthorized, "unauthorized", "a bearer token is required");
+          }
+          auto found = services_.auth->identify(std::string_view(header).substr(kBearer.size()));
+          if (!found) {
+            res.set_header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+            throw Error(ErrorKind::Unauthorized, "invalid_token", "the bearer token is not valid");
+          }
+          who = std::move(*found);
         }
-        auto found = services_.auth->identify(std::string_view(header).substr(kBearer.size()));
-        if (!found) {
-          res.set_header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
-          throw Error(ErrorKind::Unauthorized, "invalid_token", "the bearer token is not valid");
-        }
-        who = std::move(*found);
         if (!role_allowed(access, who.role))
           throw Error(ErrorKind::Forbidden, "forbidden",
                       "the " + role_name(who.role) + " role may not do this");

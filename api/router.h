@@ -21,10 +21,14 @@ namespace cairn::api {
 //   History  admin, auditor, operator;
 //   Operate  admin, operator (revoke any certificate, certify a CA);
 //   Issue    admin, operator, service (the handler applies access_policy.h);
+//   Renew    as Issue, and an identity bound to a client certificate;
 //   Admin    admin only.
+// A request without a bearer token over HTTPS is identified by its client
+// certificate, if it presented one (client_certificate_identity.h); such an
+// identity reaches only Public, Read and Renew routes.
 // For routes under /api/v1/cas/{ca}/ the router also refuses operators and
 // services whose token does not name that CA ("ca_not_allowed").
-enum class Access { Public, Read, History, Operate, Issue, Admin };
+enum class Access { Public, Read, History, Operate, Issue, Renew, Admin };
 
 class Router {
  public:

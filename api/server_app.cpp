@@ -5,9 +5,11 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <thread>
 
 #include "api/http_server.h"
 #include "api/periodic_jobs.h"
+#include "api/server_tls_certificate.h"
 #include "api/token_authenticator.h"
 #include "core/ca_manager.h"
 #include "core/encrypted_key_store.h"
@@ -33,6 +35,10 @@ struct ServerApp::Impl {
   std::unique_ptr<OcspResponder> ocsp;
   std::unique_ptr<RateLimiter> limiter;
   std::unique_ptr<HttpServer> http;
+  std::unique_ptr<TlsCredentials> tls_credentials;
+  std::unique_ptr<ServerTlsCertificate> tls_certificate;
+  std::unique_ptr<HttpServer> https;
+  int tls_port = 0;
   PeriodicJobs jobs;  // checkpoints, OCSP responder rotation
   std::string new_token;
   std::string public_url;
@@ -117,6 +123,15 @@ int ServerApp::start() {
   http.max_body_bytes = o.max_body_bytes;
   i.http = std::make_unique<HttpServer>(http);
   int port = i.http->bind();
+  if (!o.tls_host.empty()) {
+    i.tls_credentials = std::make_unique<TlsCredentials>();
+    HttpServerOptions https = http;
+    https.host = o.tls_host;
+    https.port = o.tls_port;
+    https.tls_setup = [creds = i.tls_credentials.get()](SSL_CTX& ctx) { return creds->setup(ctx); };
+    i.https = std::make_unique<HttpServer>(https);
+    i.tls_port = i.https->bind();
+  }
 
   std::string host = o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host;
   i.public_url = o.public_url.empty() ? "http://" + host + ":" + std::to_string(port) : o.public_url;
@@ -144,6 +159,14 @@ int ServerApp::start() {
       spdlog::info("signed audit checkpoint of {} aggregates", cp.heads.size());
     });
   }
+  if (i.https) {
+    std::string ca = o.tls_ca.empty() ? o.issuing_handle : o.tls_ca;
+    auto names = o.tls_names.empty() ? std::vector<std::string>{o.tls_host} : o.tls_names;
+    i.tls_certificate =
+        std::make_unique<ServerTlsCertificate>(*i.manager, *i.tls_credentials, ca, names, o.tls_validity_days);
+    i.tls_certificate->start();
+    i.jobs.add("HTTPS certificate renewal", std::chrono::minutes(10), [&i] { i.tls_certificate->renew_if_due(); });
+  }
   if (ocsp_config.delegated) {
     auto refresh = [&i] {
       std::vector<std::string> errors;
@@ -159,19 +182,28 @@ int ServerApp::start() {
 
 void ServerApp::run() {
   auto& i = *impl_;
-  i.http->run(ApiServices{i.manager.get(), i.objects.get(), i.auth.get(), i.tokens.get(),
-                          i.checkpoints.get(), i.ocsp.get(), i.limiter.get(),
-                          i.options.service_rate_per_hour});
+  ApiServices services{i.manager.get(), i.objects.get(), i.auth.get(), i.tokens.get(),
+                       i.checkpoints.get(), i.ocsp.get(), i.limiter.get(),
+                       i.options.service_rate_per_hour};
+  std::thread https;
+  if (i.https) https = std::thread([&i, &services] { i.https->run(services); });
+  i.http->run(services);
+  if (https.joinable()) {
+    i.https->stop();
+    https.join();
+  }
 }
 
 void ServerApp::stop() {
   if (!impl_) return;
   if (impl_->http) impl_->http->stop();
+  if (impl_->https) impl_->https->stop();
   impl_->jobs.stop();
 }
 
 const std::string& ServerApp::new_admin_token() const { return impl_->new_token; }
 const std::string& ServerApp::public_url() const { return impl_->public_url; }
 CaManager& ServerApp::manager() { return *impl_->manager; }
+int ServerApp::tls_port() const { return impl_->tls_port; }
 
 }  // namespace cairn::api

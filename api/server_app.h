@@ -2,6 +2,7 @@
 // in <data_dir>/db, CA keys encrypted in <data_dir>/keys, the admin token in
 // <data_dir>/admin.token), wires CaManager, CaObjectsStore and the HTTP
 // server, and optionally creates a ready root + issuing CA hierarchy.
+// With tls_host set it also serves the API over HTTPS (see ServeOptions).
 // Used by `cairn serve` and by in-process API tests.
 // Thread-safety: start() then run() on one thread; stop() from any thread.
 // Ownership: owns every component it opens.
@@ -35,6 +36,13 @@ struct ServeOptions {
   size_t max_body_bytes = 1 << 20;
   std::vector<Profile> profiles;  // configured profiles, besides the built-ins
   int service_rate_per_hour = 1000;  // certificates/hour for service tokens without their own limit; 0: none
+  // HTTPS listener (off while tls_host is empty): the API with client
+  // certificate (mTLS) identities; its certificate comes from tls_ca.
+  std::string tls_host;
+  int tls_port = 8443;                 // 0: any free port
+  std::string tls_ca;                  // empty: issuing_handle
+  std::vector<std::string> tls_names;  // empty: tls_host
+  int tls_validity_days = 30;
   bool init_hierarchy = false;
   std::string root_handle = "root";
   std::string root_subject = "CN=cairn Root CA";
@@ -56,6 +64,7 @@ class ServerApp {
   // The admin token if start() created it (to print once), else empty.
   const std::string& new_admin_token() const;
   const std::string& public_url() const;
+  int tls_port() const;  // the bound HTTPS port, 0 without HTTPS
   CaManager& manager();
 
  private:

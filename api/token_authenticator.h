@@ -22,6 +22,11 @@ struct Identity {
   std::vector<NamePattern> names;     // service
   std::vector<std::string> profiles;  // service; empty: any
   int rate_per_hour = 0;              // 0: the server default for the role
+  // Set for a client certificate (mTLS): the identity may read and renew
+  // only that certificate (serial in that CA), and nothing else.
+  std::string certificate_ca;
+  std::string certificate_serial;
+  bool bound_to_certificate() const { return !certificate_serial.empty(); }
 };
 
 class TokenAuthenticator {

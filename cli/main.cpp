@@ -60,6 +60,11 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--passphrase-file", serve.passphrase_file,
                         "file holding the key store passphrase (or CAIRN_PASSPHRASE_FILE, CAIRN_PASSPHRASE, prompt)");
   serve_cmd->add_flag("--init-hierarchy", serve.init_hierarchy, "create a root and an issuing CA if missing");
+  serve_cmd->add_option("--tls-listen", serve.tls_listen,
+                        "also serve the API over HTTPS on HOST:PORT, with client certificate (mTLS) identities");
+  serve_cmd->add_option("--tls-ca", serve.tls_ca, "CA that issues the HTTPS certificate (default: the issuing CA)");
+  serve_cmd->add_option("--tls-name", serve.tls_names, "name in the HTTPS certificate (repeat; default: the TLS host)");
+  serve_cmd->add_option("--tls-port-file", serve.tls_port_file, "write the bound HTTPS port to this file");
   serve_cmd->add_option("--ocsp-signing", serve.ocsp_signing,
                         "who signs OCSP answers: ca (the CA key) or delegated (a responder certificate cairn "
                         "issues and rotates)")

@@ -18,19 +18,19 @@
 namespace cairn::cli {
 namespace {
 
-void parse_listen(const std::string& listen, api::ServeOptions& o) {
+void parse_listen(const std::string& listen, std::string& host, int& port, const char* flag = "--listen") {
   auto colon = listen.rfind(':');
   if (colon == std::string::npos || colon == 0)
-    throw CliError("invalid_listen", "--listen takes HOST:PORT, e.g. 127.0.0.1:8080", 2);
-  o.host = listen.substr(0, colon);
-  if (o.host.size() > 2 && o.host.front() == '[' && o.host.back() == ']') o.host = o.host.substr(1, o.host.size() - 2);
+    throw CliError("invalid_listen", std::string(flag) + " takes HOST:PORT, e.g. 127.0.0.1:8080", 2);
+  host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   try {
     size_t used = 0;
-    int port = std::stoi(listen.substr(colon + 1), &used);
-    if (used != listen.size() - colon - 1 || port < 0 || port > 65535) throw std::out_of_range("port");
-    o.port = port;
+    int p = std::stoi(listen.substr(colon + 1), &used);
+    if (used != listen.size() - colon - 1 || p < 0 || p > 65535) throw std::out_of_range("port");
+    port = p;
   } catch (const std::exception&) {
-    throw CliError("invalid_listen", "the port in --listen must be 0-65535", 2);
+    throw CliError("invalid_listen", std::string("the port in ") + flag + " must be 0-65535", 2);
   }
 }
 
@@ -46,7 +46,12 @@ api::ServeOptions load_options(const ServeFlags& flags) {
     }
     o.data_dir = typed(t["data_dir"], "data_dir", o.data_dir);
     passphrase_file = typed(t["passphrase_file"], "passphrase_file", passphrase_file);
-    if (t["listen"]) parse_listen(typed(t["listen"], "listen", std::string()), o);
+    if (t["listen"]) parse_listen(typed(t["listen"], "listen", std::string()), o.host, o.port);
+    if (t["tls"]["listen"])
+      parse_listen(typed(t["tls"]["listen"], "tls.listen", std::string()), o.tls_host, o.tls_port, "tls.listen");
+    o.tls_ca = typed(t["tls"]["ca"], "tls.ca", o.tls_ca);
+    if (const auto* tls = t["tls"].as_table()) o.tls_names = string_array(*tls, "names", "tls");
+    o.tls_validity_days = typed(t["tls"]["validity_days"], "tls.validity_days", o.tls_validity_days);
     o.public_url = typed(t["public_url"], "public_url", o.public_url);
     o.snapshot_interval = typed(t["snapshot_interval"], "snapshot_interval", o.snapshot_interval);
     o.checkpoint_interval_minutes =
@@ -74,7 +79,12 @@ api::ServeOptions load_options(const ServeFlags& flags) {
   if (!flags.data_dir.empty()) o.data_dir = flags.data_dir;
   if (!flags.passphrase_file.empty()) passphrase_file = flags.passphrase_file;
   o.passphrase = read_secret(passphrase_file, "CAIRN_PASSPHRASE_FILE", "CAIRN_PASSPHRASE", "Key store passphrase: ");
-  if (!flags.listen.empty()) parse_listen(flags.listen, o);
+  if (!flags.listen.empty()) parse_listen(flags.listen, o.host, o.port);
+  if (!flags.tls_listen.empty()) parse_listen(flags.tls_listen, o.tls_host, o.tls_port, "--tls-listen");
+  if (!flags.tls_ca.empty()) o.tls_ca = flags.tls_ca;
+  if (!flags.tls_names.empty()) o.tls_names = flags.tls_names;
+  if (o.tls_validity_days < 1 || o.tls_validity_days > 397)
+    throw CliError("invalid_config", "tls.validity_days must be 1-397", 2);
   if (!flags.public_url.empty()) o.public_url = flags.public_url;
   if (flags.init_hierarchy) o.init_hierarchy = true;
   if (!flags.ocsp_signing.empty()) o.ocsp_signing = flags.ocsp_signing;
@@ -98,6 +108,15 @@ api::ServeOptions load_options(const ServeFlags& flags) {
   if (o.max_body_bytes < 1024 || o.max_body_bytes > (64u << 20))
     throw CliError("invalid_config", "max_body_bytes must be between 1 KiB and 64 MiB", 2);
   return o;
+}
+
+// Written whole or not at all (tests wait for the file to appear).
+void write_port_file(const std::string& path, int port) {
+  if (path.empty()) return;
+  std::ofstream pf(path + ".tmp");
+  pf << port << "\n";
+  pf.close();
+  std::rename((path + ".tmp").c_str(), path.c_str());
 }
 
 }  // namespace
@@ -127,12 +146,10 @@ int run_serve(const ServeFlags& flags) {
   }
   std::cout << "cairn serving on " << options.host << ":" << port << " (public URL " << app.public_url()
             << ", data in " << options.data_dir << ")" << std::endl;
-  if (!flags.port_file.empty()) {
-    std::ofstream pf(flags.port_file + ".tmp");
-    pf << port << "\n";
-    pf.close();
-    std::rename((flags.port_file + ".tmp").c_str(), flags.port_file.c_str());
-  }
+  if (app.tls_port())
+    std::cout << "cairn serving HTTPS on " << options.tls_host << ":" << app.tls_port() << std::endl;
+  write_port_file(flags.tls_port_file, app.tls_port());
+  write_port_file(flags.port_file, port);
 
   std::thread waiter([&] {
     int sig = 0;

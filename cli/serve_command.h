@@ -8,6 +8,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace cairn::cli {
 
@@ -19,6 +20,10 @@ struct ServeFlags {
   std::string port_file;  // the bound port is written here (tests, scripts)
   std::string passphrase_file;
   bool init_hierarchy = false;
+  std::string tls_listen;                // HOST:PORT for HTTPS; empty: the config's (default none)
+  std::string tls_ca;
+  std::vector<std::string> tls_names;
+  std::string tls_port_file;
   std::string ocsp_signing;  // "ca" or "delegated"; empty: the config's (default "ca")
 };
 

@@ -7,20 +7,6 @@
 namespace cairn::cli {
 namespace {
 
-std::vector<std::string> string_array(const toml::table& t, const std::string& key, const std::string& where) {
-  std::vector<std::string> out;
-  const toml::node* node = t.get(key);
-  if (!node) return out;
-  const toml::array* arr = node->as_array();
-  if (!arr) throw CliError("invalid_config", where + "." + key + " must be an array of strings", 2);
-  for (const auto& v : *arr) {
-    auto s = v.value_exact<std::string>();
-    if (!s) throw CliError("invalid_config", where + "." + key + " must be an array of strings", 2);
-    out.push_back(*s);
-  }
-  return out;
-}
-
 Profile load_profile(toml::table& t, size_t index) {
   const std::string where = "profile[" + std::to_string(index) + "]";
   static const std::vector<std::string> keys = {"name", "base", "description", "default_validity_days",
@@ -61,6 +47,20 @@ Profile load_profile(toml::table& t, size_t index) {
 }
 
 }  // namespace
+
+std::vector<std::string> string_array(const toml::table& t, const std::string& key, const std::string& where) {
+  std::vector<std::string> out;
+  const toml::node* node = t.get(key);
+  if (!node) return out;
+  const toml::array* arr = node->as_array();
+  if (!arr) throw CliError("invalid_config", where + "." + key + " must be an array of strings", 2);
+  for (const auto& v : *arr) {
+    auto s = v.value_exact<std::string>();
+    if (!s) throw CliError("invalid_config", where + "." + key + " must be an array of strings", 2);
+    out.push_back(*s);
+  }
+  return out;
+}
 
 std::vector<Profile> load_profiles(toml::table& config) {
   std::vector<Profile> out;

@@ -31,6 +31,9 @@ T typed(toml::node_view<toml::node> node, const char* key, T fallback) {
   }
 }
 
+// t[key] as strings ("where" names the table in errors); absent: empty.
+std::vector<std::string> string_array(const toml::table& t, const std::string& key, const std::string& where);
+
 // [[profile]] tables: each derives from a built-in profile ("base") and
 // narrows it (see docs/cli.md, "Profiles").
 std::vector<Profile> load_profiles(toml::table& config);

@@ -148,6 +148,17 @@ IssueResult CaManager::issue(const std::string& actor, const std::string& ca,
 IssueResult CaManager::renew(const std::string& actor, const std::string& ca,
                              const std::string& serial, const IssueRequest& request,
                              const IssueCheck& check) {
+  return renew_command(actor, ca, serial, request, check, false);
+}
+
+IssueResult CaManager::renew_for_owner(const std::string& actor, const std::string& ca,
+                                       const std::string& serial, const IssueRequest& request,
+                                       const IssueCheck& check) {
+  return renew_command(actor, ca, serial, request, check, true);
+}
+
+IssueResult CaManager::renew_command(const std::string& actor, const std::string& ca, const std::string& serial,
+                                     const IssueRequest& request, const IssueCheck& check, bool keep_owner) {
   std::string normalized = normalize_serial(serial);
   IssueRequest r = request;
   auto old = get_certificate(ca, normalized);
@@ -158,12 +169,12 @@ IssueResult CaManager::renew(const std::string& actor, const std::string& ca,
     if (r.subject.empty()) r.subject = old.subject;
     if (!r.sans) r.sans = old.sans;
   }
-  return issue_command(actor, ca, r, normalized, check);
+  return issue_command(actor, ca, r, normalized, check, keep_owner ? old.requested_by : "");
 }
 
 IssueResult CaManager::issue_command(const std::string& actor, const std::string& ca,
                                      const IssueRequest& request, const std::string& replaces,
-                                     const IssueCheck& check) {
+                                     const IssueCheck& check, const std::string& owner) {
   validate_aggregate_id(ca);
   if (!store_.exists(ca)) throw Error(ErrorKind::NotFound, "ca_not_found", "CA '" + ca + "' does not exist");
   const std::string profile = request.profile.empty() ? "server" : request.profile;
@@ -175,6 +186,7 @@ IssueResult CaManager::issue_command(const std::string& actor, const std::string
   cmd.profile = profile;
   cmd.validity_days = request.validity_days;
   cmd.replaces = replaces;
+  cmd.owner = owner;
   EvpPkeyPtr generated;
   if (!request.csr.empty()) {
     if (!request.key_type.empty())

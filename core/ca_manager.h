@@ -133,6 +133,10 @@ class CaManager {
                     const IssueCheck& check = {});
   IssueResult renew(const std::string& actor, const std::string& ca, const std::string& serial,
                     const IssueRequest& request, const IssueCheck& check = {});
+  // A renewal asked for by a certificate's own holder (mTLS): the new
+  // certificate keeps the owner (requested_by) of the one it replaces.
+  IssueResult renew_for_owner(const std::string& actor, const std::string& ca, const std::string& serial,
+                              const IssueRequest& request, const IssueCheck& check = {});
   CertificateView revoke(const std::string& actor, const std::string& ca,
                          const std::string& serial, const std::string& reason);
   std::vector<CertificateView> list_certificates(const std::string& ca,
@@ -156,7 +160,9 @@ class CaManager {
  private:
   IssueResult issue_command(const std::string& actor, const std::string& ca,
                             const IssueRequest& request, const std::string& replaces,
-                            const IssueCheck& check);
+                            const IssueCheck& check, const std::string& owner = "");
+  IssueResult renew_command(const std::string& actor, const std::string& ca, const std::string& serial,
+                            const IssueRequest& request, const IssueCheck& check, bool keep_owner);
   CaView view_of(const CertAuth& ca, uint64_t version) const;
   CertificateView view_of(const std::string& ca, const IssuedCertificate& c) const;
   CommandMeta meta(const std::string& actor) const;

@@ -291,15 +291,17 @@ std::vector<CaEvent> CertAuth::install_certificate(const InstallCaCertificate& c
 std::vector<CaEvent> CertAuth::issue(const IssueCertificate& c, const CommandMeta& m,
                                      CaContext& ctx) const {
   const Profile& profile = ctx.profiles.find(c.profile);
-  if (!profile.requires_approval) return {issue_for(c, m.actor, m, ctx)};
+  const std::string& requester = c.owner.empty() ? m.actor : c.owner;
+  if (!profile.requires_approval) return {issue_for(c, requester, m, ctx)};
   if (c.server_generated_key)
     throw Error(ErrorKind::PolicyViolation, "approval_needs_csr",
                 "profile '" + profile.name + "' needs approval; send a CSR (a server-generated key "
                 "cannot be kept until the request is approved)");
   // Everything a certificate would be checked for is checked now, so an
   // operator only ever approves requests that can be issued.
-  CheckedIssue checked = check_issue(c, m.actor, m.time_ms, ctx, "");
+  CheckedIssue checked = check_issue(c, requester, m.time_ms, ctx, "");
   CertificateRequested r = new_request(c, m);
+  r.requested_by = requester;
   r.sans = checked.sans;
   return {r};
 }

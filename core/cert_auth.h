@@ -119,6 +119,7 @@ struct IssueCertificate {
   int validity_days = 0;  // 0: the profile's default
   std::string replaces;
   bool server_generated_key = false;
+  std::string owner;  // who owns the certificate (requested_by); empty: the command's actor
 };
 struct RevokeCertificate {
   std::string serial;

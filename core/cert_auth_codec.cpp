@@ -230,6 +230,7 @@ std::string CertAuth::command_params_json(const CaCommand& c) {
             return {{"type", "IssueCertificate"}, {"subject", x.subject}, {"sans", sans_json(x.sans)},
                     {"profile", x.profile}, {"validity_days", x.validity_days},
                     {"replaces", x.replaces}, {"server_generated_key", x.server_generated_key},
+                    {"owner", x.owner},
                     {"public_key_sha256", to_hex(sha256(x.public_key_der))}};
           },
           [](const RevokeCertificate& x) -> nlohmann::json {

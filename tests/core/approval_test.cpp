@@ -146,3 +146,33 @@ TEST(Approval, RequestsSurviveSnapshotsAndReplay) {
 
 }  // namespace
 }  // namespace cairn
+
+namespace cairn {
+namespace {
+
+// mTLS renewals: the certificate's holder renews, its owner stays the owner.
+TEST(RenewalOwner, RenewForOwnerKeepsTheOwnerAndRecordsTheActor) {
+  testing::PkiHarness pki;
+  pki.make_hierarchy();
+  IssueRequest r;
+  r.csr = testing::make_csr_pem("svc.example", "DNS:svc.example");
+  r.profile = "client";
+  auto first = pki.manager.issue("token:svc", "issuing", r);
+  ASSERT_EQ(first.certificate.requested_by, "token:svc");
+
+  IssueRequest again;
+  again.csr = testing::make_csr_pem("svc.example", "DNS:svc.example");
+  auto held = pki.manager.renew_for_owner("cert:issuing:" + first.certificate.serial, "issuing",
+                                          first.certificate.serial, again);
+  EXPECT_EQ(held.certificate.requested_by, "token:svc");
+  EXPECT_EQ(held.certificate.replaces, first.certificate.serial);
+  EXPECT_EQ(held.certificate.profile, "client");
+
+  // An ordinary renewal belongs to whoever asked for it, as before.
+  again.csr = testing::make_csr_pem("svc.example", "DNS:svc.example");
+  auto by_admin = pki.manager.renew("admin", "issuing", held.certificate.serial, again);
+  EXPECT_EQ(by_admin.certificate.requested_by, "admin");
+}
+
+}  // namespace
+}  // namespace cairn
