@@ -84,16 +84,17 @@ bool CaObjectsStore::reissue_if_due(AggregateStore<CertAuth>& store, const std::
     if (!state.active()) return false;
     auto current = crl(ca);
     int64_t now = clock_.now_ms();
-    if (current) {
-      auto remaining = static_cast<double>(current->next_update_ms - now);
-      auto validity = static_cast<double>(current->next_update_ms - current->this_update_ms);
-      if (remaining > config_.crl_reissue_remaining * validity && current->key_id == state.key_id()) return false;
-    }
+    if (current && now < reissue_due_ms(*current) && current->key_id == state.key_id()) return false;
     WriteBatch batch;
     batch.put(crl_key(ca), encode(build(state, current ? current->number + 1 : 1)));
     kv_.write(batch, Durability::Sync);
     return true;
   });
+}
+
+int64_t CaObjectsStore::reissue_due_ms(const CrlObject& crl) const {
+  auto validity = static_cast<double>(crl.next_update_ms - crl.this_update_ms);
+  return crl.next_update_ms - static_cast<int64_t>(config_.crl_reissue_remaining * validity);
 }
 
 CrlObject CaObjectsStore::build(const CertAuth& state, uint64_t number) const {

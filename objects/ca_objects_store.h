@@ -50,6 +50,9 @@ class CaObjectsStore {
   // left. This is object state, not a command: history does not grow.
   // Runs under the CA's lock. Returns whether a new CRL was written.
   bool reissue_if_due(AggregateStore<CertAuth>& store, const std::string& ca);
+  // When reissue_if_due() will re-sign `crl`: once less than
+  // crl_reissue_remaining of its validity is left.
+  int64_t reissue_due_ms(const CrlObject& crl) const;
 
   // The listener itself (public for tests).
   void before_save(const std::string& ca, const CertAuth& state, const std::vector<CaEvent>& events,

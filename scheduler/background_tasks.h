@@ -1,0 +1,74 @@
+// BackgroundTasks — cairn's asynchronous half, wired together: the durable
+// TaskQueue, the Scheduler, the StatusStore, the repositories, and the
+// MessageQueue listener that turns stored events into tasks.
+//
+// Task kinds:
+//   sync-repo/<ca>/<repo>  publish the CA's current objects (certificate,
+//                          chain, CRL, and with publish_issued its valid
+//                          certificates) to one repository; retried with
+//                          backoff while the repository is down.
+//   crl-refresh/<ca>/      re-sign the CA's CRL when less than the
+//                          configured part of its validity is left (not a
+//                          command: history does not grow), then sync the
+//                          CA's repositories; due again at the next such time.
+// Events that change what a CA publishes (its certificate installed, a
+// revocation; an issuance for publish_issued repositories) request a
+// sync-repo task for each repository serving the CA from a post-save
+// listener; an installed certificate also requests crl-refresh. start()
+// requests both for every CA (the server-started full sync), which also
+// covers a crash between a stored change and its request.
+// Thread-safety: all methods may be called concurrently after attach().
+// Ownership: owns the queue, scheduler, status store and repositories;
+// borrows the KeyValueStore, CaManager, CaObjectsStore, Metrics and Clock.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/ca_manager.h"
+#include "objects/ca_objects_store.h"
+#include "scheduler/metrics.h"
+#include "scheduler/repository.h"
+#include "scheduler/scheduler.h"
+
+namespace cairn {
+
+class BackgroundTasks {
+ public:
+  static constexpr const char* kSyncRepo = "sync-repo";
+  static constexpr const char* kCrlRefresh = "crl-refresh";
+
+  BackgroundTasks(KeyValueStore& kv, CaManager& manager, CaObjectsStore& objects, Metrics& metrics,
+                  std::vector<RepositoryConfig> repositories, SchedulerConfig config);
+  ~BackgroundTasks();
+
+  void attach();           // registers the MessageQueue listener on the CA store
+  void request_all();      // the server-started sync: every CA, every repository
+  void start();            // request_all(), then the scheduler thread
+  void stop();
+  size_t run_due() { return scheduler_.run_due(); }  // tests: run what is due now
+
+  TaskQueue& queue() { return queue_; }
+  StatusStore& status() { return status_; }
+  const std::vector<std::unique_ptr<Repository>>& repositories() const { return repositories_; }
+
+  // The objects `ca` publishes now (empty while it has no certificate).
+  std::vector<PublishedObject> publication(const std::string& ca, bool include_issued);
+
+ private:
+  std::optional<int64_t> sync_repository(const Task& t);
+  std::optional<int64_t> refresh_crl(const Task& t);
+  void request_sync(const std::string& ca, bool issued_only);
+
+  KeyValueStore& kv_;
+  CaManager& manager_;
+  CaObjectsStore& objects_;
+  Metrics& metrics_;
+  std::vector<std::unique_ptr<Repository>> repositories_;
+  TaskQueue queue_;
+  StatusStore status_;
+  Scheduler scheduler_;
+};
+
+}  // namespace cairn

@@ -1,0 +1,273 @@
+// Background work with an injected clock: repository outages and retries
+// with growing delays, exact repository contents, CRL re-issue without
+// history, restart with pending tasks (real RocksDB), and the Asio loop.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <set>
+#include <thread>
+
+#include "core/encoding.h"
+#include "eventstore/rocksdb_kv_store.h"
+#include "scheduler/background_tasks.h"
+#include "tests/core/pki_fixtures.h"
+#include "tests/test_util.h"
+
+namespace cairn {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr int64_t kHour = 3600 * 1000LL;
+
+// A CA hierarchy wired like the server, over any KeyValueStore.
+struct World {
+  KeyValueStore& kv;
+  MemoryKeyStore& keys;
+  ManualClock& clock;
+  Signer signer{keys};
+  CaManager manager{kv, signer, clock, CaManagerConfig{"http://pki.test", 500, nullptr}};
+  CaObjectsStore objects{kv, signer, clock, CaObjectsConfig{7 * 24 * kHour, 0.5}};
+  Metrics metrics;
+  BackgroundTasks tasks;
+
+  World(KeyValueStore& store, MemoryKeyStore& key_store, ManualClock& c, std::vector<RepositoryConfig> repos)
+      : kv(store), keys(key_store), clock(c), tasks(store, manager, objects, metrics, std::move(repos), {}) {
+    objects.attach(manager.store());
+    tasks.attach();
+  }
+  void make_hierarchy() {
+    manager.create_ca("test", CreateCaRequest{"root", "CN=Test Root", "ec-p256", "", 3650});
+    manager.create_ca("test", CreateCaRequest{"issuing", "CN=Test Issuing", "ec-p256", "root", 1825});
+  }
+  IssueResult issue(const std::string& name) {
+    IssueRequest r;
+    r.csr = testing::make_csr_pem(name, "DNS:" + name);
+    return manager.issue("test", "issuing", r);
+  }
+};
+
+std::map<std::string, std::string> files_under(const fs::path& root) {
+  std::map<std::string, std::string> out;
+  if (!fs::exists(root)) return out;
+  for (const auto& e : fs::recursive_directory_iterator(root)) {
+    if (!e.is_regular_file()) continue;
+    std::ifstream in(e.path(), std::ios::binary);
+    out[fs::relative(e.path(), root).string()] =
+        std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
+  return out;
+}
+
+RepositoryConfig directory_repo(const std::string& path, bool issued = false) {
+  RepositoryConfig r;
+  r.name = "local";
+  r.path = path;
+  r.publish_issued = issued;
+  return r;
+}
+
+class BackgroundTasksTest : public ::testing::Test {
+ protected:
+  testing::TempDir dir;
+  std::string repo_path = dir.path() + "/repo";
+  MemoryKvStore kv;
+  MemoryKeyStore keys;
+  ManualClock clock{1'790'000'000'000};
+
+  // What the repository must hold for the CA: exactly its current objects.
+  std::map<std::string, std::string> expected(World& w, const std::vector<std::string>& cas, bool issued = false) {
+    std::map<std::string, std::string> out;
+    for (const auto& ca : cas)
+      for (const auto& o : w.tasks.publication(ca, issued)) out[o.path] = o.bytes;
+    return out;
+  }
+};
+
+TEST_F(BackgroundTasksTest, RepositoryDownIsRetriedWithGrowingDelaysThenHoldsExactlyTheCurrentObjects) {
+  World w(kv, keys, clock, {directory_repo(repo_path)});
+  w.make_hierarchy();
+  ASSERT_TRUE(w.tasks.queue().find("sync-repo/issuing/local"));
+
+  // The repository's directory is missing (an unmounted volume): each
+  // attempt fails and the next one waits longer.
+  std::vector<int64_t> delays;
+  for (int attempt = 1; attempt <= 4; ++attempt) {
+    w.tasks.run_due();
+    auto task = w.tasks.queue().find("sync-repo/issuing/local");
+    ASSERT_TRUE(task);
+    EXPECT_EQ(task->attempts, attempt);
+    EXPECT_NE(task->last_error.find("not a directory"), std::string::npos) << task->last_error;
+    delays.push_back(task->due_ms - clock.now_ms());
+    auto status = w.tasks.status().of_ca("issuing");
+    ASSERT_EQ(status.size(), 2u);  // crl-refresh and the repository
+    const auto& repo_status = status[0].target == "local" ? status[0] : status[1];
+    EXPECT_EQ(repo_status.failures, attempt);
+    EXPECT_EQ(repo_status.next_attempt_ms, task->due_ms);
+    EXPECT_EQ(repo_status.last_success_ms, 0);
+    clock.set_ms(task->due_ms);
+  }
+  // base 5 s doubling, jitter [0.5, 1]: 2.5-5, 5-10, 10-20, 20-40 s.
+  EXPECT_GE(delays[0], 2'500);
+  EXPECT_LE(delays[0], 5'000);
+  EXPECT_GE(delays[3], 20'000);
+  EXPECT_LE(delays[3], 40'000);
+  EXPECT_GT(delays[3], delays[0]);
+  auto root_task = w.tasks.queue().find("sync-repo/root/local");
+  ASSERT_TRUE(root_task);
+  EXPECT_EQ(w.metrics.value("cairn_tasks_total", R"(kind="sync-repo",outcome="error")"),
+            static_cast<uint64_t>(4 + root_task->attempts));
+
+  // A change while it is down does not hammer the repository: the retry
+  // keeps its time.
+  auto before = w.tasks.queue().find("sync-repo/issuing/local")->due_ms;
+  auto cert = w.issue("a.example").certificate;
+  w.manager.revoke("test", "issuing", cert.serial, "keyCompromise");
+  EXPECT_EQ(w.tasks.queue().find("sync-repo/issuing/local")->due_ms, before);
+
+  // Back: the next attempt succeeds and the directory holds exactly the
+  // current objects (the CRL with the revocation included).
+  fs::create_directory(repo_path);
+  clock.set_ms(std::max(before, w.tasks.queue().find("sync-repo/root/local")->due_ms));
+  w.tasks.run_due();
+  EXPECT_FALSE(w.tasks.queue().find("sync-repo/issuing/local"));
+  EXPECT_FALSE(w.tasks.queue().find("sync-repo/root/local"));
+  auto held = files_under(repo_path);
+  EXPECT_EQ(held, expected(w, {"root", "issuing"}));
+  EXPECT_EQ(held.size(), 6u);
+  EXPECT_EQ(held["crl/issuing.crl"], w.objects.crl("issuing")->der);
+  EXPECT_EQ(held["ca/issuing.cer"], w.manager.get_ca("issuing").certificate_der);
+  auto status = w.tasks.status().of_ca("issuing");
+  for (const auto& s : status)
+    if (s.target == "local") {
+      EXPECT_EQ(s.failures, 0);
+      EXPECT_EQ(s.last_error, "");
+      EXPECT_EQ(s.last_success_ms, clock.now_ms());
+    }
+}
+
+TEST_F(BackgroundTasksTest, PublishedIssuedCertificatesFollowRevocations) {
+  fs::create_directory(repo_path);
+  World w(kv, keys, clock, {directory_repo(repo_path, true)});
+  w.make_hierarchy();
+  auto a = w.issue("a.example").certificate;
+  auto b = w.issue("b.example").certificate;
+  w.tasks.run_due();
+  auto held = files_under(repo_path);
+  EXPECT_EQ(held, expected(w, {"root", "issuing"}, true));
+  EXPECT_EQ(held["certs/issuing/" + a.serial + ".cer"], a.der);
+  EXPECT_TRUE(held.count("certs/issuing/" + b.serial + ".cer"));
+
+  w.manager.revoke("test", "issuing", b.serial, "superseded");
+  w.tasks.run_due();
+  held = files_under(repo_path);
+  EXPECT_EQ(held, expected(w, {"root", "issuing"}, true));
+  EXPECT_FALSE(held.count("certs/issuing/" + b.serial + ".cer")) << "a revoked certificate left the repository";
+  EXPECT_TRUE(held.count("certs/issuing/" + a.serial + ".cer"));
+}
+
+TEST_F(BackgroundTasksTest, CrlIsReissuedOnTimeWithoutAddingHistory) {
+  World w(kv, keys, clock, {});
+  w.make_hierarchy();
+  w.tasks.run_due();
+  auto first = *w.objects.crl("issuing");
+  uint64_t version = w.manager.get_ca("issuing").version;
+  auto task = w.tasks.queue().find("crl-refresh/issuing/");
+  ASSERT_TRUE(task);
+  EXPECT_EQ(task->due_ms, first.this_update_ms + 84 * kHour);  // half of 7 days left
+
+  clock.set_ms(task->due_ms - 1000);
+  w.tasks.run_due();
+  EXPECT_EQ(w.objects.crl("issuing")->number, first.number) << "not yet";
+
+  clock.set_ms(task->due_ms);
+  w.tasks.run_due();
+  auto second = *w.objects.crl("issuing");
+  EXPECT_EQ(second.number, first.number + 1);
+  EXPECT_EQ(second.this_update_ms, clock.now_ms() - clock.now_ms() % 1000);
+  EXPECT_GT(second.next_update_ms, first.next_update_ms);
+  EXPECT_EQ(w.manager.get_ca("issuing").version, version) << "a CRL re-issue is not a command";
+  EXPECT_EQ(w.tasks.queue().find("crl-refresh/issuing/")->due_ms, w.objects.reissue_due_ms(second));
+  // The re-signed CRL verifies under the CA.
+  auto crl = parse_crl(second.der);
+  auto issuer = parse_certificate(w.manager.get_ca("issuing").certificate_der);
+  EXPECT_EQ(X509_CRL_verify(crl.get(), X509_get0_pubkey(issuer.get())), 1);
+}
+
+TEST_F(BackgroundTasksTest, ATaskAskedForWhileItRunsRunsAgain) {
+  TaskQueue q(kv, clock);
+  q.request("sync-repo", "issuing", "local");
+  auto claimed = q.claim_due(clock.now_ms());
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_TRUE(q.claim_due(clock.now_ms()).empty()) << "a running task is not handed out twice";
+  q.request("sync-repo", "issuing", "local");  // a change while it runs
+  q.succeeded(claimed[0]);
+  ASSERT_TRUE(q.find("sync-repo/issuing/local"));
+  auto again = q.claim_due(clock.now_ms());
+  ASSERT_EQ(again.size(), 1u);
+  q.succeeded(again[0]);
+  EXPECT_FALSE(q.find("sync-repo/issuing/local"));
+  EXPECT_TRUE(TaskQueue(kv, clock).list().empty()) << "nothing left in storage";
+}
+
+TEST(BackgroundTasksRestart, PendingAndScheduledTasksSurviveARestartAndRunOnce) {
+  testing::TempDir dir;
+  const std::string repo_path = dir.path() + "/repo";
+  MemoryKeyStore keys;  // the CA keys outlive the "process"; the data is in RocksDB
+  ManualClock clock{1'790'000'000'000};
+  int64_t retry_at = 0, crl_due = 0;
+  {
+    auto kv = RocksDbKvStore::open(dir.path() + "/db");
+    World w(*kv, keys, clock, {directory_repo(repo_path)});
+    w.make_hierarchy();
+    w.tasks.run_due();  // the repository is down: both syncs fail once
+    retry_at = std::max(w.tasks.queue().find("sync-repo/issuing/local")->due_ms,
+                        w.tasks.queue().find("sync-repo/root/local")->due_ms);
+    crl_due = w.tasks.queue().find("crl-refresh/issuing/")->due_ms;
+    ASSERT_EQ(w.tasks.queue().list().size(), 4u);
+  }  // "crash": nothing is flushed or shut down in order beyond destructors
+  auto kv = RocksDbKvStore::open(dir.path() + "/db");
+  World w(*kv, keys, clock, {directory_repo(repo_path)});
+  auto tasks = w.tasks.queue().list();
+  ASSERT_EQ(tasks.size(), 4u) << "no task was lost";
+  auto sync = w.tasks.queue().find("sync-repo/issuing/local");
+  ASSERT_TRUE(sync);
+  EXPECT_EQ(sync->attempts, 1);
+  EXPECT_LE(sync->due_ms, retry_at);
+  EXPECT_GT(sync->due_ms, clock.now_ms());
+  EXPECT_EQ(w.tasks.queue().find("crl-refresh/issuing/")->due_ms, crl_due);
+
+  fs::create_directory(repo_path);
+  clock.set_ms(retry_at);
+  EXPECT_EQ(w.tasks.run_due(), 2u);  // the two syncs; the CRL refresh is not due
+  auto held = files_under(repo_path);
+  EXPECT_EQ(held.size(), 6u);
+  // The server-started sync asks again; running it again changes nothing.
+  w.tasks.request_all();
+  w.tasks.run_due();
+  EXPECT_EQ(files_under(repo_path), held);
+  EXPECT_EQ(w.tasks.queue().list().size(), 2u);  // only the two CRL refreshes remain
+}
+
+TEST(BackgroundTasksLoop, TheAsioLoopRunsRequestedTasks) {
+  testing::TempDir dir;
+  const std::string repo_path = dir.path() + "/repo";
+  fs::create_directory(repo_path);
+  MemoryKvStore kv;
+  MemoryKeyStore keys;
+  ManualClock clock{SystemClock().now_ms()};
+  World w(kv, keys, clock, {directory_repo(repo_path)});
+  w.tasks.start();
+  w.make_hierarchy();  // events request syncs and wake the loop
+  bool done = false;
+  for (int i = 0; i < 500 && !done; ++i) {  // at most 5 s
+    done = files_under(repo_path).size() == 6 && !w.tasks.queue().find("sync-repo/issuing/local");
+    if (!done) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  w.tasks.stop();
+  EXPECT_TRUE(done) << files_under(repo_path).size() << " files";
+}
+
+}  // namespace
+}  // namespace cairn
