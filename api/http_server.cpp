@@ -89,7 +89,7 @@ int HttpServer::bind() {
 
 void HttpServer::run(const ApiServices& services) {
   if (!services.manager || !services.objects || !services.auth || !services.tokens ||
-      !services.checkpoints || !services.ocsp)
+      !services.checkpoints || !services.ocsp || !services.tasks || !services.metrics)
     throw Error(ErrorKind::Internal, "not_configured", "HTTP server started without services");
   impl_->services = services;
   impl_->router = std::make_unique<Router>(*impl_->server, impl_->services);
@@ -101,6 +101,11 @@ void HttpServer::run(const ApiServices& services) {
   register_token_routes(*impl_->router);
   register_audit_routes(*impl_->router);
   register_ocsp_routes(*impl_->router);
+  register_task_routes(*impl_->router);
+  if (!impl_->options.repository_dir.empty() &&
+      !impl_->server->set_mount_point("/repo", impl_->options.repository_dir))
+    throw Error(ErrorKind::InvalidInput, "invalid_repository",
+                "cannot serve " + impl_->options.repository_dir + " at /repo/: not a directory");
   if (impl_->stop_requested) return;
   impl_->server->listen_after_bind();
 }

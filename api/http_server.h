@@ -20,7 +20,9 @@
 #include <string>
 
 namespace cairn {
+class BackgroundTasks;
 class CaManager;
+class Metrics;
 class CaObjectsStore;
 class CheckpointService;
 class OcspResponder;
@@ -41,6 +43,8 @@ struct ApiServices {
   OcspResponder* ocsp = nullptr;
   RateLimiter* limiter = nullptr;     // issuance per identity; null: no limits
   int service_rate_per_hour = 0;      // default for service tokens; 0: none
+  BackgroundTasks* tasks = nullptr;
+  Metrics* metrics = nullptr;
 };
 
 struct HttpServerOptions {
@@ -51,6 +55,7 @@ struct HttpServerOptions {
   // Set: serve HTTPS, this callback configures the SSL_CTX (certificate,
   // client certificates; see TlsCredentials). Unset: plain HTTP.
   std::function<bool(SSL_CTX&)> tls_setup;
+  std::string repository_dir;  // served read-only at /repo/ if set
 };
 
 class HttpServer {

@@ -10,6 +10,7 @@
 #include "api/token_authenticator.h"
 #include "eventstore/aggregate_log.h"
 #include "eventstore/error.h"
+#include "scheduler/metrics.h"
 
 namespace cairn::api {
 
@@ -99,6 +100,7 @@ httplib::Server::Handler Router::wrap(const std::string& pattern, Access access,
       handler(req, res, who);
     } catch (const Error& e) {
       int status = http_status_for(e.kind());
+      if (services_.metrics) services_.metrics->add("cairn_http_errors_total", status >= 500 ? R"(class="5xx")" : R"(class="4xx")");
       if (status >= 500) {
         spdlog::error("{} {} failed: {}: {}", req.method, req.path, e.code(), e.what());
         send_error(res, status, e.code(),

@@ -63,5 +63,6 @@ void register_history_routes(Router& router);
 void register_token_routes(Router& router);
 void register_audit_routes(Router& router);
 void register_ocsp_routes(Router& router);
+void register_task_routes(Router& router);
 
 }  // namespace cairn::api

@@ -17,6 +17,8 @@
 #include "objects/audit_checkpoint.h"
 #include "objects/ca_objects_store.h"
 #include "objects/ocsp_responder.h"
+#include "scheduler/background_tasks.h"
+#include "scheduler/metrics.h"
 #include "api/rate_limiter.h"
 
 namespace cairn::api {
@@ -34,6 +36,8 @@ struct ServerApp::Impl {
   std::unique_ptr<CheckpointService> checkpoints;
   std::unique_ptr<OcspResponder> ocsp;
   std::unique_ptr<RateLimiter> limiter;
+  Metrics metrics;
+  std::unique_ptr<BackgroundTasks> tasks;
   std::unique_ptr<HttpServer> http;
   std::unique_ptr<TlsCredentials> tls_credentials;
   std::unique_ptr<ServerTlsCertificate> tls_certificate;
@@ -121,11 +125,17 @@ int ServerApp::start() {
   http.port = o.port;
   http.threads = o.threads;
   http.max_body_bytes = o.max_body_bytes;
+  for (const auto& repo : o.repositories)
+    if (repo.name == o.serve_repository) http.repository_dir = repo.path;
+  if (!o.serve_repository.empty() && http.repository_dir.empty())
+    throw Error(ErrorKind::InvalidInput, "invalid_repository",
+                "serve_repository names no configured repository: '" + o.serve_repository + "'");
   i.http = std::make_unique<HttpServer>(http);
   int port = i.http->bind();
   if (!o.tls_host.empty()) {
     i.tls_credentials = std::make_unique<TlsCredentials>();
     HttpServerOptions https = http;
+    https.repository_dir.clear();
     https.host = o.tls_host;
     https.port = o.tls_port;
     https.tls_setup = [creds = i.tls_credentials.get()](SSL_CTX& ctx) { return creds->setup(ctx); };
@@ -140,6 +150,7 @@ int ServerApp::start() {
                       std::make_shared<const ProfileCatalog>(o.profiles)});
   CaObjectsConfig objects_config;
   objects_config.crl_validity_ms = static_cast<int64_t>(o.crl_validity_hours) * 3600 * 1000;
+  objects_config.crl_reissue_remaining = o.crl_reissue_remaining;
   i.objects = std::make_unique<CaObjectsStore>(*i.kv, *i.signer, i.clock, objects_config);
   i.objects->attach(i.manager->store());
 
@@ -151,6 +162,10 @@ int ServerApp::start() {
   i.ocsp = std::make_unique<OcspResponder>(*i.manager, *i.signer, ocsp_config);
   i.ocsp->attach();
   i.limiter = std::make_unique<RateLimiter>(i.clock);
+
+  // Attached before the bootstrap, so its CAs are published like any other.
+  i.tasks = std::make_unique<BackgroundTasks>(*i.kv, *i.manager, *i.objects, i.metrics, o.repositories, o.scheduler);
+  i.tasks->attach();
 
   if (o.init_hierarchy) bootstrap(*i.manager, o);
   if (o.checkpoint_interval_minutes > 0) {
@@ -177,6 +192,7 @@ int ServerApp::start() {
     i.jobs.add("OCSP responder rotation", std::chrono::minutes(10), refresh);
   }
   i.jobs.start();
+  i.tasks->start();  // the server-started sync of every CA
   return port;
 }
 
@@ -184,7 +200,7 @@ void ServerApp::run() {
   auto& i = *impl_;
   ApiServices services{i.manager.get(), i.objects.get(), i.auth.get(), i.tokens.get(),
                        i.checkpoints.get(), i.ocsp.get(), i.limiter.get(),
-                       i.options.service_rate_per_hour};
+                       i.options.service_rate_per_hour, i.tasks.get(), &i.metrics};
   std::thread https;
   if (i.https) https = std::thread([&i, &services] { i.https->run(services); });
   i.http->run(services);
@@ -199,6 +215,7 @@ void ServerApp::stop() {
   if (impl_->http) impl_->http->stop();
   if (impl_->https) impl_->https->stop();
   impl_->jobs.stop();
+  if (impl_->tasks) impl_->tasks->stop();
 }
 
 const std::string& ServerApp::new_admin_token() const { return impl_->new_token; }

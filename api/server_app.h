@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "core/profile.h"
+#include "scheduler/repository.h"
+#include "scheduler/scheduler.h"
 
 namespace cairn {
 class CaManager;
@@ -43,6 +45,10 @@ struct ServeOptions {
   std::string tls_ca;                  // empty: issuing_handle
   std::vector<std::string> tls_names;  // empty: tls_host
   int tls_validity_days = 30;
+  std::vector<RepositoryConfig> repositories;  // where CAs publish (scheduler/repository.h)
+  std::string serve_repository;  // name of a directory repository to serve at /repo/; empty: none
+  SchedulerConfig scheduler;
+  double crl_reissue_remaining = 0.5;  // re-sign a CRL when less than this part of its validity is left
   bool init_hierarchy = false;
   std::string root_handle = "root";
   std::string root_subject = "CN=cairn Root CA";

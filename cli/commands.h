@@ -80,6 +80,10 @@ class Commands {
   void token_revoke(const std::string& id);
   void profile_list();
 
+  // task_commands.cpp: background work.
+  void task_list(const std::string& ca);
+  void ca_status(const std::string& ca);
+
  private:
   std::string find_ca_of(const std::string& serial);
   void issue_like(const std::string& path, const CertRequestOptions& o);

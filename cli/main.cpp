@@ -95,6 +95,10 @@ int main(int argc, char** argv) {
   ca_chain->add_option("--out", out_file, "write to this file instead of stdout");
   add_client_options(ca_chain);
   ca_chain->callback([&] { action = [&](Commands& c) { c.ca_chain(handle, out_file); }; });
+  auto* ca_status = ca->add_subcommand("status", "background work for a CA: repositories, CRL refresh, errors");
+  ca_status->add_option("handle", handle)->required();
+  add_client_options(ca_status);
+  ca_status->callback([&] { action = [&](Commands& c) { c.ca_status(handle); }; });
   auto* ca_certify = ca->add_subcommand("certify", "retry getting a pending intermediate certified by its parent");
   ca_certify->add_option("handle", handle)->required();
   add_client_options(ca_certify);
@@ -269,6 +273,14 @@ int main(int argc, char** argv) {
   auto* prof_list = prof->add_subcommand("list", "list profiles");
   add_client_options(prof_list);
   prof_list->callback([&] { action = [&](Commands& c) { c.profile_list(); }; });
+
+  // task
+  auto* task = app.add_subcommand("task", "background tasks (publishing, CRL refresh)");
+  task->require_subcommand(1);
+  auto* task_list = task->add_subcommand("list", "queued and scheduled tasks, with retries and errors");
+  task_list->add_option("--ca", ca_name, "only this CA's tasks");
+  add_client_options(task_list);
+  task_list->callback([&] { action = [&](Commands& c) { c.task_list(ca_name); }; });
 
   try {
     app.parse(argc, argv);

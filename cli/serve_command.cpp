@@ -12,6 +12,7 @@
 #include "api/server_app.h"
 #include "cli/api_client.h"
 #include "cli/secret_input.h"
+#include "cli/repository_config.h"
 #include "cli/toml_config.h"
 #include "eventstore/error.h"
 
@@ -69,6 +70,13 @@ api::ServeOptions load_options(const ServeFlags& flags) {
                                             o.ocsp_responder_validity_hours);
     o.ocsp_response_validity_minutes = typed(t["ocsp"]["response_validity_minutes"],
                                              "ocsp.response_validity_minutes", o.ocsp_response_validity_minutes);
+    o.repositories = load_repositories(t, o.serve_repository);
+    o.crl_reissue_remaining = typed(t["crl"]["reissue_remaining"], "crl.reissue_remaining", o.crl_reissue_remaining);
+    o.scheduler.threads = typed(t["scheduler"]["threads"], "scheduler.threads", o.scheduler.threads);
+    o.scheduler.retry_base_ms = 1000LL * typed(t["scheduler"]["retry_base_seconds"], "scheduler.retry_base_seconds",
+                                               static_cast<int>(o.scheduler.retry_base_ms / 1000));
+    o.scheduler.retry_cap_ms = 1000LL * typed(t["scheduler"]["retry_cap_seconds"], "scheduler.retry_cap_seconds",
+                                              static_cast<int>(o.scheduler.retry_cap_ms / 1000));
     o.init_hierarchy = typed(t["bootstrap"]["enabled"], "bootstrap.enabled", false);
     o.root_handle = typed(t["bootstrap"]["root_handle"], "bootstrap.root_handle", o.root_handle);
     o.root_subject = typed(t["bootstrap"]["root_subject"], "bootstrap.root_subject", o.root_subject);
@@ -88,6 +96,14 @@ api::ServeOptions load_options(const ServeFlags& flags) {
   if (!flags.public_url.empty()) o.public_url = flags.public_url;
   if (flags.init_hierarchy) o.init_hierarchy = true;
   if (!flags.ocsp_signing.empty()) o.ocsp_signing = flags.ocsp_signing;
+  if (o.crl_reissue_remaining < 0.05 || o.crl_reissue_remaining > 0.95)
+    throw CliError("invalid_config", "crl.reissue_remaining must be between 0.05 and 0.95", 2);
+  if (o.scheduler.threads < 1 || o.scheduler.threads > 64)
+    throw CliError("invalid_config", "scheduler.threads must be 1-64", 2);
+  if (o.scheduler.retry_base_ms < 1000 || o.scheduler.retry_cap_ms < o.scheduler.retry_base_ms ||
+      o.scheduler.retry_cap_ms > 7 * 24 * 3600 * 1000LL)
+    throw CliError("invalid_config",
+                   "scheduler.retry_base_seconds must be >= 1 and retry_cap_seconds between it and 604800", 2);
   if (o.ocsp_signing != "ca" && o.ocsp_signing != "delegated")
     throw CliError("invalid_config", "ocsp.signing must be \"ca\" or \"delegated\"", 2);
   if (o.ocsp_response_validity_minutes < 1 || o.ocsp_response_validity_minutes > 7 * 24 * 60)

@@ -12,6 +12,7 @@
 #include "objects/audit_checkpoint.h"
 #include "objects/ca_objects_store.h"
 #include "objects/ocsp_responder.h"
+#include "scheduler/background_tasks.h"
 #include "tests/core/pki_fixtures.h"
 
 namespace cairn {
@@ -33,7 +34,10 @@ TEST(StorageFaults, FailedWriteIsA503AndTheServerKeepsServing) {
   api::HttpServer server(options);
   int port = server.bind();
   OcspResponder ocsp(pki.manager, pki.signer);
-  std::thread runner([&] { server.run({&pki.manager, &objects, &auth, &tokens, &checkpoints, &ocsp}); });
+  Metrics metrics;
+  BackgroundTasks tasks(pki.kv, pki.manager, objects, metrics, {}, {});
+  api::ApiServices services{&pki.manager, &objects, &auth, &tokens, &checkpoints, &ocsp, nullptr, 0, &tasks, &metrics};
+  std::thread runner([&] { server.run(services); });
   httplib::Client c("127.0.0.1", port);
   c.set_connection_timeout(2, 0);
   httplib::Headers h{{"Authorization", "Bearer test-admin-token-0123456789abcdef"}};
