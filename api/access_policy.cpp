@@ -8,7 +8,9 @@
 namespace cairn::api {
 namespace {
 
-bool scoped(const Identity& who) { return who.role == Role::Operator || who.role == Role::Service; }
+bool scoped(const Identity& who) {
+  return who.role == Role::Operator || who.role == Role::Service || who.role == Role::Child;
+}
 
 }  // namespace
 

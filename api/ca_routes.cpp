@@ -18,8 +18,10 @@ void register_ca_routes(Router& r) {
   });
 
   r.post("/api/v1/cas", Access::Admin, [&m](const auto& req, auto& res, const Identity& who) {
-    auto request = create_ca_request(parse_json_body(req.body));
-    send_json(res, 201, to_json(m.create_ca(who.actor, request)));
+    auto body = parse_json_body(req.body);
+    auto request = create_ca_request(body);
+    auto remote = remote_parent(body);
+    send_json(res, 201, to_json(remote ? m.create_ca(who.actor, request, *remote) : m.create_ca(who.actor, request)));
   });
 
   r.get(R"(/api/v1/cas/([^/]+))", Access::Read, [&m](const auto& req, auto& res, const auto&) {

@@ -102,6 +102,7 @@ void HttpServer::run(const ApiServices& services) {
   register_audit_routes(*impl_->router);
   register_ocsp_routes(*impl_->router);
   register_task_routes(*impl_->router);
+  register_child_routes(*impl_->router);
   if (!impl_->options.repository_dir.empty() &&
       !impl_->server->set_mount_point("/repo", impl_->options.repository_dir))
     throw Error(ErrorKind::InvalidInput, "invalid_repository",

@@ -147,6 +147,15 @@ CreateCaRequest create_ca_request(const nlohmann::json& j) {
   return r;
 }
 
+std::optional<RemoteParent> remote_parent(const nlohmann::json& j) {
+  std::string url = string_field(j, "parent_url");
+  std::string token = string_field(j, "parent_token");
+  if (url.empty() && token.empty()) return std::nullopt;
+  if (url.empty() || token.empty() || string_field(j, "parent").empty())
+    throw Error(ErrorKind::InvalidInput, "missing_field", "a remote parent needs 'parent', 'parent_url' and 'parent_token'");
+  return RemoteParent{url, token};
+}
+
 IssueRequest issue_request(const nlohmann::json& j) {
   IssueRequest r;
   r.csr = string_field(j, "csr");

@@ -20,6 +20,8 @@ nlohmann::json to_json(const RequestView& request);
 nlohmann::json error_json(const std::string& code, const std::string& message);
 
 CreateCaRequest create_ca_request(const nlohmann::json& j);
+// parent_url + parent_token (with parent): a parent on another cairn server.
+std::optional<RemoteParent> remote_parent(const nlohmann::json& j);
 IssueRequest issue_request(const nlohmann::json& j);
 
 }  // namespace cairn::api

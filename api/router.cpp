@@ -51,8 +51,9 @@ namespace {
 
 bool role_allowed(Access access, Role role) {
   switch (access) {
-    case Access::Public:
-    case Access::Read: return true;
+    case Access::Public: return true;
+    case Access::Read: return role != Role::Child;
+    case Access::Certify: return role == Role::Admin || role == Role::Child;
     case Access::History: return role == Role::Admin || role == Role::Auditor || role == Role::Operator;
     case Access::Operate: return role == Role::Admin || role == Role::Operator;
     case Access::Issue:
@@ -69,7 +70,7 @@ httplib::Server::Handler Router::wrap(const std::string& pattern, Access access,
   return [this, access, ca_scoped, handler = std::move(handler)](const httplib::Request& req,
                                                                  httplib::Response& res) {
     try {
-      Identity who{"anonymous", Role::Auditor, {}, {}, {}, 0, {}, {}};
+      Identity who{"anonymous", Role::Auditor, {}, {}, {}, 0, {}, {}, {}};
       if (access != Access::Public) {
         std::string header = req.get_header_value("Authorization");
         constexpr std::string_view kBearer = "Bearer ";

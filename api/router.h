@@ -17,18 +17,19 @@ namespace cairn::api {
 
 // Who may call a route (roles in TokenStore):
 //   Public   anyone, no token;
-//   Read     any valid token;
+//   Read     any valid token but a child's;
 //   History  admin, auditor, operator;
 //   Operate  admin, operator (revoke any certificate, certify a CA);
 //   Issue    admin, operator, service (the handler applies access_policy.h);
 //   Renew    as Issue, and an identity bound to a client certificate;
+//   Certify  admin, and a child token for its own child CA (the handler checks);
 //   Admin    admin only.
 // A request without a bearer token over HTTPS is identified by its client
 // certificate, if it presented one (client_certificate_identity.h); such an
 // identity reaches only Public, Read and Renew routes.
 // For routes under /api/v1/cas/{ca}/ the router also refuses operators and
 // services whose token does not name that CA ("ca_not_allowed").
-enum class Access { Public, Read, History, Operate, Issue, Renew, Admin };
+enum class Access { Public, Read, History, Operate, Issue, Renew, Certify, Admin };
 
 class Router {
  public:
@@ -64,5 +65,6 @@ void register_token_routes(Router& router);
 void register_audit_routes(Router& router);
 void register_ocsp_routes(Router& router);
 void register_task_routes(Router& router);
+void register_child_routes(Router& router);
 
 }  // namespace cairn::api

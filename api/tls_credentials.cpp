@@ -14,14 +14,6 @@ struct TlsCredentials::Current {
 
 namespace {
 
-std::vector<X509Ptr> read_chain(const std::string& pem) {
-  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  std::vector<X509Ptr> out;
-  while (X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) out.emplace_back(cert);
-  ERR_clear_error();
-  return out;
-}
-
 // Accepts every client certificate at the TLS layer; the API decides.
 int accept_any_client_certificate(int, X509_STORE_CTX*) { return 1; }
 
@@ -29,7 +21,7 @@ int accept_any_client_certificate(int, X509_STORE_CTX*) { return 1; }
 
 void TlsCredentials::set(const std::string& chain_pem, const std::string& key_pem) {
   auto next = std::make_shared<Current>();
-  next->chain = read_chain(chain_pem);
+  next->chain = parse_certificate_chain(chain_pem);
   BioPtr bio(BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())));
   next->key.reset(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
   ERR_clear_error();

@@ -22,11 +22,12 @@ std::optional<Identity> TokenAuthenticator::identify(std::string_view token) con
   if (token.empty() || token.size() > 512) return std::nullopt;
   std::string digest = sha256(token);
   if (CRYPTO_memcmp(digest.data(), admin_digest_.data(), digest.size()) == 0)
-    return Identity{"admin", Role::Admin, {}, {}, {}, 0, {}, {}};
+    return Identity{"admin", Role::Admin, {}, {}, {}, 0, {}, {}, {}};
   if (!store_) return std::nullopt;
   auto info = store_->find_by_secret(token);
   if (!info || info->revoked) return std::nullopt;
-  Identity who{"token:" + info->name, info->role, info->cas, {}, info->profiles, info->rate_per_hour, {}, {}};
+  Identity who{"token:" + info->name, info->role, info->cas, {}, info->profiles, info->rate_per_hour, {}, {},
+               info->child};
   for (const auto& n : info->names) who.names.push_back(NamePattern::parse(n));
   return who;
 }

@@ -26,6 +26,7 @@ struct Identity {
   // only that certificate (serial in that CA), and nothing else.
   std::string certificate_ca;
   std::string certificate_serial;
+  std::string child;  // child role: the CA handle it may have certified
   bool bound_to_certificate() const { return !certificate_serial.empty(); }
 };
 

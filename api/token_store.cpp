@@ -25,7 +25,8 @@ std::string encode(const TokenInfo& t) {
                         {"cas", t.cas},
                         {"names", t.names},
                         {"profiles", t.profiles},
-                        {"rate_per_hour", t.rate_per_hour}}
+                        {"rate_per_hour", t.rate_per_hour},
+                        {"child", t.child}}
       .dump();
 }
 
@@ -40,6 +41,14 @@ std::vector<std::string> strings(const nlohmann::json& j, const char* key) {
 
 void check_scope(Role role, const TokenScope& scope) {
   auto fail = [](const std::string& why) { throw Error(ErrorKind::InvalidInput, "invalid_scope", why); };
+  if (role == Role::Child) {
+    if (scope.child.empty() || scope.cas.size() != 1 || !scope.names.empty() || !scope.profiles.empty())
+      fail("a child token names one parent CA and one child; make it with POST /api/v1/cas/{parent}/children");
+    validate_aggregate_id(scope.child);
+    validate_aggregate_id(scope.cas[0]);
+    return;
+  }
+  if (!scope.child.empty()) fail("only child tokens name a child");
   bool scoped = role == Role::Operator || role == Role::Service;
   if (!scoped && (!scope.cas.empty() || !scope.names.empty() || !scope.profiles.empty()))
     fail("the " + role_name(role) + " role takes no CAs, names or profiles");
@@ -71,6 +80,7 @@ TokenInfo decode(std::string_view bytes) {
   t.names = strings(j, "names");
   t.profiles = strings(j, "profiles");
   t.rate_per_hour = j.value("rate_per_hour", 0);
+  t.child = j.value("child", "");
   return t;
 }
 
@@ -82,14 +92,15 @@ std::string role_name(Role role) {
     case Role::Operator: return "operator";
     case Role::Auditor: return "auditor";
     case Role::Service: return "service";
+    case Role::Child: return "child";
   }
   return "auditor";
 }
 
 Role parse_role(const std::string& name) {
-  for (Role r : {Role::Admin, Role::Operator, Role::Auditor, Role::Service})
+  for (Role r : {Role::Admin, Role::Operator, Role::Auditor, Role::Service, Role::Child})
     if (name == role_name(r)) return r;
-  throw Error(ErrorKind::InvalidInput, "invalid_role", "role must be admin, operator, auditor or service");
+  throw Error(ErrorKind::InvalidInput, "invalid_role", "role must be admin, operator, auditor, service or child");
 }
 
 std::pair<TokenInfo, std::string> TokenStore::create(const std::string& name, Role role,
@@ -116,6 +127,7 @@ std::pair<TokenInfo, std::string> TokenStore::create(const std::string& name, Ro
   info.names = scope.names;
   info.profiles = scope.profiles;
   info.rate_per_hour = scope.rate_per_hour;
+  info.child = scope.child;
   WriteBatch batch;
   batch.put(kPrefix + digest, encode(info));
   kv_.write(batch, Durability::Sync);

@@ -8,7 +8,9 @@
 //   operator reads, issues, renews, revokes and reads history in its CAs;
 //   auditor  reads everything, including history; changes nothing;
 //   service  issues in its CAs only names matching its patterns with its
-//            profiles, and renews/revokes/reads only certificates it issued.
+//            profiles, and renews/revokes/reads only certificates it issued;
+//   child    a CA on another cairn server: only asks its parent CA (its one
+//            CA) to certify it (its child handle); reads nothing.
 // Operators and services carry their scope (CAs, name patterns, profiles);
 // any token may carry its own issuance rate limit (certificates per hour).
 // Thread-safety: all methods may be called concurrently.
@@ -25,7 +27,7 @@
 
 namespace cairn::api {
 
-enum class Role { Admin, Operator, Auditor, Service };
+enum class Role { Admin, Operator, Auditor, Service, Child };
 std::string role_name(Role role);
 Role parse_role(const std::string& name);  // InvalidInput "invalid_role"
 
@@ -40,6 +42,7 @@ struct TokenInfo {
   std::vector<std::string> names;     // service: NamePattern texts
   std::vector<std::string> profiles;  // service: allowed profiles; empty: any
   int rate_per_hour = 0;              // 0: the server's default for the role
+  std::string child;                  // child: the CA handle it certifies
 };
 
 // What a new token may do; checked by TokenStore::create.
@@ -48,6 +51,7 @@ struct TokenScope {
   std::vector<std::string> names;
   std::vector<std::string> profiles;
   int rate_per_hour = 0;
+  std::string child;  // child tokens only
 };
 
 class TokenStore {

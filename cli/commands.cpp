@@ -71,9 +71,27 @@ void Commands::ca_create(const CaCreateOptions& o) {
   json body = {{"handle", o.handle}, {"subject", o.subject}, {"key", o.key}};
   if (!o.parent.empty()) body["parent"] = o.parent;
   if (o.validity_days) body["validity_days"] = o.validity_days;
+  if (!o.parent_url.empty() || !o.parent_token_file.empty()) {
+    if (o.parent_url.empty() || o.parent_token_file.empty() || o.parent.empty())
+      throw CliError("usage", "a remote parent needs --parent, --parent-url and --parent-token-file", 2);
+    std::string token = read_file(o.parent_token_file);
+    token = token.substr(0, token.find_first_of("\r\n"));
+    body["parent_url"] = o.parent_url;
+    body["parent_token"] = token;
+  }
   auto res = client_.post_json("/api/v1/cas", body.dump());
   if (format_ == OutputFormat::Json) return void(out_ << parse(res.body).dump(2) << '\n');
   print_ca(out_, parse(res.body));
+}
+
+void Commands::child_add(const std::string& parent, const std::string& child) {
+  auto res = client_.post_json("/api/v1/cas/" + seg(parent) + "/children", json{{"child", child}}.dump());
+  auto j = parse(res.body);
+  if (format_ == OutputFormat::Json) return void(out_ << j.dump(2) << '\n');
+  out_ << "Child '" << str(j, "child") << "' registered under '" << str(j, "parent")
+       << "'. Its token (shown only now; give it to the child's server, e.g. in a file for\n"
+       << "`cairn ca create " << str(j, "child") << " --parent " << str(j, "parent")
+       << " --parent-url URL --parent-token-file FILE`):\n  " << str(j, "token") << '\n';
 }
 
 void Commands::ca_list() {

@@ -21,6 +21,8 @@ struct CaCreateOptions {
   std::string key = "ec-p256";
   std::string parent;
   int validity_days = 0;
+  std::string parent_url;         // a parent on another cairn server
+  std::string parent_token_file;  // the token it gave for this CA (first line)
 };
 
 struct CertRequestOptions {
@@ -47,6 +49,7 @@ class Commands {
   void ca_show(const std::string& handle);
   void ca_chain(const std::string& handle, const std::string& out_file);
   void ca_certify(const std::string& handle);
+  void child_add(const std::string& parent, const std::string& child);
 
   void cert_issue(const CertRequestOptions& o);
   void cert_renew(const CertRequestOptions& o);

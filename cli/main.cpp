@@ -79,7 +79,10 @@ int main(int argc, char** argv) {
   ca_create_cmd->add_option("handle", ca_create.handle, "name of the new CA")->required();
   ca_create_cmd->add_option("--subject", ca_create.subject, "subject, e.g. \"CN=Example Root\"")->required();
   ca_create_cmd->add_option("--key", ca_create.key, "key algorithm (default ec-p256)");
-  ca_create_cmd->add_option("--parent", ca_create.parent, "local parent CA (makes an intermediate)");
+  ca_create_cmd->add_option("--parent", ca_create.parent, "parent CA (makes an intermediate); local unless --parent-url");
+  ca_create_cmd->add_option("--parent-url", ca_create.parent_url, "base URL of the parent's cairn server (remote parent)");
+  ca_create_cmd->add_option("--parent-token-file", ca_create.parent_token_file,
+                            "file with the token the parent gave for this CA (cairn child add)");
   ca_create_cmd->add_option("--validity-days", ca_create.validity_days, "validity (default 3650 root, 1825 intermediate)");
   add_client_options(ca_create_cmd);
   ca_create_cmd->callback([&] { action = [&](Commands& c) { c.ca_create(ca_create); }; });
@@ -273,6 +276,16 @@ int main(int argc, char** argv) {
   auto* prof_list = prof->add_subcommand("list", "list profiles");
   add_client_options(prof_list);
   prof_list->callback([&] { action = [&](Commands& c) { c.profile_list(); }; });
+
+  // child
+  std::string child_parent, child_handle;
+  auto* child = app.add_subcommand("child", "children on other cairn servers (parent side)");
+  child->require_subcommand(1);
+  auto* child_add = child->add_subcommand("add", "register a child CA of another server and make its token");
+  child_add->add_option("parent", child_parent, "the parent CA here")->required();
+  child_add->add_option("child", child_handle, "the child CA's handle on its server")->required();
+  add_client_options(child_add);
+  child_add->callback([&] { action = [&](Commands& c) { c.child_add(child_parent, child_handle); }; });
 
   // task
   auto* task = app.add_subcommand("task", "background tasks (publishing, CRL refresh)");

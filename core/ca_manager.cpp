@@ -11,9 +11,24 @@
 #include "core/serial_number.h"
 
 namespace cairn {
+namespace {
+
+std::string parent_token_name(const std::string& handle) { return "parent-token/" + handle; }
+std::string parent_chain_key(const std::string& handle) { return "parentchain/" + handle; }
+
+void check_parent_url(const std::string& url) {
+  bool ok = (url.starts_with("http://") || url.starts_with("https://")) && url.size() < 512 && !url.ends_with("/");
+  for (char c : url) ok = ok && c > 0x20 && c < 0x7f;
+  if (!ok)
+    throw Error(ErrorKind::InvalidInput, "invalid_parent_url",
+                "parent_url must be the http(s) base URL of the parent's cairn server, without a trailing slash");
+}
+
+}  // namespace
 
 CaManager::CaManager(KeyValueStore& kv, Signer& signer, const Clock& clock, CaManagerConfig config)
     : signer_(signer),
+      kv_(kv),
       clock_(clock),
       config_(std::move(config)),
       profiles_(config_.profiles ? config_.profiles : std::make_shared<const ProfileCatalog>()),
@@ -89,7 +104,7 @@ CaView CaManager::create_ca(const std::string& actor, const CreateCaRequest& r) 
                   "parent CA '" + r.parent + "' has no certificate yet");
     return 0;
   });
-  CreateIntermediateCa c{r.handle, r.subject, r.algorithm, r.parent};
+  CreateIntermediateCa c{r.handle, r.subject, r.algorithm, r.parent, ""};
   store_.process(r.handle, c, meta(actor), ctx);
   int days = r.validity_days ? r.validity_days : 1825;
   std::string csr = store_.read(r.handle, [](const CertAuth& ca, uint64_t) { return ca.csr_der(); });
@@ -99,18 +114,87 @@ CaView CaManager::create_ca(const std::string& actor, const CreateCaRequest& r) 
   return get_ca(r.handle);
 }
 
+CaView CaManager::create_ca(const std::string& actor, const CreateCaRequest& r, const RemoteParent& remote) {
+  validate_aggregate_id(r.handle);
+  validate_aggregate_id(r.parent);
+  parse_key_algorithm(r.algorithm);
+  parse_subject(r.subject);
+  check_parent_url(remote.url);
+  if (remote.token.empty() || remote.token.size() > 512)
+    throw Error(ErrorKind::InvalidInput, "missing_field", "a remote parent needs the token it gave for this CA");
+  if (store_.exists(r.handle))
+    throw Error(ErrorKind::Conflict, "ca_exists", "CA '" + r.handle + "' already exists");
+  signer_.store_secret(parent_token_name(r.handle), remote.token);
+  CaContext ctx = context();
+  store_.process(r.handle, CreateIntermediateCa{r.handle, r.subject, r.algorithm, r.parent, remote.url}, meta(actor),
+                 ctx);
+  return get_ca(r.handle);
+}
+
 CaView CaManager::certify_pending(const std::string& actor, const std::string& handle) {
   CaContext ctx = context();
-  auto [parent, csr, active] = store_.read(handle, [](const CertAuth& ca, uint64_t) {
-    return std::make_tuple(ca.parent(), ca.csr_der(), ca.active());
+  auto [parent, csr, active, remote] = store_.read(handle, [](const CertAuth& ca, uint64_t) {
+    return std::make_tuple(ca.parent(), ca.csr_der(), ca.active(), !ca.parent_url().empty());
   });
   if (active) return get_ca(handle);
+  if (remote)
+    throw Error(ErrorKind::Conflict, "remote_parent",
+                "'" + handle + "' has a parent on another server; the sync-parent task asks it (cairn task list)");
   if (parent.empty())
     throw Error(ErrorKind::Conflict, "not_intermediate", "'" + handle + "' has no parent");
   auto issued = store_.process(parent, CertifyChildCa{handle, csr, 1825}, meta(actor), ctx);
   const auto& event = std::get<CertificateIssued>(issued.events.at(0));
   store_.process(handle, InstallCaCertificate{event.der}, meta(actor), ctx);
   return get_ca(handle);
+}
+
+ChildCertificate CaManager::certify_remote_child(const std::string& actor, const std::string& parent,
+                                                const std::string& child, const std::string& csr_der,
+                                                int validity_days) {
+  validate_aggregate_id(parent);
+  validate_aggregate_id(child);
+  X509ReqPtr csr = parse_csr_object(csr_der);
+  std::string csr_key = public_key_der(X509_REQ_get0_pubkey(csr.get()));
+  int64_t now = clock_.now_ms();
+  std::string current = store_.read(parent, [&](const CertAuth& ca, uint64_t) -> std::string {
+    auto it = ca.children().find(child);
+    if (it == ca.children().end()) return "";
+    const IssuedCertificate* c = ca.find(it->second);
+    if (!c || c->revoked || c->issuer_key_id != ca.key_id() || now >= c->not_after_ms) return "";
+    if (c->not_after_ms - now <= (c->not_after_ms - c->not_before_ms) / 2) return "";
+    X509Ptr cert = parse_certificate(c->der);
+    return public_key_der(X509_get0_pubkey(cert.get())) == csr_key ? c->der : "";
+  });
+  ChildCertificate out;
+  if (current.empty()) {
+    CaContext ctx = context();
+    auto issued = store_.process(parent, CertifyChildCa{child, to_der(csr.get()), validity_days}, meta(actor), ctx);
+    current = std::get<CertificateIssued>(issued.events.at(0)).der;
+  }
+  out.certificate_der = current;
+  out.chain_pem = ca_chain_pem(parent);
+  return out;
+}
+
+CaView CaManager::install_parent_certificate(const std::string& actor, const std::string& handle,
+                                             const std::string& der, const std::string& parent_chain_pem) {
+  CaContext ctx = context();
+  if (!parent_chain_pem.empty()) {
+    parse_certificate_chain(parent_chain_pem);  // well-formed, nothing else
+    WriteBatch b;
+    b.put(parent_chain_key(handle), parent_chain_pem);
+    kv_.write(b, Durability::Sync);
+  }
+  store_.process(handle, InstallCaCertificate{der}, meta(actor), ctx);
+  return get_ca(handle);
+}
+
+std::optional<std::string> CaManager::parent_token(const std::string& handle) {
+  return signer_.secret(parent_token_name(handle));
+}
+
+std::string CaManager::stored_parent_chain(const std::string& handle) const {
+  return kv_.get(parent_chain_key(handle)).value_or("");
 }
 
 std::vector<CaView> CaManager::list_cas() {
@@ -134,6 +218,8 @@ std::string CaManager::ca_chain_pem(const std::string& handle) {
     if (der.empty())
       throw Error(ErrorKind::Conflict, "ca_not_active", "CA '" + current + "' has no certificate yet");
     pem += certificate_pem(der);
+    std::string remote = store_.read(current, [](const CertAuth& ca, uint64_t) { return ca.parent_url(); });
+    if (!remote.empty()) return pem + stored_parent_chain(current);
     if (parent.empty() || !store_.exists(parent)) break;
     current = parent;
   }

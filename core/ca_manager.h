@@ -72,6 +72,19 @@ struct CreateCaRequest {
   int validity_days = 0;   // 0: 3650 for roots, 1825 for intermediates
 };
 
+// A parent on another cairn server: its base URL and the token it gave for
+// this child (kept in the key store, never in history).
+struct RemoteParent {
+  std::string url;
+  std::string token;
+};
+
+// What a parent answers a child's certification request with.
+struct ChildCertificate {
+  std::string certificate_der;
+  std::string chain_pem;  // the parent's chain, up to its root
+};
+
 struct IssueRequest {
   std::string csr;         // PEM or DER; or empty with key_type set
   std::string key_type;    // server-side key generation
@@ -123,8 +136,21 @@ class CaManager {
   const Clock& clock() const { return clock_; }
 
   CaView create_ca(const std::string& actor, const CreateCaRequest& request);
+  // An intermediate under `request.parent` on another server. It stays
+  // "pending" until the sync-parent task gets its certificate.
+  CaView create_ca(const std::string& actor, const CreateCaRequest& request, const RemoteParent& remote);
   // Retries the parent step for a pending intermediate with a local parent.
   CaView certify_pending(const std::string& actor, const std::string& handle);
+  // Parent side of a child on another server: certifies its CSR (the
+  // child's current certificate if it is for the same key and has more than
+  // half its validity left, so a repeated request issues nothing new).
+  ChildCertificate certify_remote_child(const std::string& actor, const std::string& parent,
+                                        const std::string& child, const std::string& csr_der, int validity_days);
+  // Child side: installs a certificate from its parent (local or remote)
+  // and, for a remote parent, keeps the parent's chain for ca_chain_pem().
+  CaView install_parent_certificate(const std::string& actor, const std::string& handle, const std::string& der,
+                                    const std::string& parent_chain_pem);
+  std::optional<std::string> parent_token(const std::string& handle);
   std::vector<CaView> list_cas();
   CaView get_ca(const std::string& handle);
   std::string ca_chain_pem(const std::string& handle);
@@ -170,7 +196,10 @@ class CaManager {
   IssueResult issued_result(const std::string& ca, const CertificateIssued& event,
                             const EvpPkeyPtr& generated);
 
+  std::string stored_parent_chain(const std::string& handle) const;
+
   Signer& signer_;
+  KeyValueStore& kv_;
   const Clock& clock_;
   CaManagerConfig config_;
   std::shared_ptr<const ProfileCatalog> profiles_;

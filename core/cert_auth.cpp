@@ -80,6 +80,7 @@ void CertAuth::apply(const CaEvent& event) {
                    subject_ = e.subject;
                    parent_ = e.parent;
                    csr_der_ = e.csr_der;
+                   parent_url_ = e.parent_url;
                  },
                  [&](const CaCertificateInstalled& e) {
                    ca_cert_der_ = e.der;
@@ -197,14 +198,14 @@ std::vector<CaEvent> CertAuth::create_root(const CreateRootCa& c, const CommandM
   t.key_usage = "critical,keyCertSign,cRLSign,digitalSignature";
   std::string der = build_certificate(t, ctx.signer, k.key_id);
 
-  CaCreated created{c.handle, CaKind::Root, k.key_id, k.algorithm, format_name(k.subject.get()), "", ""};
+  CaCreated created{c.handle, CaKind::Root, k.key_id, k.algorithm, format_name(k.subject.get()), "", "", ""};
   return {created, CaCertificateInstalled{der, t.not_before_ms, t.not_after_ms}};
 }
 
 std::vector<CaEvent> CertAuth::create_intermediate(const CreateIntermediateCa& c,
                                                    CaContext& ctx) const {
   validate_aggregate_id(c.parent);
-  if (c.parent == c.handle)
+  if (c.parent == c.handle && c.parent_url.empty())
     throw Error(ErrorKind::InvalidInput, "invalid_parent", "a CA cannot be its own parent");
   NewCaKey k = new_ca_key(c.handle, c.subject, c.algorithm, ctx);
   X509ReqPtr req(X509_REQ_new());
@@ -215,7 +216,7 @@ std::vector<CaEvent> CertAuth::create_intermediate(const CreateIntermediateCa& c
   ctx.signer.sign(k.key_id, req.get());
 
   return {CaCreated{c.handle, CaKind::Intermediate, k.key_id, k.algorithm, format_name(k.subject.get()),
-                    c.parent, to_der(req.get())}};
+                    c.parent, to_der(req.get()), c.parent_url}};
 }
 
 std::vector<CaEvent> CertAuth::certify_child(const CertifyChildCa& c, const CommandMeta& m,

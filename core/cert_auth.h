@@ -36,6 +36,7 @@ struct CaCreated {
   std::string subject;
   std::string parent;   // intermediates only
   std::string csr_der;  // intermediates only: the request sent to the parent
+  std::string parent_url;  // a parent on another cairn server (v2); empty: local
 };
 struct CaCertificateInstalled {
   std::string der;
@@ -101,7 +102,8 @@ struct CreateIntermediateCa {
   std::string handle;
   std::string subject;
   std::string algorithm;
-  std::string parent;
+  std::string parent;      // the parent's handle (on parent_url's server if set)
+  std::string parent_url;  // base URL of a remote cairn server; empty: local
 };
 struct CertifyChildCa {
   std::string child;
@@ -218,6 +220,7 @@ class CertAuth {
   const std::string& algorithm() const { return algorithm_; }
   const std::string& subject() const { return subject_; }
   const std::string& parent() const { return parent_; }
+  const std::string& parent_url() const { return parent_url_; }
   const std::string& csr_der() const { return csr_der_; }
   const std::string& ca_cert_der() const { return ca_cert_der_; }
   int64_t ca_not_before_ms() const { return ca_not_before_ms_; }
@@ -295,6 +298,7 @@ class CertAuth {
   std::map<std::string, std::string> children_;  // child handle -> current serial
   std::map<std::string, PendingRequest> requests_;  // by request id
   std::string ocsp_responder_serial_;  // newest delegated responder certificate
+  std::string parent_url_;
 };
 
 }  // namespace cairn

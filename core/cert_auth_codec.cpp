@@ -21,8 +21,9 @@
 namespace cairn {
 
 template <class Ar>
-void serialize(Ar& ar, CaCreated& e, std::uint32_t const) {
+void serialize(Ar& ar, CaCreated& e, std::uint32_t const version) {
   ar(e.handle, e.kind, e.key_id, e.algorithm, e.subject, e.parent, e.csr_der);
+  if (version >= 2) ar(e.parent_url);
 }
 template <class Ar>
 void serialize(Ar& ar, CaCertificateInstalled& e, std::uint32_t const) {
@@ -71,17 +72,18 @@ void CertAuth::serialize(Ar& ar, std::uint32_t const version) {
      ca_not_before_ms_, ca_not_after_ms_, issued_, children_);
   if (version >= 2) ar(requests_);
   if (version >= 3) ar(ocsp_responder_serial_);
+  if (version >= 4) ar(parent_url_);
 }
 
 }  // namespace cairn
 
 CEREAL_CLASS_VERSION(cairn::IssuedCertificate, 2)
-CEREAL_CLASS_VERSION(cairn::CertAuth, 3)
+CEREAL_CLASS_VERSION(cairn::CertAuth, 4)
 CEREAL_CLASS_VERSION(cairn::CertificateRequested, 1)
 CEREAL_CLASS_VERSION(cairn::RequestApproved, 1)
 CEREAL_CLASS_VERSION(cairn::RequestRejected, 1)
 CEREAL_CLASS_VERSION(cairn::PendingRequest, 1)
-CEREAL_CLASS_VERSION(cairn::CaCreated, 1)
+CEREAL_CLASS_VERSION(cairn::CaCreated, 2)
 CEREAL_CLASS_VERSION(cairn::CaCertificateInstalled, 1)
 CEREAL_CLASS_VERSION(cairn::CertificateIssued, 2)
 CEREAL_CLASS_VERSION(cairn::CertificateRevoked, 1)
@@ -174,6 +176,7 @@ std::string CertAuth::state_json(int64_t at_ms) const {
                       {"status", !active() ? "pending" : (at_ms >= ca_not_after_ms_ ? "expired" : "active")},
                       {"subject", subject_},
                       {"parent", parent_},
+                      {"parent_url", parent_url_},
                       {"key_id", key_id_},
                       {"algorithm", algorithm_},
                       {"certificate_sha256", ca_cert_der_.empty() ? "" : to_hex(sha256(ca_cert_der_))},
@@ -217,7 +220,8 @@ std::string CertAuth::command_params_json(const CaCommand& c) {
           },
           [](const CreateIntermediateCa& x) -> nlohmann::json {
             return {{"type", "CreateIntermediateCa"}, {"handle", x.handle},
-                    {"subject", x.subject}, {"algorithm", x.algorithm}, {"parent", x.parent}};
+                    {"subject", x.subject}, {"algorithm", x.algorithm}, {"parent", x.parent},
+                    {"parent_url", x.parent_url}};
           },
           [](const CertifyChildCa& x) -> nlohmann::json {
             return {{"type", "CertifyChildCa"}, {"child", x.child},
@@ -255,7 +259,7 @@ std::string CertAuth::event_json(const CaEvent& e) {
           [](const CaCreated& x) -> nlohmann::json {
             return {{"handle", x.handle}, {"kind", ca_kind_name(x.kind)}, {"key_id", x.key_id},
                     {"algorithm", x.algorithm}, {"subject", x.subject}, {"parent", x.parent},
-                    {"csr_der_base64", base64_encode(x.csr_der)}};
+                    {"parent_url", x.parent_url}, {"csr_der_base64", base64_encode(x.csr_der)}};
           },
           [](const CaCertificateInstalled& x) -> nlohmann::json {
             return {{"der_base64", base64_encode(x.der)}, {"not_before", iso8601(x.not_before_ms)},

@@ -83,6 +83,28 @@ X509ReqPtr parse_csr_object(std::string_view input) {
   return parse_der<X509ReqPtr>(input, d2i_X509_REQ, "invalid_csr", "certificate request");
 }
 
+std::vector<X509Ptr> parse_certificate_chain(std::string_view pem) {
+  check_size(pem, "invalid_certificate");
+  std::vector<X509Ptr> out;
+  size_t pos = 0;
+  static constexpr std::string_view kEnd = "-----END CERTIFICATE-----";
+  while (true) {
+    size_t begin = pem.find("-----BEGIN", pos);
+    std::string_view gap = pem.substr(pos, begin == std::string_view::npos ? std::string_view::npos : begin - pos);
+    if (gap.find_first_not_of(" \t\r\n") != std::string_view::npos)
+      throw Error(ErrorKind::InvalidInput, "invalid_certificate", "unexpected text between PEM certificates");
+    if (begin == std::string_view::npos) break;
+    size_t end = pem.find(kEnd, begin);
+    if (end == std::string_view::npos)
+      throw Error(ErrorKind::InvalidInput, "invalid_certificate", "a PEM certificate is not terminated");
+    end += kEnd.size();
+    out.push_back(parse_certificate(pem.substr(begin, end - begin)));
+    pos = end;
+  }
+  if (out.empty()) throw Error(ErrorKind::InvalidInput, "invalid_certificate", "no PEM certificate");
+  return out;
+}
+
 X509CrlPtr parse_crl(std::string_view input) {
   check_size(input, "invalid_crl");
   if (looks_like_pem(input))

@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/openssl_types.h"
 
@@ -15,6 +16,9 @@ inline constexpr size_t kMaxDerInput = 64 * 1024;
 
 X509Ptr parse_certificate(std::string_view pem_or_der);
 X509ReqPtr parse_csr_object(std::string_view pem_or_der);
+// Every certificate of a PEM bundle, in order (at least one, nothing else
+// but whitespace between them): InvalidInput "invalid_certificate" otherwise.
+std::vector<X509Ptr> parse_certificate_chain(std::string_view pem);
 X509CrlPtr parse_crl(std::string_view pem_or_der);
 EvpPkeyPtr parse_public_key_der(std::string_view der);
 

@@ -24,6 +24,14 @@ std::string Signer::create_key(KeyAlgorithm alg) {
   return id;
 }
 
+namespace {
+std::string secret_id(const std::string& name) { return to_hex(sha256("cairn secret: " + name)); }
+}  // namespace
+
+void Signer::store_secret(const std::string& name, const std::string& value) { store_.put(secret_id(name), value); }
+
+std::optional<std::string> Signer::secret(const std::string& name) { return store_.get(secret_id(name)); }
+
 std::shared_ptr<EVP_PKEY> Signer::key(const std::string& key_id) {
   {
     std::lock_guard lock(mutex_);

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "core/key_algorithm.h"
@@ -37,6 +38,11 @@ class Signer {
   std::string sign_bytes(const std::string& key_id, std::string_view data);
 
   static std::string key_id_for(const EVP_PKEY* key);
+
+  // Other secrets the server must keep (a remote parent's token), sealed in
+  // the same key store under an id derived from `name`; never in events.
+  void store_secret(const std::string& name, const std::string& value);
+  std::optional<std::string> secret(const std::string& name);
 
  private:
   std::shared_ptr<EVP_PKEY> key(const std::string& key_id);

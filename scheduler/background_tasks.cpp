@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include "core/encoding.h"
+#include "core/x509_time.h"
+#include "scheduler/parent_client.h"
 
 namespace cairn {
 
@@ -23,6 +25,7 @@ BackgroundTasks::BackgroundTasks(KeyValueStore& kv, CaManager& manager, CaObject
   }
   scheduler_.on(kSyncRepo, [this](const Task& t) { return sync_repository(t); });
   scheduler_.on(kCrlRefresh, [this](const Task& t) { return refresh_crl(t); });
+  scheduler_.on(kSyncParent, [this](const Task& t) { return sync_parent(t); });
 }
 
 BackgroundTasks::~BackgroundTasks() { stop(); }
@@ -30,8 +33,9 @@ BackgroundTasks::~BackgroundTasks() { stop(); }
 void BackgroundTasks::attach() {
   manager_.store().add_post_save(
       [this](const std::string& ca, const std::vector<CaEvent>& events, const std::vector<uint64_t>&) {
-        bool changed = false, issued = false, installed = false;
+        bool changed = false, issued = false, installed = false, remote_child = false;
         for (const auto& e : events) {
+          if (const auto* created = std::get_if<CaCreated>(&e)) remote_child = !created->parent_url.empty();
           if (std::holds_alternative<CertificateIssued>(e)) {
             issued = true;
             metrics_.add("cairn_certificates_issued_total");
@@ -44,7 +48,10 @@ void BackgroundTasks::attach() {
         }
         if (changed || issued) request_sync(ca, !changed);
         if (installed) queue_.request(kCrlRefresh, ca, "");
-        if (changed || issued || installed) scheduler_.notify();
+        // A local child is certified by create_ca itself; asking for
+        // sync-parent before that would certify it twice.
+        if (installed || remote_child) queue_.request(kSyncParent, ca, "");
+        if (changed || issued || installed || remote_child) scheduler_.notify();
       });
 }
 
@@ -57,6 +64,8 @@ void BackgroundTasks::request_all() {
   for (const auto& ca : manager_.store().ids()) {
     request_sync(ca, false);
     queue_.request(kCrlRefresh, ca, "");
+    bool has_parent = manager_.store().read(ca, [](const CertAuth& s, uint64_t) { return !s.parent().empty(); });
+    if (has_parent) queue_.request(kSyncParent, ca, "");
   }
   scheduler_.notify();
 }
@@ -110,6 +119,59 @@ std::optional<int64_t> BackgroundTasks::refresh_crl(const Task& t) {
   auto crl = objects_.crl(t.ca);
   if (!crl) return std::nullopt;  // no certificate yet: installing one asks again
   return objects_.reissue_due_ms(*crl);
+}
+
+}  // namespace cairn
+
+namespace cairn {
+
+std::optional<int64_t> BackgroundTasks::sync_parent(const Task& t) {
+  if (!manager_.store().exists(t.ca)) return std::nullopt;
+  struct Child {
+    std::string parent, url, csr;
+    bool active = false;
+    int64_t not_before = 0, not_after = 0;
+  };
+  auto read_child = [&] {
+    return manager_.store().read(t.ca, [](const CertAuth& s, uint64_t) {
+      return Child{s.parent(), s.parent_url(), s.csr_der(), s.active(), s.ca_not_before_ms(), s.ca_not_after_ms()};
+    });
+  };
+  Child c = read_child();
+  if (c.parent.empty()) return std::nullopt;  // a root has no parent
+  const int64_t now = manager_.clock().now_ms();
+  constexpr int64_t kDay = 24 * 3600 * 1000LL;
+  if (c.active) {
+    int64_t renew_at = c.not_after - (c.not_after - c.not_before) / 3;
+    if (now < renew_at) return renew_at;
+    // A certificate already as long as its parent's cannot be improved
+    // until the parent itself is renewed: look again daily.
+    int64_t parent_not_after = 0;
+    if (c.url.empty()) {
+      parent_not_after = manager_.get_ca(c.parent).not_after_ms;
+    } else {
+      auto chain = parse_certificate_chain(manager_.ca_chain_pem(t.ca));  // this CA, then its parent's chain
+      if (chain.size() > 1) parent_not_after = from_asn1_time(X509_get0_notAfter(chain[1].get()));
+    }
+    if (parent_not_after && c.not_after >= parent_not_after) return now + kDay;
+  }
+  ChildCertificate got;
+  if (c.url.empty()) {
+    got = manager_.certify_remote_child(kParentActor, c.parent, t.ca, c.csr, 1825);
+    got.chain_pem.clear();  // a local parent's chain is read from its state
+  } else {
+    auto token = manager_.parent_token(t.ca);
+    if (!token)
+      throw Error(ErrorKind::Unavailable, "parent_token_missing",
+                  "the token for parent '" + c.parent + "' is not in the key store; create the CA again");
+    got = request_child_certificate(ParentRequest{c.url, c.parent, t.ca, *token, c.csr, 10});
+  }
+  manager_.install_parent_certificate(kParentActor, t.ca, got.certificate_der, got.chain_pem);
+  spdlog::info("CA '{}' installed a certificate from its parent '{}'{}", t.ca, c.parent,
+               c.url.empty() ? "" : " at " + c.url);
+  Child now_child = read_child();
+  int64_t renew_at = now_child.not_after - (now_child.not_after - now_child.not_before) / 3;
+  return renew_at > now ? renew_at : now + kDay;
 }
 
 }  // namespace cairn

@@ -7,6 +7,11 @@
 //                          chain, CRL, and with publish_issued its valid
 //                          certificates) to one repository; retried with
 //                          backoff while the repository is down.
+//   sync-parent/<ca>/      an intermediate gets its certificate from its
+//                          parent: over HTTP from another cairn server
+//                          (ParentClient), or locally by the same path;
+//                          due again when a third of the certificate's
+//                          validity is left (renewal); retried with backoff.
 //   crl-refresh/<ca>/      re-sign the CA's CRL when less than the
 //                          configured part of its validity is left (not a
 //                          command: history does not grow), then sync the
@@ -38,6 +43,8 @@ class BackgroundTasks {
  public:
   static constexpr const char* kSyncRepo = "sync-repo";
   static constexpr const char* kCrlRefresh = "crl-refresh";
+  static constexpr const char* kSyncParent = "sync-parent";
+  static constexpr const char* kParentActor = "system:parent";
 
   BackgroundTasks(KeyValueStore& kv, CaManager& manager, CaObjectsStore& objects, Metrics& metrics,
                   std::vector<RepositoryConfig> repositories, SchedulerConfig config);
@@ -59,6 +66,7 @@ class BackgroundTasks {
  private:
   std::optional<int64_t> sync_repository(const Task& t);
   std::optional<int64_t> refresh_crl(const Task& t);
+  std::optional<int64_t> sync_parent(const Task& t);
   void request_sync(const std::string& ca, bool issued_only);
 
   KeyValueStore& kv_;

@@ -5,8 +5,11 @@
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/start_server.sh"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/cairn-e2e-XXXXXX")
 SERVER_PID=
+EXTRA_PIDS=()  # more servers a test started; stopped on exit too
 cleanup() {
-  if [[ -n "$SERVER_PID" ]]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+  for pid in "$SERVER_PID" "${EXTRA_PIDS[@]}"; do
+    if [[ -n "$pid" ]]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+  done
   rm -rf "$WORK"
 }
 trap cleanup EXIT

@@ -101,7 +101,7 @@ TEST_F(BackgroundTasksTest, RepositoryDownIsRetriedWithGrowingDelaysThenHoldsExa
     EXPECT_NE(task->last_error.find("not a directory"), std::string::npos) << task->last_error;
     delays.push_back(task->due_ms - clock.now_ms());
     auto status = w.tasks.status().of_ca("issuing");
-    ASSERT_EQ(status.size(), 2u);  // crl-refresh and the repository
+    ASSERT_EQ(status.size(), 3u);  // crl-refresh, sync-parent (its renewal) and the repository
     const auto& repo_status = status[0].target == "local" ? status[0] : status[1];
     EXPECT_EQ(repo_status.failures, attempt);
     EXPECT_EQ(repo_status.next_attempt_ms, task->due_ms);
@@ -195,6 +195,41 @@ TEST_F(BackgroundTasksTest, CrlIsReissuedOnTimeWithoutAddingHistory) {
   EXPECT_EQ(X509_CRL_verify(crl.get(), X509_get0_pubkey(issuer.get())), 1);
 }
 
+TEST_F(BackgroundTasksTest, AnIntermediateIsRenewedByItsParentWhenAThirdIsLeft) {
+  World w(kv, keys, clock, {});
+  w.make_hierarchy();
+  w.tasks.run_due();
+  CaView before = w.manager.get_ca("issuing");
+  auto renewal = w.tasks.queue().find("sync-parent/issuing/");
+  ASSERT_TRUE(renewal);
+  EXPECT_EQ(renewal->due_ms, before.not_after_ms - (before.not_after_ms - before.not_before_ms) / 3);
+
+  clock.set_ms(renewal->due_ms - 1000);
+  w.tasks.run_due();
+  EXPECT_EQ(w.manager.get_ca("issuing").certificate_der, before.certificate_der) << "not yet";
+
+  clock.set_ms(renewal->due_ms);
+  w.tasks.run_due();
+  CaView after = w.manager.get_ca("issuing");
+  EXPECT_NE(after.certificate_der, before.certificate_der);
+  EXPECT_EQ(after.key_id, before.key_id) << "a renewal keeps the key";
+  EXPECT_GT(after.not_after_ms, before.not_after_ms);
+  auto at_root = w.manager.list_certificates("root", {});
+  ASSERT_EQ(at_root.size(), 2u);
+  EXPECT_EQ(at_root[1].replaces, at_root[0].serial);
+  EXPECT_EQ(at_root[1].requested_by, "system:parent");
+  // Certificates issued before and after both chain to the root.
+  auto leaf = w.issue("after.example").certificate;
+  EXPECT_EQ(testing::verify_chain(leaf.der, {w.manager.get_ca("root").certificate_der, after.certificate_der}, "",
+                                  clock.now_ms()),
+            0);
+  w.tasks.run_due();  // the installation asked for sync-parent again: it finds nothing to do
+  auto next = w.tasks.queue().find("sync-parent/issuing/");
+  ASSERT_TRUE(next);
+  EXPECT_EQ(w.manager.list_certificates("root", {}).size(), 2u);
+  EXPECT_EQ(next->due_ms, after.not_after_ms - (after.not_after_ms - after.not_before_ms) / 3);
+}
+
 TEST_F(BackgroundTasksTest, ATaskAskedForWhileItRunsRunsAgain) {
   TaskQueue q(kv, clock);
   q.request("sync-repo", "issuing", "local");
@@ -225,12 +260,12 @@ TEST(BackgroundTasksRestart, PendingAndScheduledTasksSurviveARestartAndRunOnce) 
     retry_at = std::max(w.tasks.queue().find("sync-repo/issuing/local")->due_ms,
                         w.tasks.queue().find("sync-repo/root/local")->due_ms);
     crl_due = w.tasks.queue().find("crl-refresh/issuing/")->due_ms;
-    ASSERT_EQ(w.tasks.queue().list().size(), 4u);
+    ASSERT_EQ(w.tasks.queue().list().size(), 5u);  // 2 syncs, 2 CRL refreshes, issuing's renewal
   }  // "crash": nothing is flushed or shut down in order beyond destructors
   auto kv = RocksDbKvStore::open(dir.path() + "/db");
   World w(*kv, keys, clock, {directory_repo(repo_path)});
   auto tasks = w.tasks.queue().list();
-  ASSERT_EQ(tasks.size(), 4u) << "no task was lost";
+  ASSERT_EQ(tasks.size(), 5u) << "no task was lost";
   auto sync = w.tasks.queue().find("sync-repo/issuing/local");
   ASSERT_TRUE(sync);
   EXPECT_EQ(sync->attempts, 1);
@@ -247,7 +282,7 @@ TEST(BackgroundTasksRestart, PendingAndScheduledTasksSurviveARestartAndRunOnce) 
   w.tasks.request_all();
   w.tasks.run_due();
   EXPECT_EQ(files_under(repo_path), held);
-  EXPECT_EQ(w.tasks.queue().list().size(), 2u);  // only the two CRL refreshes remain
+  EXPECT_EQ(w.tasks.queue().list().size(), 3u);  // only the periodic work remains
 }
 
 TEST(BackgroundTasksLoop, TheAsioLoopRunsRequestedTasks) {

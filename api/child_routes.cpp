@@ -1,0 +1,57 @@
+// Children on other cairn servers: the parent's admin registers a child
+// (POST /api/v1/cas/{parent}/children, which makes its token) and the
+// child's server asks for its certificate with that token
+// (POST /api/v1/cas/{parent}/children/{child}/certify).
+#include "api/json_codec.h"
+#include "api/router.h"
+#include "api/token_store.h"
+#include "core/ca_manager.h"
+#include "core/encoding.h"
+
+namespace cairn::api {
+
+void register_child_routes(Router& r) {
+  CaManager& m = *r.services().manager;
+  TokenStore& tokens = *r.services().tokens;
+  const std::string base = R"(/api/v1/cas/([^/]+)/children)";
+
+  r.post(base, Access::Admin, [&m, &tokens](const auto& req, auto& res, const Identity& who) {
+    std::string parent = path_name(req, 1);
+    auto body = parse_json_body(req.body);
+    auto child = body.find("child");
+    if (child == body.end() || !child->is_string())
+      throw Error(ErrorKind::InvalidInput, "missing_field", "'child' (the child CA's handle) is required");
+    std::string handle = child->template get<std::string>();
+    validate_aggregate_id(handle);
+    CaView view = m.get_ca(parent);  // 404 for an unknown parent
+    if (view.status != "active")
+      throw Error(ErrorKind::Conflict, "ca_not_active", "CA '" + parent + "' cannot certify children yet");
+    TokenScope scope;
+    scope.cas = {parent};
+    scope.child = handle;
+    auto [info, secret] = tokens.create("child-" + parent + "-" + handle, Role::Child, who.actor, scope);
+    send_json(res, 201, {{"parent", parent}, {"child", handle}, {"token_id", info.id}, {"token", secret}});
+  });
+
+  r.post(base + R"(/([^/]+)/certify)", Access::Certify, [&m](const auto& req, auto& res, const Identity& who) {
+    std::string parent = path_name(req, 1);
+    std::string child = path_name(req, 2);
+    if (who.role == Role::Child && who.child != child)
+      throw Error(ErrorKind::Forbidden, "not_owner", "this token certifies '" + who.child + "', not '" + child + "'");
+    auto body = parse_json_body(req.body);
+    auto csr = body.find("csr");
+    if (csr == body.end() || !csr->is_string())
+      throw Error(ErrorKind::InvalidInput, "missing_field", "'csr' (the child CA's PEM request) is required");
+    int days = 1825;
+    if (auto v = body.find("validity_days"); v != body.end() && !v->is_null()) {
+      if (!v->is_number_integer() || v->template get<int64_t>() < 1 || v->template get<int64_t>() > 36500)
+        throw Error(ErrorKind::InvalidInput, "invalid_field", "'validity_days' must be an integer 1-36500");
+      days = v->template get<int>();
+    }
+    std::string der = to_der(parse_csr_object(csr->template get<std::string>()).get());
+    auto issued = m.certify_remote_child(who.actor, parent, child, der, days);
+    send_json(res, 200, {{"certificate_pem", certificate_pem(issued.certificate_der)}, {"chain_pem", issued.chain_pem}});
+  });
+}
+
+}  // namespace cairn::api

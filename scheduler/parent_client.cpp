@@ -1,0 +1,46 @@
+#include "scheduler/parent_client.h"
+
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+
+#include "core/encoding.h"
+
+namespace cairn {
+
+ChildCertificate request_child_certificate(const ParentRequest& r) {
+  httplib::Client client(r.url);
+  client.set_connection_timeout(r.timeout_seconds, 0);
+  client.set_read_timeout(r.timeout_seconds, 0);
+  client.set_write_timeout(r.timeout_seconds, 0);
+  client.set_follow_location(false);
+  // The base URL may carry a path prefix (behind a proxy).
+  std::string prefix;
+  auto scheme_end = r.url.find("://");
+  auto path_start = r.url.find('/', scheme_end == std::string::npos ? 0 : scheme_end + 3);
+  if (path_start != std::string::npos) prefix = r.url.substr(path_start);
+  std::string path = prefix + "/api/v1/cas/" + r.parent + "/children/" + r.child + "/certify";
+  httplib::Headers headers{{"Authorization", "Bearer " + r.token}};
+  std::string body = nlohmann::json{{"csr", csr_pem(r.csr_der)}}.dump();
+  auto res = client.Post(path, headers, body, "application/json");
+  if (!res)
+    throw Error(ErrorKind::Unavailable, "parent_unavailable",
+                "parent " + r.url + " did not answer: " + httplib::to_string(res.error()));
+  auto j = nlohmann::json::parse(res->body, nullptr, false);
+  if (res->status != 200) {
+    std::string code = "http_" + std::to_string(res->status);
+    if (j.is_object() && j.contains("error") && j["error"].is_object())
+      code = j["error"].value("code", code) + ": " + j["error"].value("message", "");
+    throw Error(ErrorKind::Unavailable, res->status >= 500 ? "parent_unavailable" : "parent_refused",
+                "parent " + r.url + " answered " + std::to_string(res->status) + " (" + code + ")");
+  }
+  if (!j.is_object() || !j.contains("certificate_pem") || !j["certificate_pem"].is_string() ||
+      !j.contains("chain_pem") || !j["chain_pem"].is_string())
+    throw Error(ErrorKind::Unavailable, "parent_unavailable", "parent " + r.url + " sent an unreadable answer");
+  ChildCertificate out;
+  out.certificate_der = to_der(parse_certificate(j["certificate_pem"].get<std::string>()).get());
+  out.chain_pem = j["chain_pem"].get<std::string>();
+  return out;
+}
+
+}  // namespace cairn
