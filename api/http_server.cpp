@@ -103,6 +103,7 @@ void HttpServer::run(const ApiServices& services) {
   register_ocsp_routes(*impl_->router);
   register_task_routes(*impl_->router);
   register_child_routes(*impl_->router);
+  register_service_routes(*impl_->router);
   if (!impl_->options.repository_dir.empty() &&
       !impl_->server->set_mount_point("/repo", impl_->options.repository_dir))
     throw Error(ErrorKind::InvalidInput, "invalid_repository",

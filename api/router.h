@@ -66,5 +66,6 @@ void register_audit_routes(Router& router);
 void register_ocsp_routes(Router& router);
 void register_task_routes(Router& router);
 void register_child_routes(Router& router);
+void register_service_routes(Router& router);
 
 }  // namespace cairn::api

@@ -83,6 +83,18 @@ class Commands {
   void token_revoke(const std::string& id);
   void profile_list();
 
+  // service_commands.cpp: the service registry.
+  struct ServiceSpec {
+    std::string id, name, type, webhook_url;
+    std::vector<std::string> endpoints, allowed_names;
+    bool has_name = false, has_type = false, has_webhook = false;  // update: what was given
+  };
+  void service_register(const ServiceSpec& spec);
+  void service_update(const ServiceSpec& spec);
+  void service_list();
+  void service_show(const std::string& id);
+  void service_link(const std::string& id, const std::string& ca, const std::string& serial);
+
   // task_commands.cpp: background work.
   void task_list(const std::string& ca);
   void ca_status(const std::string& ca);
@@ -91,6 +103,7 @@ class Commands {
   std::string find_ca_of(const std::string& serial);
   void issue_like(const std::string& path, const CertRequestOptions& o);
   void print_request(const nlohmann::json& request);
+  void print_service(const nlohmann::json& service);
   void write_or_print(const std::string& content, const std::string& out_file);
 
   ApiClient& client_;

@@ -287,6 +287,45 @@ int main(int argc, char** argv) {
   add_client_options(child_add);
   child_add->callback([&] { action = [&](Commands& c) { c.child_add(child_parent, child_handle); }; });
 
+  // service
+  Commands::ServiceSpec svc;
+  std::string svc_serial;
+  auto* service = app.add_subcommand("service", "the service registry and rotation notices");
+  service->require_subcommand(1);
+  auto service_fields = [&](CLI::App* cmd) {
+    cmd->add_option("id", svc.id, "service id (1-64 of a-z 0-9 . _ -)")->required();
+    cmd->add_option("--name", svc.name, "display name");
+    cmd->add_option("--type", svc.type, "kind of service, free text (e.g. http, grpc)");
+    cmd->add_option("--endpoint", svc.endpoints, "where it runs (repeat)");
+    cmd->add_option("--webhook", svc.webhook_url, "http(s) URL for rotation notices");
+    cmd->add_option("--allow-name", svc.allowed_names, "name pattern its certificates may hold (repeat)");
+    add_client_options(cmd);
+  };
+  auto* service_register = service->add_subcommand("register", "register a service; prints its webhook secret once");
+  service_fields(service_register);
+  service_register->callback([&] { action = [&](Commands& c) { c.service_register(svc); }; });
+  auto* service_update = service->add_subcommand("update", "change a service's fields (lists are replaced)");
+  service_fields(service_update);
+  service_update->callback([&] {
+    svc.has_name = service_update->count("--name") > 0;
+    svc.has_type = service_update->count("--type") > 0;
+    svc.has_webhook = service_update->count("--webhook") > 0;
+    action = [&](Commands& c) { c.service_update(svc); };
+  });
+  auto* service_list = service->add_subcommand("list", "list services");
+  add_client_options(service_list);
+  service_list->callback([&] { action = [&](Commands& c) { c.service_list(); }; });
+  auto* service_show = service->add_subcommand("show", "one service with its certificates");
+  service_show->add_option("id", svc.id)->required();
+  add_client_options(service_show);
+  service_show->callback([&] { action = [&](Commands& c) { c.service_show(svc.id); }; });
+  auto* service_link = service->add_subcommand("link", "link a certificate to a service (notices follow its renewals)");
+  service_link->add_option("id", svc.id)->required();
+  service_link->add_option("--ca", ca_name, "the certificate's CA")->required();
+  service_link->add_option("--serial", svc_serial, "the certificate's serial")->required();
+  add_client_options(service_link);
+  service_link->callback([&] { action = [&](Commands& c) { c.service_link(svc.id, ca_name, svc_serial); }; });
+
   // task
   auto* task = app.add_subcommand("task", "background tasks (publishing, CRL refresh)");
   task->require_subcommand(1);

@@ -151,6 +151,9 @@ class CaManager {
   CaView install_parent_certificate(const std::string& actor, const std::string& handle, const std::string& der,
                                     const std::string& parent_chain_pem);
   std::optional<std::string> parent_token(const std::string& handle);
+  // Secrets kept for other components (webhook secrets), sealed in the key store.
+  void store_secret(const std::string& name, const std::string& value) { signer_.store_secret(name, value); }
+  std::optional<std::string> secret(const std::string& name) { return signer_.secret(name); }
   std::vector<CaView> list_cas();
   CaView get_ca(const std::string& handle);
   std::string ca_chain_pem(const std::string& handle);

@@ -14,9 +14,12 @@ BackgroundTasks::BackgroundTasks(KeyValueStore& kv, CaManager& manager, CaObject
       manager_(manager),
       objects_(objects),
       metrics_(metrics),
+      config_(std::move(config)),
       queue_(kv, manager.clock()),
       status_(kv),
-      scheduler_(queue_, status_, metrics, manager.clock(), config) {
+      scheduler_(queue_, status_, metrics, manager.clock(), config_),
+      services_(kv, manager),
+      notices_(kv, manager, services_, queue_, config_) {
   for (const auto& r : repositories) {
     for (const auto& existing : repositories_)
       if (existing->config().name == r.name)
@@ -26,6 +29,8 @@ BackgroundTasks::BackgroundTasks(KeyValueStore& kv, CaManager& manager, CaObject
   scheduler_.on(kSyncRepo, [this](const Task& t) { return sync_repository(t); });
   scheduler_.on(kCrlRefresh, [this](const Task& t) { return refresh_crl(t); });
   scheduler_.on(kSyncParent, [this](const Task& t) { return sync_parent(t); });
+  scheduler_.on(RotationNotices::kCheck, [this](const Task& t) { return notices_.check(t); });
+  scheduler_.on(RotationNotices::kNotify, [this](const Task& t) { return notices_.deliver(t); });
 }
 
 BackgroundTasks::~BackgroundTasks() { stop(); }
@@ -67,6 +72,12 @@ void BackgroundTasks::request_all() {
     bool has_parent = manager_.store().read(ca, [](const CertAuth& s, uint64_t) { return !s.parent().empty(); });
     if (has_parent) queue_.request(kSyncParent, ca, "");
   }
+  queue_.request(RotationNotices::kCheck, "", "");
+  scheduler_.notify();
+}
+
+void BackgroundTasks::request_service_check() {
+  queue_.request(RotationNotices::kCheck, "", "");
   scheduler_.notify();
 }
 

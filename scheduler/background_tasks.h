@@ -12,6 +12,10 @@
 //                          (ParentClient), or locally by the same path;
 //                          due again when a third of the certificate's
 //                          validity is left (renewal); retried with backoff.
+//   service-check//        look for certificates of registered services
+//                          that are due for a rotation notice (periodic);
+//   notify/<ca>/<svc>/<serial>/<days>   deliver one notice to a webhook
+//                          (rotation_notices.h);
 //   crl-refresh/<ca>/      re-sign the CA's CRL when less than the
 //                          configured part of its validity is left (not a
 //                          command: history does not grow), then sync the
@@ -35,6 +39,8 @@
 #include "objects/ca_objects_store.h"
 #include "scheduler/metrics.h"
 #include "scheduler/repository.h"
+#include "scheduler/rotation_notices.h"
+#include "scheduler/service_registry.h"
 #include "scheduler/scheduler.h"
 
 namespace cairn {
@@ -57,6 +63,9 @@ class BackgroundTasks {
   size_t run_due() { return scheduler_.run_due(); }  // tests: run what is due now
 
   TaskQueue& queue() { return queue_; }
+  ServiceRegistry& services() { return services_; }
+  RotationNotices& notices() { return notices_; }
+  void request_service_check();  // after a service or its links changed
   StatusStore& status() { return status_; }
   const std::vector<std::unique_ptr<Repository>>& repositories() const { return repositories_; }
 
@@ -74,9 +83,12 @@ class BackgroundTasks {
   CaObjectsStore& objects_;
   Metrics& metrics_;
   std::vector<std::unique_ptr<Repository>> repositories_;
+  SchedulerConfig config_;
   TaskQueue queue_;
   StatusStore status_;
   Scheduler scheduler_;
+  ServiceRegistry services_;
+  RotationNotices notices_;
 };
 
 }  // namespace cairn

@@ -21,6 +21,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "scheduler/metrics.h"
 #include "scheduler/status_store.h"
@@ -33,6 +34,10 @@ struct SchedulerConfig {
   int64_t retry_base_ms = 5'000;
   int64_t retry_cap_ms = 3'600'000;
   int64_t idle_ms = 60'000;  // longest sleep without a due task
+  // Rotation notices for registered services (rotation_notices.h).
+  std::vector<int> notice_days = {30, 7, 1};
+  int notice_max_retries = 5;
+  int64_t service_check_ms = 3'600'000;
 };
 
 class Scheduler {

@@ -95,6 +95,22 @@ openssl verify -crl_check -CAfile www/chain/issuing.pem -CRLfile <(openssl crl -
   svc.pem >verify.txt 2>&1 && fail "the published CRL does not revoke: $(cat verify.txt)"
 grep -q "certificate revoked" verify.txt || fail "openssl: $(cat verify.txt)"
 
+step "service registry: register, link, show, update"
+"$CAIRN" service register billing --name "Billing API" --type http --endpoint https://billing.internal \
+  --webhook http://127.0.0.1:9/hook --allow-name '*.example.com' > svc.txt
+grep -q "whsec_" svc.txt || fail "no webhook secret shown: $(cat svc.txt)"
+"$CAIRN" cert issue --ca issuing --csr svc.csr --out svc2.pem >/dev/null
+SERIAL2=$(openssl x509 -in svc2.pem -noout -serial | cut -d= -f2)
+"$CAIRN" service link billing --ca issuing --serial "$SERIAL2" >/dev/null
+"$CAIRN" service show billing --format json > svc.json
+grep -qi "\"serial\": \"$SERIAL2\"" svc.json || fail "the link is not shown: $(cat svc.json)"
+grep -q whsec_ svc.json && fail "the webhook secret is shown again"
+"$CAIRN" service update billing --name "Billing" --format json | grep -q '"name": "Billing"' || fail "update"
+"$CAIRN" service list | grep -q billing || fail "list"
+if "$CAIRN" service link billing --ca issuing --serial 01 2>err.txt; then fail "linked an unknown serial"; fi
+grep -q certificate_not_found err.txt || fail "unknown serial: $(cat err.txt)"
+"$CAIRN" task list | grep -q "service-check" || fail "no service check scheduled"
+
 step "/metrics counts issuance, revocation and task outcomes"
 curl -fsS --max-time 5 "$CAIRN_SERVER/metrics" > metrics.txt
 grep -q '^cairn_certificates_issued_total [1-9]' metrics.txt || fail "issuance not counted: $(cat metrics.txt)"

@@ -2,6 +2,10 @@
 // with growing delays, exact repository contents, CRL re-issue without
 // history, restart with pending tasks (real RocksDB), and the Asio loop.
 #include <gtest/gtest.h>
+#include <httplib.h>
+#include <openssl/hmac.h>
+
+#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -230,6 +234,162 @@ TEST_F(BackgroundTasksTest, AnIntermediateIsRenewedByItsParentWhenAThirdIsLeft) 
   EXPECT_EQ(next->due_ms, after.not_after_ms - (after.not_after_ms - after.not_before_ms) / 3);
 }
 
+// A webhook receiver on 127.0.0.1 that fails the first `fail_next` calls.
+class WebhookReceiver {
+ public:
+  struct Call {
+    std::string body, signature;
+    int status;
+  };
+  WebhookReceiver() {
+    server_.Post("/hook", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard lock(mutex_);
+      int status = fail_next_ > 0 ? 500 : 204;
+      if (fail_next_ > 0) --fail_next_;
+      calls_.push_back({req.body, req.get_header_value("X-Cairn-Signature"), status});
+      res.status = status;
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    for (int i = 0; i < 200 && !server_.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ~WebhookReceiver() {
+    server_.stop();
+    thread_.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/hook"; }
+  void fail_next(int n) {
+    std::lock_guard lock(mutex_);
+    fail_next_ = n;
+  }
+  std::vector<Call> calls() {
+    std::lock_guard lock(mutex_);
+    return calls_;
+  }
+
+ private:
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+  std::mutex mutex_;
+  int fail_next_ = 0;
+  std::vector<Call> calls_;
+};
+
+std::string hmac_hex(const std::string& key, const std::string& body) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(body.data()),
+       body.size(), out, &len);
+  return to_hex(std::string_view(reinterpret_cast<char*>(out), len));
+}
+
+// Runs due work, following retries, until nothing is due within `horizon`.
+void run_until_quiet(World& w, ManualClock& clock, int64_t horizon_ms) {
+  int64_t until = clock.now_ms() + horizon_ms;
+  for (int round = 0; round < 50; ++round) {
+    if (w.tasks.run_due() > 0) continue;
+    std::optional<int64_t> next;
+    for (const auto& t : w.tasks.queue().list())
+      if (t.kind == "notify" && (!next || t.due_ms < *next)) next = t.due_ms;
+    if (!next || *next > until) return;
+    clock.set_ms(std::max(*next, clock.now_ms()));
+  }
+}
+
+TEST_F(BackgroundTasksTest, RotationNoticesReachTheWebhookOnTheRightDaysWithRetries) {
+  WebhookReceiver hook;
+  World w(kv, keys, clock, {});
+  w.make_hierarchy();
+  auto cert = w.issue("billing.example").certificate;  // 90 days
+  ServiceRecord billing;
+  billing.id = "billing";
+  billing.name = "Billing API";
+  billing.type = "http";
+  billing.webhook_url = hook.url();
+  billing.allowed_names = {"*.example"};
+  auto [record, secret] = w.tasks.services().add("admin", billing);
+  w.tasks.services().link("admin", "billing", "issuing", cert.serial);
+  w.tasks.request_service_check();
+  run_until_quiet(w, clock, 0);
+  EXPECT_TRUE(hook.calls().empty()) << "90 days left: nothing to say";
+
+  auto notices_sent = [&] {
+    std::vector<int> days;
+    for (const auto& c : hook.calls())
+      if (c.status == 204) days.push_back(nlohmann::json::parse(c.body)["notice_days"].get<int>());
+    return days;
+  };
+  // Each notice day, just after the moment comes (the check runs hourly).
+  clock.set_ms(cert.not_after_ms - 30 * 24 * kHour + kHour / 2);
+  run_until_quiet(w, clock, kHour);
+  EXPECT_EQ(notices_sent(), std::vector<int>{30});
+  clock.set_ms(cert.not_after_ms - 20 * 24 * kHour);
+  run_until_quiet(w, clock, kHour);
+  EXPECT_EQ(notices_sent(), std::vector<int>{30}) << "no repeats between notice days";
+
+  hook.fail_next(2);  // the receiver is down for the next two deliveries
+  clock.set_ms(cert.not_after_ms - 7 * 24 * kHour + kHour / 2);
+  run_until_quiet(w, clock, kHour);
+  EXPECT_EQ(notices_sent(), (std::vector<int>{30, 7}));
+  EXPECT_EQ(hook.calls().size(), 4u) << "two failed attempts, then the 7-day notice";
+
+  clock.set_ms(cert.not_after_ms - 24 * kHour + kHour / 2);
+  run_until_quiet(w, clock, kHour);
+  EXPECT_EQ(notices_sent(), (std::vector<int>{30, 7, 1}));
+
+  // The body is signed with the service's webhook secret.
+  auto last = hook.calls().back();
+  EXPECT_EQ(last.signature, "sha256=" + hmac_hex(secret, last.body));
+  auto j = nlohmann::json::parse(last.body);
+  EXPECT_EQ(j["event"], "certificate_expiring");
+  EXPECT_EQ(j["serial"], cert.serial);
+  EXPECT_EQ(j["days_left"], 0);
+  EXPECT_FALSE(w.tasks.notices().notice("billing", "issuing", cert.serial, 1).empty());
+}
+
+TEST_F(BackgroundTasksTest, ANoticeFollowsRenewalsAndGivesUpAfterMaxRetries) {
+  World w(kv, keys, clock, {});
+  w.make_hierarchy();
+  auto cert = w.issue("orders.example").certificate;
+  ServiceRecord orders;
+  orders.id = "orders";
+  orders.webhook_url = "http://127.0.0.1:9/hook";  // discard port: nothing listens
+  w.tasks.services().add("admin", orders);
+  w.tasks.services().link("admin", "orders", "issuing", cert.serial);
+  // A renewal moves the notices to the new certificate.
+  IssueRequest again;
+  again.csr = testing::make_csr_pem("orders.example", "DNS:orders.example");
+  clock.advance_ms(10 * 24 * kHour);
+  auto renewed = w.manager.renew("admin", "issuing", cert.serial, again).certificate;
+  clock.set_ms(renewed.not_after_ms - 30 * 24 * kHour + kHour);
+  w.tasks.request_service_check();
+  run_until_quiet(w, clock, 30 * 24 * kHour);
+  std::string given_up = w.tasks.notices().notice("orders", "issuing", renewed.serial, 30);
+  ASSERT_FALSE(given_up.empty());
+  EXPECT_NE(given_up.find("given_up_at"), std::string::npos) << given_up;
+  EXPECT_EQ(nlohmann::json::parse(given_up)["attempts"], 5);
+  EXPECT_TRUE(w.tasks.notices().notice("orders", "issuing", cert.serial, 30).empty());
+}
+
+TEST_F(BackgroundTasksTest, LinkingChecksTheServicesNames) {
+  World w(kv, keys, clock, {});
+  w.make_hierarchy();
+  auto cert = w.issue("other.test").certificate;
+  ServiceRecord s;
+  s.id = "narrow";
+  s.allowed_names = {"*.example"};
+  w.tasks.services().add("admin", s);
+  EXPECT_EQ(testing::error_code_of([&] { w.tasks.services().link("admin", "narrow", "issuing", cert.serial); }),
+            "name_not_allowed");
+  EXPECT_EQ(testing::error_code_of([&] { w.tasks.services().link("admin", "nosuch", "issuing", cert.serial); }),
+            "service_not_found");
+  EXPECT_EQ(testing::error_code_of([&] { w.tasks.services().add("admin", s); }), "service_exists");
+  ServiceRecord bad;
+  bad.id = "../x";
+  EXPECT_EQ(testing::error_code_of([&] { w.tasks.services().add("admin", bad); }), "invalid_name");
+}
+
 TEST_F(BackgroundTasksTest, ATaskAskedForWhileItRunsRunsAgain) {
   TaskQueue q(kv, clock);
   q.request("sync-repo", "issuing", "local");
@@ -282,7 +442,7 @@ TEST(BackgroundTasksRestart, PendingAndScheduledTasksSurviveARestartAndRunOnce) 
   w.tasks.request_all();
   w.tasks.run_due();
   EXPECT_EQ(files_under(repo_path), held);
-  EXPECT_EQ(w.tasks.queue().list().size(), 3u);  // only the periodic work remains
+  EXPECT_EQ(w.tasks.queue().list().size(), 4u);  // only the periodic work remains (with the service check)
 }
 
 TEST(BackgroundTasksLoop, TheAsioLoopRunsRequestedTasks) {

@@ -1,0 +1,138 @@
+#include "scheduler/rotation_notices.h"
+
+#include <httplib.h>
+#include <openssl/hmac.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "core/x509_time.h"
+#include "eventstore/records.h"
+
+namespace cairn {
+namespace {
+
+constexpr int64_t kDayMs = 24 * 3600 * 1000LL;
+
+std::string notice_key(const std::string& service, const std::string& ca, const std::string& serial, int days) {
+  return "notice/" + service + "/" + ca + "/" + serial + "/" + std::to_string(days);
+}
+
+std::string hmac_sha256_hex(const std::string& key, const std::string& data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
+            data.size(), out, &len))
+    throw Error(ErrorKind::Internal, "hmac_failed", "cannot sign the webhook body");
+  return to_hex(std::string_view(reinterpret_cast<char*>(out), len));
+}
+
+struct Target {
+  std::string service, serial;
+  int days = 0;
+};
+
+Target parse_target(const std::string& target) {
+  auto a = target.find('/'), b = target.rfind('/');
+  if (a == std::string::npos || a == b) throw Error(ErrorKind::Internal, "invalid_task", "bad notify target " + target);
+  return {target.substr(0, a), target.substr(a + 1, b - a - 1), std::stoi(target.substr(b + 1))};
+}
+
+}  // namespace
+
+RotationNotices::RotationNotices(KeyValueStore& kv, CaManager& manager, ServiceRegistry& services, TaskQueue& queue,
+                                 const SchedulerConfig& config)
+    : kv_(kv), manager_(manager), services_(services), queue_(queue), config_(config) {}
+
+std::string RotationNotices::notice(const std::string& service, const std::string& ca, const std::string& serial,
+                                    int days) const {
+  return kv_.get(notice_key(service, ca, serial, days)).value_or("");
+}
+
+void RotationNotices::record(const std::string& key, const std::string& json) {
+  WriteBatch b;
+  b.put(key, json);
+  kv_.write(b, Durability::Sync);
+}
+
+std::optional<int64_t> RotationNotices::check(const Task&) {
+  const int64_t now = manager_.clock().now_ms();
+  std::vector<int> days = config_.notice_days;
+  std::sort(days.begin(), days.end());
+  for (const auto& service : services_.list()) {
+    if (service.webhook_url.empty()) continue;
+    for (const auto& link : service.certificates) {
+      try {
+        CertificateView cert = manager_.get_certificate(link.ca, link.serial);
+        for (int hop = 0; hop < 100 && !cert.replaced_by.empty(); ++hop)
+          cert = manager_.get_certificate(link.ca, cert.replaced_by);
+        if (cert.status != "valid") continue;
+        int64_t left = cert.not_after_ms - now;
+        auto due = std::find_if(days.begin(), days.end(), [&](int d) { return left <= d * kDayMs; });
+        if (due == days.end()) continue;
+        if (!notice(service.id, cert.ca, cert.serial, *due).empty()) continue;
+        queue_.request(kNotify, cert.ca, service.id + "/" + cert.serial + "/" + std::to_string(*due));
+      } catch (const Error& e) {
+        spdlog::warn("service '{}': cannot check certificate {} of '{}': {}", service.id, link.serial, link.ca,
+                     e.what());
+      }
+    }
+  }
+  return now + config_.service_check_ms;
+}
+
+std::optional<int64_t> RotationNotices::deliver(const Task& t) {
+  Target target = parse_target(t.target);
+  const std::string key = notice_key(target.service, t.ca, target.serial, target.days);
+  if (kv_.get(key)) return std::nullopt;  // delivered (or given up) already
+  const int64_t now = manager_.clock().now_ms();
+  if (t.attempts >= config_.notice_max_retries) {
+    spdlog::error("gave up on the {}-day notice for certificate {} to service '{}' after {} attempts: {}", target.days,
+                  target.serial, target.service, t.attempts, t.last_error);
+    record(key, nlohmann::json{{"given_up_at", iso8601(now)}, {"attempts", t.attempts}, {"error", t.last_error}}
+                    .dump());
+    return std::nullopt;
+  }
+  ServiceRecord service = services_.get(target.service);
+  CertificateView cert = manager_.get_certificate(t.ca, target.serial);
+  if (service.webhook_url.empty()) return std::nullopt;
+  auto secret = services_.webhook_secret(service.id);
+  if (!secret) throw Error(ErrorKind::Unavailable, "webhook_secret_missing", "the webhook secret is not in the key store");
+
+  std::string body = nlohmann::json{{"event", "certificate_expiring"},
+                                    {"service", service.id},
+                                    {"ca", cert.ca},
+                                    {"serial", cert.serial},
+                                    {"subject", cert.subject},
+                                    {"not_after", iso8601(cert.not_after_ms)},
+                                    {"days_left", (cert.not_after_ms - now) / kDayMs},
+                                    {"notice_days", target.days},
+                                    {"sent_at", iso8601(now)},
+                                    {"delivery", t.id()}}
+                         .dump();
+  const std::string& url = service.webhook_url;
+  auto host_start = url.find("://") + 3;
+  auto path_start = url.find('/', host_start);
+  std::string base = url.substr(0, path_start);
+  std::string path = path_start == std::string::npos ? "/" : url.substr(path_start);
+  httplib::Client client(base);
+  client.set_connection_timeout(5, 0);
+  client.set_read_timeout(10, 0);
+  client.set_write_timeout(10, 0);
+  httplib::Headers headers{{"X-Cairn-Event", "certificate_expiring"},
+                           {"X-Cairn-Delivery", t.id()},
+                           {"X-Cairn-Signature", "sha256=" + hmac_sha256_hex(*secret, body)}};
+  auto res = client.Post(path, headers, body, "application/json");
+  if (!res)
+    throw Error(ErrorKind::Unavailable, "webhook_unavailable",
+                "webhook of service '" + service.id + "' did not answer: " + httplib::to_string(res.error()));
+  if (res->status < 200 || res->status > 299)
+    throw Error(ErrorKind::Unavailable, "webhook_refused",
+                "webhook of service '" + service.id + "' answered " + std::to_string(res->status));
+  record(key, nlohmann::json{{"sent_at", iso8601(now)}, {"attempts", t.attempts + 1}}.dump());
+  spdlog::info("sent the {}-day notice for certificate {} to service '{}'", target.days, cert.serial, service.id);
+  return std::nullopt;
+}
+
+}  // namespace cairn
