@@ -28,6 +28,15 @@ void register_ca_routes(Router& r) {
     send_json(res, 200, to_json(m.get_ca(path_name(req, 1))));
   });
 
+  r.post(R"(/api/v1/cas/([^/]+)/keyroll/init)", Access::Operate,
+         [&m](const auto& req, auto& res, const Identity& who) {
+           send_json(res, 200, to_json(m.start_key_roll(who.actor, path_name(req, 1))));
+         });
+  r.post(R"(/api/v1/cas/([^/]+)/keyroll/activate)", Access::Operate,
+         [&m](const auto& req, auto& res, const Identity& who) {
+           send_json(res, 200, to_json(m.activate_key_roll(who.actor, path_name(req, 1))));
+         });
+
   r.post(R"(/api/v1/cas/([^/]+)/certify)", Access::Admin,
          [&m](const auto& req, auto& res, const Identity& who) {
            send_json(res, 200, to_json(m.certify_pending(who.actor, path_name(req, 1))));

@@ -52,6 +52,24 @@ void register_child_routes(Router& r) {
     auto issued = m.certify_remote_child(who.actor, parent, child, der, days);
     send_json(res, 200, {{"certificate_pem", certificate_pem(issued.certificate_der)}, {"chain_pem", issued.chain_pem}});
   });
+
+  // After a key rollover the child's server asks for its retired key's
+  // certificate to be revoked (superseded). Repeating it is harmless.
+  r.post(base + R"(/([^/]+)/revoke)", Access::Certify, [&m](const auto& req, auto& res, const Identity& who) {
+    std::string parent = path_name(req, 1);
+    std::string child = path_name(req, 2);
+    if (who.role == Role::Child && who.child != child)
+      throw Error(ErrorKind::Forbidden, "not_owner", "this token speaks for '" + who.child + "', not '" + child + "'");
+    auto body = parse_json_body(req.body);
+    auto serial = body.find("serial");
+    if (serial == body.end() || !serial->is_string())
+      throw Error(ErrorKind::InvalidInput, "missing_field", "'serial' is required");
+    auto cert = m.get_certificate(parent, serial->template get<std::string>());
+    if (cert.child_ca != child)
+      throw Error(ErrorKind::Forbidden, "not_owner", "certificate " + cert.serial + " is not one of '" + child + "'");
+    if (cert.status != "revoked") cert = m.revoke(who.actor, parent, cert.serial, "superseded");
+    send_json(res, 200, {{"serial", cert.serial}, {"status", cert.status}});
+  });
 }
 
 }  // namespace cairn::api

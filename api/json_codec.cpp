@@ -84,8 +84,12 @@ nlohmann::json to_json(const CaView& ca) {
                       {"children", ca.children},
                       {"issued_count", ca.issued_count},
                       {"revoked_count", ca.revoked_count},
-                      {"version", ca.version}};
+                      {"version", ca.version},
+                      {"key_generation", ca.key_generation},
+                      {"key_roll", ca.key_roll},
+                      {"retiring_generations", ca.retiring_generations}};
   j["certificate_pem"] = ca.certificate_der.empty() ? "" : certificate_pem(ca.certificate_der);
+  if (!ca.staged_certificate_der.empty()) j["staged_certificate_pem"] = certificate_pem(ca.staged_certificate_der);
   return j;
 }
 

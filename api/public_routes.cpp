@@ -1,6 +1,9 @@
 // Unauthenticated endpoints: /health, CRLs and CA certificates at the URLs
 // that issued certificates name (CRL distribution point, AIA caIssuers).
 #include "api/router.h"
+
+#include <algorithm>
+
 #include "core/ca_manager.h"
 #include "core/encoding.h"
 #include "core/profile.h"
@@ -9,18 +12,42 @@
 namespace cairn::api {
 namespace {
 
-void send_crl(CaManager& m, CaObjectsStore& objects, const std::string& ca, const std::string& format,
+// Generation 0 (the CA's first key) answers the URLs of earlier versions;
+// once it is retired they serve the current key's objects.
+int generation_or_current(CaManager& m, const std::string& ca, int generation) {
+  CaView view = m.get_ca(ca);  // 404 for unknown CAs
+  if (generation == 0 &&
+      std::find(view.retiring_generations.begin(), view.retiring_generations.end(), 0) == view.retiring_generations.end())
+    return view.key_generation;
+  return generation;
+}
+
+void send_crl(CaManager& m, CaObjectsStore& objects, const std::string& ca, int generation, const std::string& format,
               httplib::Response& res) {
-  m.get_ca(ca);  // 404 for unknown CAs
-  // Until the scheduler re-signs CRLs ahead of time, never serve a stale one.
+  generation = generation_or_current(m, ca, generation);
+  // Never serve a stale CRL, even if the scheduler is behind.
   objects.reissue_if_due(m.store(), ca);
-  auto crl = objects.crl(ca);
-  if (!crl) throw Error(ErrorKind::NotFound, "crl_not_found", "CA '" + ca + "' has no CRL yet");
+  auto crl = m.store().read(ca, [&](const CertAuth& state, uint64_t) {
+    return objects.crl_of_generation(state, ca, generation);
+  });
+  if (!crl) throw Error(ErrorKind::NotFound, "crl_not_found", "CA '" + ca + "' has no such CRL");
   res.set_header("Cache-Control", "max-age=60");
   if (format == "pem")
     res.set_content(crl_pem(crl->der), "application/x-pem-file");
   else
     res.set_content(crl->der, "application/pkix-crl");
+}
+
+void send_ca_certificate(CaManager& m, const std::string& ca, int generation, httplib::Response& res) {
+  std::string der = m.certificate_of_generation(ca, generation_or_current(m, ca, generation));
+  if (der.empty()) throw Error(ErrorKind::Conflict, "ca_not_active", "the CA has no certificate yet");
+  res.set_content(der, "application/pkix-cert");
+}
+
+int generation_of(const httplib::Request& req, size_t index) {
+  std::string text = req.matches[index];
+  if (text.empty() || text.size() > 6) throw Error(ErrorKind::NotFound, "key_not_found", "no such key generation");
+  return std::stoi(text);
 }
 
 }  // namespace
@@ -52,19 +79,23 @@ void register_public_routes(Router& r) {
   });
 
   r.get(R"(/api/v1/cas/([^/]+)/crl)", Access::Public, [&m, &objects](const auto& req, auto& res, const auto&) {
-    send_crl(m, objects, path_name(req, 1), format_param(req, {"der", "pem"}), res);
+    std::string ca = path_name(req, 1);
+    send_crl(m, objects, ca, m.get_ca(ca).key_generation, format_param(req, {"der", "pem"}), res);
   });
   r.get(R"(/crl/([^/]+)\.crl)", Access::Public, [&m, &objects](const auto& req, auto& res, const auto&) {
-    send_crl(m, objects, path_name(req, 1), "der", res);
+    send_crl(m, objects, path_name(req, 1), 0, "der", res);
   });
   r.get(R"(/crl/([^/]+)\.pem)", Access::Public, [&m, &objects](const auto& req, auto& res, const auto&) {
-    send_crl(m, objects, path_name(req, 1), "pem", res);
+    send_crl(m, objects, path_name(req, 1), 0, "pem", res);
+  });
+  r.get(R"(/crl/([^/]+)/([0-9]{1,6})\.crl)", Access::Public, [&m, &objects](const auto& req, auto& res, const auto&) {
+    send_crl(m, objects, path_name(req, 1), generation_of(req, 2), "der", res);
   });
   r.get(R"(/ca/([^/]+)\.cer)", Access::Public, [&m](const auto& req, auto& res, const auto&) {
-    auto ca = m.get_ca(path_name(req, 1));
-    if (ca.certificate_der.empty())
-      throw Error(ErrorKind::Conflict, "ca_not_active", "the CA has no certificate yet");
-    res.set_content(ca.certificate_der, "application/pkix-cert");
+    send_ca_certificate(m, path_name(req, 1), 0, res);
+  });
+  r.get(R"(/ca/([^/]+)/([0-9]{1,6})\.cer)", Access::Public, [&m](const auto& req, auto& res, const auto&) {
+    send_ca_certificate(m, path_name(req, 1), generation_of(req, 2), res);
   });
 }
 

@@ -33,6 +33,9 @@ void print_ca(std::ostream& out, const json& ca) {
                      {"children", join(ca["children"])},
                      {"issued", str(ca, "issued_count")},
                      {"revoked", str(ca, "revoked_count")},
+                     {"key generation", str(ca, "key_generation")},
+                     {"key roll", str(ca, "key_roll")},
+                     {"retiring keys", join(ca["retiring_generations"])},
                      {"version", str(ca, "version")}});
 }
 
@@ -92,6 +95,15 @@ void Commands::child_add(const std::string& parent, const std::string& child) {
        << "'. Its token (shown only now; give it to the child's server, e.g. in a file for\n"
        << "`cairn ca create " << str(j, "child") << " --parent " << str(j, "parent")
        << " --parent-url URL --parent-token-file FILE`):\n  " << str(j, "token") << '\n';
+}
+
+void Commands::keyroll(const std::string& ca, const std::string& step) {
+  auto j = parse(client_.post_json("/api/v1/cas/" + seg(ca) + "/keyroll/" + step, "{}").body);
+  if (format_ == OutputFormat::Json) return void(out_ << j.dump(2) << '\n');
+  print_ca(out_, j);
+  if (step == "init")
+    out_ << "\nThe new key waits for its certificate from the parent (cairn task list); then run\n"
+         << "`cairn keyroll activate " << ca << "` once relying parties can see it.\n";
 }
 
 void Commands::ca_list() {

@@ -50,6 +50,7 @@ class Commands {
   void ca_chain(const std::string& handle, const std::string& out_file);
   void ca_certify(const std::string& handle);
   void child_add(const std::string& parent, const std::string& child);
+  void keyroll(const std::string& ca, const std::string& step);  // "init" or "activate"
 
   void cert_issue(const CertRequestOptions& o);
   void cert_renew(const CertRequestOptions& o);

@@ -277,6 +277,18 @@ int main(int argc, char** argv) {
   add_client_options(prof_list);
   prof_list->callback([&] { action = [&](Commands& c) { c.profile_list(); }; });
 
+  // keyroll
+  auto* keyroll = app.add_subcommand("keyroll", "key rollover of an intermediate CA");
+  keyroll->require_subcommand(1);
+  auto* keyroll_init = keyroll->add_subcommand("init", "make a new key and have the parent certify it (staged)");
+  keyroll_init->add_option("ca", handle)->required();
+  add_client_options(keyroll_init);
+  keyroll_init->callback([&] { action = [&](Commands& c) { c.keyroll(handle, "init"); }; });
+  auto* keyroll_activate = keyroll->add_subcommand("activate", "sign with the new key from now on");
+  keyroll_activate->add_option("ca", handle)->required();
+  add_client_options(keyroll_activate);
+  keyroll_activate->callback([&] { action = [&](Commands& c) { c.keyroll(handle, "activate"); }; });
+
   // child
   std::string child_parent, child_handle;
   auto* child = app.add_subcommand("child", "children on other cairn servers (parent side)");

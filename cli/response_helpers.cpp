@@ -67,7 +67,7 @@ std::string seg(const std::string& s) {
 std::string join(const json& list) {
   std::string out;
   if (!list.is_array()) return out;
-  for (const auto& item : list) out += (out.empty() ? "" : ", ") + item.get<std::string>();
+  for (const auto& item : list) out += (out.empty() ? "" : ", ") + (item.is_string() ? item.get<std::string>() : item.dump());
   return out;
 }
 

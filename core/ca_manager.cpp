@@ -60,7 +60,44 @@ CaView CaManager::view_of(const CertAuth& ca, uint64_t version) const {
   v.revoked_count = static_cast<size_t>(std::count_if(
       ca.issued().begin(), ca.issued().end(), [](const auto& kv) { return kv.second.revoked; }));
   v.version = version;
+  v.key_generation = ca.key_generation();
+  if (const PendingKey* p = ca.pending_key()) {
+    v.key_roll = p->staged_der.empty() ? "pending" : "staged";
+    v.staged_certificate_der = p->staged_der;
+  }
+  for (const auto& [generation, key] : ca.retiring_keys()) v.retiring_generations.push_back(generation);
   return v;
+}
+
+CaView CaManager::start_key_roll(const std::string& actor, const std::string& ca) {
+  validate_aggregate_id(ca);
+  CaContext ctx = context();
+  store_.process(ca, StartKeyRoll{}, meta(actor), ctx);
+  return get_ca(ca);
+}
+
+CaView CaManager::activate_key_roll(const std::string& actor, const std::string& ca) {
+  validate_aggregate_id(ca);
+  CaContext ctx = context();
+  store_.process(ca, ActivateKeyRoll{}, meta(actor), ctx);
+  return get_ca(ca);
+}
+
+void CaManager::retire_key(const std::string& actor, const std::string& ca, int generation) {
+  validate_aggregate_id(ca);
+  CaContext ctx = context();
+  store_.process(ca, RetireKey{generation}, meta(actor), ctx);
+}
+
+std::string CaManager::certificate_of_generation(const std::string& ca, int generation) {
+  return store_.read(ca, [&](const CertAuth& state, uint64_t) -> std::string {
+    if (generation == state.key_generation()) return state.ca_cert_der();
+    auto it = state.retiring_keys().find(generation);
+    if (it == state.retiring_keys().end())
+      throw Error(ErrorKind::NotFound, "key_not_found",
+                  "CA '" + ca + "' has no key of generation " + std::to_string(generation) + " in service");
+    return it->second.ca_cert_der;
+  });
 }
 
 CertificateView CaManager::view_of(const std::string& ca, const IssuedCertificate& c) const {

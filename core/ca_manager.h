@@ -43,6 +43,10 @@ struct CaView {
   size_t issued_count = 0;
   size_t revoked_count = 0;
   uint64_t version = 0;
+  int key_generation = 0;
+  std::string key_roll;                 // "", "pending" (waiting for the parent), "staged"
+  std::string staged_certificate_der;   // the new key's certificate while staged
+  std::vector<int> retiring_generations;  // rolled-out keys still signing CRLs
 };
 
 struct CertificateView {
@@ -151,6 +155,15 @@ class CaManager {
   CaView install_parent_certificate(const std::string& actor, const std::string& handle, const std::string& der,
                                     const std::string& parent_chain_pem);
   std::optional<std::string> parent_token(const std::string& handle);
+
+  // Key rollover (intermediates): a new key whose certificate the
+  // sync-parent task gets; then activation; retire_key() once the old key's
+  // certificates have all expired (the key-retire task does this).
+  CaView start_key_roll(const std::string& actor, const std::string& ca);
+  CaView activate_key_roll(const std::string& actor, const std::string& ca);
+  void retire_key(const std::string& actor, const std::string& ca, int generation);
+  // The CA certificate of a key generation (current or retiring).
+  std::string certificate_of_generation(const std::string& ca, int generation);
   // Secrets kept for other components (webhook secrets), sealed in the key store.
   void store_secret(const std::string& name, const std::string& value) { signer_.store_secret(name, value); }
   std::optional<std::string> secret(const std::string& name) { return signer_.secret(name); }

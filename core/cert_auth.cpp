@@ -26,14 +26,20 @@ Overloaded(Fs...) -> Overloaded<Fs...>;
 
 int64_t truncate_to_second(int64_t ms) { return ms - ms % 1000; }
 
-std::string crl_url(const CaContext& ctx, const std::string& handle) {
-  return ctx.public_url.empty() ? "" : ctx.public_url + "/crl/" + handle + ".crl";
+// The CA's first key (generation 0) keeps the URLs of earlier versions;
+// each rolled-in key gets its own, so certificates of every key find their
+// issuer's certificate and CRL.
+std::string generation_path(const std::string& handle, int generation, const char* ext) {
+  return generation == 0 ? handle + ext : handle + "/" + std::to_string(generation) + ext;
+}
+std::string crl_url(const CaContext& ctx, const std::string& handle, int generation) {
+  return ctx.public_url.empty() ? "" : ctx.public_url + "/crl/" + generation_path(handle, generation, ".crl");
 }
 std::string ocsp_url(const CaContext& ctx, const std::string& handle) {
   return ctx.public_url.empty() ? "" : ctx.public_url + "/ocsp/" + handle;
 }
-std::string ca_issuers_url(const CaContext& ctx, const std::string& handle) {
-  return ctx.public_url.empty() ? "" : ctx.public_url + "/ca/" + handle + ".cer";
+std::string ca_issuers_url(const CaContext& ctx, const std::string& handle, int generation) {
+  return ctx.public_url.empty() ? "" : ctx.public_url + "/ca/" + generation_path(handle, generation, ".cer");
 }
 
 void check_ca_validity(int days) {
@@ -55,6 +61,10 @@ std::string event_type_name(const CaEvent& e) {
                         [](const CertificateRequested&) { return "CertificateRequested"; },
                         [](const RequestApproved&) { return "RequestApproved"; },
                         [](const RequestRejected&) { return "RequestRejected"; },
+                        [](const KeyRollStarted&) { return "KeyRollStarted"; },
+                        [](const StagedCertificateInstalled&) { return "StagedCertificateInstalled"; },
+                        [](const KeyRollActivated&) { return "KeyRollActivated"; },
+                        [](const KeyRetired&) { return "KeyRetired"; },
                     },
                     e);
 }
@@ -130,6 +140,7 @@ void CertAuth::apply(const CaEvent& event) {
                    r.decided_at_ms = e.rejected_at_ms;
                    r.reason = e.reason;
                  },
+                 [&](const auto& e) { apply_key_roll(e); },
              },
              event);
 }
@@ -149,6 +160,9 @@ std::vector<CaEvent> CertAuth::process(const CaCommand& command, const CommandMe
           [&](const ApproveRequest& c) { return approve(c, meta, ctx); },
           [&](const RejectRequest& c) { return reject(c, meta); },
           [&](const IssueOcspResponder& c) { return issue_ocsp_responder(c, meta, ctx); },
+          [&](const StartKeyRoll&) { return start_key_roll(meta, ctx); },
+          [&](const ActivateKeyRoll&) { return activate_key_roll(meta); },
+          [&](const RetireKey& c) { return retire_key(c, meta); },
       },
       command);
 }
@@ -255,9 +269,9 @@ CertificateIssued CertAuth::sign_certificate(CertificateTemplate& t, int64_t val
   t.not_before_ms = std::max(truncate_to_second(m.time_ms) - kBackdateMs, ca_not_before_ms_);
   // Never beyond the issuer's own notAfter (RFC 5280 path validation).
   t.not_after_ms = std::min(truncate_to_second(m.time_ms) + validity_ms, ca_not_after_ms_);
-  t.ca_issuers_url = ca_issuers_url(ctx, handle_);
+  t.ca_issuers_url = ca_issuers_url(ctx, handle_, key_generation_);
   if (!t.ocsp_no_check) {  // RFC 6960 4.2.2.2.1: a nocheck responder names no status source
-    t.crl_url = crl_url(ctx, handle_);
+    t.crl_url = crl_url(ctx, handle_, key_generation_);
     t.ocsp_url = ocsp_url(ctx, handle_);
   }
   CertificateIssued e;
@@ -280,6 +294,8 @@ std::vector<CaEvent> CertAuth::install_certificate(const InstallCaCertificate& c
     throw Error(ErrorKind::Conflict, "not_intermediate", "only intermediate CAs receive certificates");
   if (c.der == ca_cert_der_) return {};  // already installed: a no-op
   X509Ptr cert = parse_certificate(c.der);
+  if (pending_key() && public_key_der(X509_get0_pubkey(cert.get())) == ctx.signer.public_key_der(pending_key_.key_id))
+    return install_staged(c, cert.get());
   if (public_key_der(X509_get0_pubkey(cert.get())) != ctx.signer.public_key_der(key_id_))
     throw Error(ErrorKind::Conflict, "certificate_key_mismatch",
                 "the certificate is not for this CA's key");

@@ -86,9 +86,29 @@ struct RequestRejected {
   int64_t rejected_at_ms = 0;
   std::string reason;
 };
+// Key rollover (Krill-style): a new key and its CSR; the parent's
+// certificate for it (staged, published, not yet used); activation (the new
+// key signs from now on, the old one keeps signing the CRL of what it
+// issued); retirement once the last certificate of the old key expired.
+struct KeyRollStarted {
+  std::string key_id;
+  std::string csr_der;
+};
+struct StagedCertificateInstalled {
+  std::string der;
+  int64_t not_before_ms = 0;
+  int64_t not_after_ms = 0;
+};
+struct KeyRollActivated {
+  int generation = 0;  // of the new key; the CA's first key is generation 0
+};
+struct KeyRetired {
+  int generation = 0;
+};
 // New alternatives go at the end: the index is part of the stored encoding.
 using CaEvent = std::variant<CaCreated, CaCertificateInstalled, CertificateIssued, CertificateRevoked,
-                             CertificateRequested, RequestApproved, RequestRejected>;
+                             CertificateRequested, RequestApproved, RequestRejected, KeyRollStarted,
+                             StagedCertificateInstalled, KeyRollActivated, KeyRetired>;
 std::string event_type_name(const CaEvent& e);
 
 // ---- commands -----------------------------------------------------------
@@ -141,9 +161,16 @@ struct RejectRequest {
 struct IssueOcspResponder {
   int validity_hours = 168;
 };
+struct StartKeyRoll {};
+struct ActivateKeyRoll {};
+// Refused while a certificate of that key is unexpired.
+struct RetireKey {
+  int generation = 0;
+};
 using CaCommand = std::variant<CreateRootCa, CreateIntermediateCa, CertifyChildCa,
                                InstallCaCertificate, IssueCertificate, RevokeCertificate,
-                               ApproveRequest, RejectRequest, IssueOcspResponder>;
+                               ApproveRequest, RejectRequest, IssueOcspResponder, StartKeyRoll,
+                               ActivateKeyRoll, RetireKey>;
 
 struct CaContext {
   Signer& signer;
@@ -177,6 +204,24 @@ struct PendingRequest {
   int64_t decided_at_ms = 0;
   std::string serial;  // approved: the certificate issued
   std::string reason;  // rejected: why
+};
+
+// A key being rolled in: its CSR, and once the parent answered, its
+// certificate (staged until activation).
+struct PendingKey {
+  std::string key_id;
+  std::string csr_der;
+  std::string staged_der;
+  int64_t staged_not_before_ms = 0;
+  int64_t staged_not_after_ms = 0;
+};
+
+// A key rolled out: it still signs the CRL for the certificates it issued.
+struct RetiringKey {
+  int generation = 0;
+  std::string key_id;
+  std::string ca_cert_der;
+  int64_t ca_not_after_ms = 0;
 };
 
 // A freshly generated CA key with the validated subject it is for.
@@ -229,6 +274,11 @@ class CertAuth {
   const std::map<std::string, std::string>& children() const { return children_; }
   const std::map<std::string, PendingRequest>& requests() const { return requests_; }
   const IssuedCertificate* find(const std::string& serial) const;
+  int key_generation() const { return key_generation_; }
+  const PendingKey* pending_key() const { return pending_key_.key_id.empty() ? nullptr : &pending_key_; }
+  const std::map<int, RetiringKey>& retiring_keys() const { return retiring_; }
+  // The latest notAfter of the certificates `key_id` issued (0: none).
+  int64_t last_expiry_of_key(const std::string& key_id) const;
   // The newest delegated OCSP responder certificate, or null.
   const IssuedCertificate* ocsp_responder() const;
   // Whether IssueOcspResponder would issue a new one now: there is none that
@@ -246,6 +296,12 @@ class CertAuth {
   std::vector<CaEvent> revoke(const RevokeCertificate& c, const CommandMeta& m) const;
   std::vector<CaEvent> issue_ocsp_responder(const IssueOcspResponder& c, const CommandMeta& m,
                                             CaContext& ctx) const;  // cert_auth_ocsp.cpp
+  // cert_auth_keyroll.cpp
+  std::vector<CaEvent> start_key_roll(const CommandMeta& m, CaContext& ctx) const;
+  std::vector<CaEvent> activate_key_roll(const CommandMeta& m) const;
+  std::vector<CaEvent> retire_key(const RetireKey& c, const CommandMeta& m) const;
+  std::vector<CaEvent> install_staged(const InstallCaCertificate& c, const X509* cert) const;
+  void apply_key_roll(const CaEvent& event);
   // cert_auth_requests.cpp
   std::vector<CaEvent> approve(const ApproveRequest& c, const CommandMeta& m, CaContext& ctx) const;
   std::vector<CaEvent> reject(const RejectRequest& c, const CommandMeta& m) const;
@@ -299,6 +355,9 @@ class CertAuth {
   std::map<std::string, PendingRequest> requests_;  // by request id
   std::string ocsp_responder_serial_;  // newest delegated responder certificate
   std::string parent_url_;
+  int key_generation_ = 0;
+  PendingKey pending_key_;  // key_id empty: no rollover in progress
+  std::map<int, RetiringKey> retiring_;
 };
 
 }  // namespace cairn

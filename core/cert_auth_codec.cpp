@@ -54,6 +54,31 @@ void serialize(Ar& ar, RequestRejected& e, std::uint32_t const) {
   ar(e.id, e.rejected_by, e.rejected_at_ms, e.reason);
 }
 template <class Ar>
+void serialize(Ar& ar, KeyRollStarted& e, std::uint32_t const) {
+  ar(e.key_id, e.csr_der);
+}
+template <class Ar>
+void serialize(Ar& ar, StagedCertificateInstalled& e, std::uint32_t const) {
+  ar(e.der, e.not_before_ms, e.not_after_ms);
+}
+template <class Ar>
+void serialize(Ar& ar, KeyRollActivated& e, std::uint32_t const) {
+  ar(e.generation);
+}
+template <class Ar>
+void serialize(Ar& ar, KeyRetired& e, std::uint32_t const) {
+  ar(e.generation);
+}
+template <class Ar>
+void serialize(Ar& ar, PendingKey& k, std::uint32_t const) {
+  ar(k.key_id, k.csr_der, k.staged_der, k.staged_not_before_ms, k.staged_not_after_ms);
+}
+template <class Ar>
+void serialize(Ar& ar, RetiringKey& k, std::uint32_t const) {
+  ar(k.generation, k.key_id, k.ca_cert_der, k.ca_not_after_ms);
+}
+
+template <class Ar>
 void serialize(Ar& ar, PendingRequest& r, std::uint32_t const) {
   ar(r.request, r.status, r.decided_by, r.decided_at_ms, r.serial, r.reason);
 }
@@ -73,12 +98,19 @@ void CertAuth::serialize(Ar& ar, std::uint32_t const version) {
   if (version >= 2) ar(requests_);
   if (version >= 3) ar(ocsp_responder_serial_);
   if (version >= 4) ar(parent_url_);
+  if (version >= 5) ar(key_generation_, pending_key_, retiring_);
 }
 
 }  // namespace cairn
 
 CEREAL_CLASS_VERSION(cairn::IssuedCertificate, 2)
-CEREAL_CLASS_VERSION(cairn::CertAuth, 4)
+CEREAL_CLASS_VERSION(cairn::CertAuth, 5)
+CEREAL_CLASS_VERSION(cairn::KeyRollStarted, 1)
+CEREAL_CLASS_VERSION(cairn::StagedCertificateInstalled, 1)
+CEREAL_CLASS_VERSION(cairn::KeyRollActivated, 1)
+CEREAL_CLASS_VERSION(cairn::KeyRetired, 1)
+CEREAL_CLASS_VERSION(cairn::PendingKey, 1)
+CEREAL_CLASS_VERSION(cairn::RetiringKey, 1)
 CEREAL_CLASS_VERSION(cairn::CertificateRequested, 1)
 CEREAL_CLASS_VERSION(cairn::RequestApproved, 1)
 CEREAL_CLASS_VERSION(cairn::RequestRejected, 1)
@@ -207,6 +239,9 @@ std::string CertAuth::command_summary(const CaCommand& c) {
           [](const ApproveRequest& x) { return "approve request " + x.id; },
           [](const RejectRequest& x) { return "reject request " + x.id; },
           [](const IssueOcspResponder&) { return std::string("issue OCSP responder certificate if due"); },
+          [](const StartKeyRoll&) { return std::string("start key rollover"); },
+          [](const ActivateKeyRoll&) { return std::string("activate the new key"); },
+          [](const RetireKey& x) { return "retire key generation " + std::to_string(x.generation); },
       },
       c);
 }
@@ -248,6 +283,9 @@ std::string CertAuth::command_params_json(const CaCommand& c) {
           [](const IssueOcspResponder& x) -> nlohmann::json {
             return {{"type", "IssueOcspResponder"}, {"validity_hours", x.validity_hours}};
           },
+          [](const StartKeyRoll&) -> nlohmann::json { return {{"type", "StartKeyRoll"}}; },
+          [](const ActivateKeyRoll&) -> nlohmann::json { return {{"type", "ActivateKeyRoll"}}; },
+          [](const RetireKey& x) -> nlohmann::json { return {{"type", "RetireKey"}, {"generation", x.generation}}; },
       },
       c);
   return j.dump();
@@ -292,6 +330,15 @@ std::string CertAuth::event_json(const CaEvent& e) {
             return {{"id", x.id}, {"rejected_by", x.rejected_by},
                     {"rejected_at", iso8601(x.rejected_at_ms)}, {"reason", x.reason}};
           },
+          [](const KeyRollStarted& x) -> nlohmann::json {
+            return {{"key_id", x.key_id}, {"csr_der_base64", base64_encode(x.csr_der)}};
+          },
+          [](const StagedCertificateInstalled& x) -> nlohmann::json {
+            return {{"der_base64", base64_encode(x.der)}, {"not_before", iso8601(x.not_before_ms)},
+                    {"not_after", iso8601(x.not_after_ms)}};
+          },
+          [](const KeyRollActivated& x) -> nlohmann::json { return {{"generation", x.generation}}; },
+          [](const KeyRetired& x) -> nlohmann::json { return {{"generation", x.generation}}; },
       },
       e);
   j["type"] = event_type_name(e);

@@ -43,10 +43,12 @@ CrlObject decode(const std::string& bytes) {
 }
 
 std::string crl_key(const std::string& ca) { return "o/crl/" + ca; }
+// The CRL of a rolled-out key that still signs for what it issued.
+std::string crl_key(const std::string& ca, int generation) { return "o/crl/" + ca + "/" + std::to_string(generation); }
 
 bool changes_crl(const CaEvent& e) {
-  return std::holds_alternative<CaCertificateInstalled>(e) ||
-         std::holds_alternative<CertificateRevoked>(e);
+  return std::holds_alternative<CaCertificateInstalled>(e) || std::holds_alternative<CertificateRevoked>(e) ||
+         std::holds_alternative<KeyRollActivated>(e);
 }
 
 }  // namespace
@@ -73,10 +75,27 @@ std::optional<CrlObject> CaObjectsStore::crl(const std::string& ca) const { retu
 void CaObjectsStore::before_save(const std::string& ca, const CertAuth& state,
                                  const std::vector<CaEvent>& events, WriteBatch& batch) {
   bool needed = false;
-  for (const auto& e : events) needed = needed || changes_crl(e);
+  for (const auto& e : events) {
+    needed = needed || changes_crl(e);
+    if (const auto* retired = std::get_if<KeyRetired>(&e)) batch.erase(crl_key(ca, retired->generation));
+  }
   if (!needed || !state.active()) return;
   auto previous = crl(ca);
-  batch.put(crl_key(ca), encode(build(state, previous ? previous->number + 1 : 1)));
+  uint64_t number = previous ? previous->number + 1 : 1;
+  batch.put(crl_key(ca), encode(build(state, number, state.key_id(), state.ca_cert_der())));
+  // Every key still in service signs a CRL of its own, with the same entries
+  // (a serial identifies one certificate of this CA, whichever key signed it).
+  for (const auto& [generation, key] : state.retiring_keys())
+    batch.put(crl_key(ca, generation), encode(build(state, number, key.key_id, key.ca_cert_der)));
+}
+
+std::optional<CrlObject> CaObjectsStore::crl_of_generation(const CertAuth& state, const std::string& ca,
+                                                           int generation) const {
+  if (generation == state.key_generation()) return crl(ca);
+  if (!state.retiring_keys().count(generation)) return std::nullopt;
+  auto bytes = kv_.get(crl_key(ca, generation));
+  if (!bytes) return std::nullopt;
+  return decode(*bytes);
 }
 
 bool CaObjectsStore::reissue_if_due(AggregateStore<CertAuth>& store, const std::string& ca) {
@@ -84,9 +103,17 @@ bool CaObjectsStore::reissue_if_due(AggregateStore<CertAuth>& store, const std::
     if (!state.active()) return false;
     auto current = crl(ca);
     int64_t now = clock_.now_ms();
-    if (current && now < reissue_due_ms(*current) && current->key_id == state.key_id()) return false;
+    bool due = !current || now >= reissue_due_ms(*current) || current->key_id != state.key_id();
+    for (const auto& [generation, key] : state.retiring_keys()) {
+      auto old = crl_of_generation(state, ca, generation);
+      due = due || !old || now >= reissue_due_ms(*old);
+    }
+    if (!due) return false;
+    uint64_t number = current ? current->number + 1 : 1;
     WriteBatch batch;
-    batch.put(crl_key(ca), encode(build(state, current ? current->number + 1 : 1)));
+    batch.put(crl_key(ca), encode(build(state, number, state.key_id(), state.ca_cert_der())));
+    for (const auto& [generation, key] : state.retiring_keys())
+      batch.put(crl_key(ca, generation), encode(build(state, number, key.key_id, key.ca_cert_der)));
     kv_.write(batch, Durability::Sync);
     return true;
   });
@@ -97,8 +124,9 @@ int64_t CaObjectsStore::reissue_due_ms(const CrlObject& crl) const {
   return crl.next_update_ms - static_cast<int64_t>(config_.crl_reissue_remaining * validity);
 }
 
-CrlObject CaObjectsStore::build(const CertAuth& state, uint64_t number) const {
-  X509Ptr issuer = parse_certificate(state.ca_cert_der());
+CrlObject CaObjectsStore::build(const CertAuth& state, uint64_t number, const std::string& key_id,
+                                const std::string& ca_cert_der) const {
+  X509Ptr issuer = parse_certificate(ca_cert_der);
   CrlTemplate t;
   t.issuer = issuer.get();
   t.number = number;
@@ -113,8 +141,8 @@ CrlObject CaObjectsStore::build(const CertAuth& state, uint64_t number) const {
   o.number = number;
   o.this_update_ms = t.this_update_ms;
   o.next_update_ms = t.next_update_ms;
-  o.key_id = state.key_id();
-  o.der = build_crl(t, signer_, state.key_id());
+  o.key_id = key_id;
+  o.der = build_crl(t, signer_, key_id);
   return o;
 }
 

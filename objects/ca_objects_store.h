@@ -6,7 +6,9 @@
 // batch as the events, so a revocation is never durable without a CRL that
 // shows it, and a CRL never shows a revocation that was not stored.
 // CRL numbers strictly increase per CA. The CRL lists every revoked
-// certificate whose notAfter is after thisUpdate.
+// certificate whose notAfter is after thisUpdate. During and after a key
+// rollover each key still in service (CertAuth::retiring_keys()) signs a
+// CRL of its own, re-signed together with the current one.
 // Thread-safety: all methods may be called concurrently; the listener runs
 // under the CA's lock, which serialises CRL numbers per CA.
 // Ownership: borrows the KeyValueStore, Signer and Clock.
@@ -43,7 +45,10 @@ class CaObjectsStore {
   // Registers the pre-save listener.
   void attach(AggregateStore<CertAuth>& store);
 
-  std::optional<CrlObject> crl(const std::string& ca) const;
+  std::optional<CrlObject> crl(const std::string& ca) const;  // of the current key
+  // The CRL signed by the key of `generation` (the current one, or a rolled-
+  // out key that still signs for its certificates); nullopt if none.
+  std::optional<CrlObject> crl_of_generation(const CertAuth& state, const std::string& ca, int generation) const;
 
   // Re-signs the CA's CRL (same entries, next number, new thisUpdate and
   // nextUpdate) when less than crl_reissue_remaining of its validity is
@@ -59,7 +64,8 @@ class CaObjectsStore {
                    WriteBatch& batch);
 
  private:
-  CrlObject build(const CertAuth& state, uint64_t number) const;
+  CrlObject build(const CertAuth& state, uint64_t number, const std::string& key_id,
+                  const std::string& ca_cert_der) const;
 
   KeyValueStore& kv_;
   Signer& signer_;

@@ -88,7 +88,19 @@ struct OcspResponder::Signing {
   std::string responder_der;  // empty: the CA key signs
   int64_t responder_not_after_ms = 0;
   bool due = false;  // a new delegated responder certificate should be issued
+  // Rolled-out keys that still answer for their certificates: key id and
+  // CA certificate.
+  std::vector<std::pair<std::string, std::string>> retiring;
 };
+
+namespace {
+// What the state says about one asked-for serial, whichever key issued it.
+struct Known {
+  bool found = false;
+  std::string issuer_key_id;
+  Answer answer;
+};
+}  // namespace
 
 OcspResponder::OcspResponder(CaManager& manager, Signer& signer, OcspConfig config)
     : manager_(manager), store_(manager.store()), signer_(signer), clock_(manager.clock()), config_(config) {}
@@ -198,11 +210,11 @@ std::string OcspResponder::sign_response(const std::string& ca, void* opaque_req
   // checking the issuer hashes and signing happen after. A due delegated
   // responder certificate is issued (a command of its own) and read again.
   Signing who;
-  std::vector<Answer> answers(serials.size());
+  std::vector<Known> known(serials.size());
   for (int attempt = 0;; ++attempt) {
     try {
       store_.read(ca, [&](const CertAuth& state, uint64_t) {
-        who = Signing{state.ca_cert_der(), state.key_id(), "", 0, responder_due(state)};
+        who = Signing{state.ca_cert_der(), state.key_id(), "", 0, responder_due(state), {}};
         const IssuedCertificate* responder = config_.delegated ? state.ocsp_responder() : nullptr;
         int64_t now = clock_.now_ms();
         if (responder && !responder->revoked && responder->issuer_key_id == state.key_id() &&
@@ -210,11 +222,13 @@ std::string OcspResponder::sign_response(const std::string& ca, void* opaque_req
           who.responder_der = responder->der;
           who.responder_not_after_ms = responder->not_after_ms;
         }
+        for (const auto& [generation, key] : state.retiring_keys()) who.retiring.emplace_back(key.key_id, key.ca_cert_der);
         for (size_t i = 0; i < serials.size(); ++i) {
           const IssuedCertificate* c = state.find(serials[i]);
-          if (!c || c->issuer_key_id != who.ca_key_id) continue;  // unknown
-          answers[i] = Answer{c->revoked ? V_OCSP_CERTSTATUS_REVOKED : V_OCSP_CERTSTATUS_GOOD, c->revoked_at_ms,
-                              c->revocation_reason};
+          if (!c) continue;  // unknown
+          known[i] = Known{true, c->issuer_key_id,
+                           Answer{c->revoked ? V_OCSP_CERTSTATUS_REVOKED : V_OCSP_CERTSTATUS_GOOD, c->revoked_at_ms,
+                                  c->revocation_reason}};
         }
         return 0;
       });
@@ -230,9 +244,28 @@ std::string OcspResponder::sign_response(const std::string& ca, void* opaque_req
     }
   }
   if (who.ca_der.empty()) return unauthorized();
+  // The key the request asks about: the current one, or a rolled-out key
+  // (which then signs the answer itself). All CertIDs must name the same.
   X509Ptr issuer = parse_certificate(who.ca_der);
-  for (int i = 0; i < count; ++i)
+  std::string issuer_key_id = who.ca_key_id;
+  if (!names_issuer(OCSP_onereq_get0_id(OCSP_request_onereq_get0(request, 0)), issuer.get())) {
+    bool matched = false;
+    for (const auto& [key_id, der] : who.retiring) {
+      X509Ptr old = parse_certificate(der);
+      if (!names_issuer(OCSP_onereq_get0_id(OCSP_request_onereq_get0(request, 0)), old.get())) continue;
+      issuer = std::move(old);
+      issuer_key_id = key_id;
+      who.responder_der.clear();  // delegated responders speak for the current key only
+      matched = true;
+      break;
+    }
+    if (!matched) return unauthorized();
+  }
+  for (int i = 1; i < count; ++i)
     if (!names_issuer(OCSP_onereq_get0_id(OCSP_request_onereq_get0(request, i)), issuer.get())) return unauthorized();
+  std::vector<Answer> answers(serials.size());
+  for (size_t i = 0; i < serials.size(); ++i)
+    if (known[i].found && known[i].issuer_key_id == issuer_key_id) answers[i] = known[i].answer;
 
   OcspBasicPtr basic(OCSP_BASICRESP_new());
   int64_t now = clock_.now_ms();
@@ -258,7 +291,7 @@ std::string OcspResponder::sign_response(const std::string& ca, void* opaque_req
   if (OCSP_copy_nonce(basic.get(), request) <= 0)
     throw_openssl(ErrorKind::Internal, "ocsp_error", "cannot copy the nonce");
   if (who.responder_der.empty()) {
-    signer_.sign(who.ca_key_id, basic.get(), issuer.get(), OCSP_RESPID_KEY | OCSP_NOCERTS);
+    signer_.sign(issuer_key_id, basic.get(), issuer.get(), OCSP_RESPID_KEY | OCSP_NOCERTS);
   } else {
     // The responder certificate travels with the answer so that clients can
     // check that the CA delegated to it.

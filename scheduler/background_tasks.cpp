@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/encoding.h"
+#include "core/serial_number.h"
 #include "core/x509_time.h"
 #include "scheduler/parent_client.h"
 
@@ -29,6 +30,7 @@ BackgroundTasks::BackgroundTasks(KeyValueStore& kv, CaManager& manager, CaObject
   scheduler_.on(kSyncRepo, [this](const Task& t) { return sync_repository(t); });
   scheduler_.on(kCrlRefresh, [this](const Task& t) { return refresh_crl(t); });
   scheduler_.on(kSyncParent, [this](const Task& t) { return sync_parent(t); });
+  scheduler_.on(kKeyRetire, [this](const Task& t) { return retire_keys(t); });
   scheduler_.on(RotationNotices::kCheck, [this](const Task& t) { return notices_.check(t); });
   scheduler_.on(RotationNotices::kNotify, [this](const Task& t) { return notices_.deliver(t); });
 }
@@ -38,9 +40,14 @@ BackgroundTasks::~BackgroundTasks() { stop(); }
 void BackgroundTasks::attach() {
   manager_.store().add_post_save(
       [this](const std::string& ca, const std::vector<CaEvent>& events, const std::vector<uint64_t>&) {
-        bool changed = false, issued = false, installed = false, remote_child = false;
+        bool changed = false, issued = false, installed = false, remote_child = false, rolling = false,
+             activated = false;
         for (const auto& e : events) {
           if (const auto* created = std::get_if<CaCreated>(&e)) remote_child = !created->parent_url.empty();
+          rolling = rolling || std::holds_alternative<KeyRollStarted>(e);
+          if (std::holds_alternative<KeyRollActivated>(e)) changed = activated = true;
+          if (std::holds_alternative<StagedCertificateInstalled>(e) || std::holds_alternative<KeyRetired>(e))
+            changed = true;
           if (std::holds_alternative<CertificateIssued>(e)) {
             issued = true;
             metrics_.add("cairn_certificates_issued_total");
@@ -55,8 +62,9 @@ void BackgroundTasks::attach() {
         if (installed) queue_.request(kCrlRefresh, ca, "");
         // A local child is certified by create_ca itself; asking for
         // sync-parent before that would certify it twice.
-        if (installed || remote_child) queue_.request(kSyncParent, ca, "");
-        if (changed || issued || installed || remote_child) scheduler_.notify();
+        if (installed || remote_child || rolling) queue_.request(kSyncParent, ca, "");
+        if (activated) queue_.request(kKeyRetire, ca, "");
+        if (changed || issued || installed || remote_child || rolling) scheduler_.notify();
       });
 }
 
@@ -69,8 +77,11 @@ void BackgroundTasks::request_all() {
   for (const auto& ca : manager_.store().ids()) {
     request_sync(ca, false);
     queue_.request(kCrlRefresh, ca, "");
-    bool has_parent = manager_.store().read(ca, [](const CertAuth& s, uint64_t) { return !s.parent().empty(); });
+    auto [has_parent, retiring] = manager_.store().read(ca, [](const CertAuth& s, uint64_t) {
+      return std::make_pair(!s.parent().empty(), !s.retiring_keys().empty());
+    });
     if (has_parent) queue_.request(kSyncParent, ca, "");
+    if (retiring) queue_.request(kKeyRetire, ca, "");
   }
   queue_.request(RotationNotices::kCheck, "", "");
   scheduler_.notify();
@@ -92,9 +103,30 @@ std::vector<PublishedObject> BackgroundTasks::publication(const std::string& ca,
   CaView view = manager_.get_ca(ca);
   if (view.certificate_der.empty()) return {};
   std::vector<PublishedObject> out;
-  out.push_back({"ca/" + ca + ".cer", view.certificate_der});
   out.push_back({"chain/" + ca + ".pem", manager_.ca_chain_pem(ca)});
-  if (auto crl = objects_.crl(ca)) out.push_back({"crl/" + ca + ".crl", crl->der});
+  // Each key in service at the paths of its URLs: generation 0 at the
+  // CA's plain paths (or the current key once generation 0 is retired).
+  std::vector<int> generations = view.retiring_generations;
+  generations.push_back(view.key_generation);
+  bool zero_in_service = std::find(generations.begin(), generations.end(), 0) != generations.end();
+  manager_.store().read(ca, [&](const CertAuth& state, uint64_t) {
+    for (int g : generations) {
+      std::string der = g == state.key_generation() ? state.ca_cert_der() : state.retiring_keys().at(g).ca_cert_der;
+      auto crl = objects_.crl_of_generation(state, ca, g);
+      bool plain = g == 0 || (!zero_in_service && g == state.key_generation());
+      if (plain) {
+        out.push_back({"ca/" + ca + ".cer", der});
+        if (crl) out.push_back({"crl/" + ca + ".crl", crl->der});
+      }
+      if (g != 0) {
+        out.push_back({"ca/" + ca + "/" + std::to_string(g) + ".cer", der});
+        if (crl) out.push_back({"crl/" + ca + "/" + std::to_string(g) + ".crl", crl->der});
+      }
+    }
+    return 0;
+  });
+  // A staged key's certificate, for relying parties to see ahead of use.
+  if (!view.staged_certificate_der.empty()) out.push_back({"ca/" + ca + "/next.cer", view.staged_certificate_der});
   if (include_issued) {
     CertificateFilter valid;
     valid.status = "valid";
@@ -152,6 +184,17 @@ std::optional<int64_t> BackgroundTasks::sync_parent(const Task& t) {
   if (c.parent.empty()) return std::nullopt;  // a root has no parent
   const int64_t now = manager_.clock().now_ms();
   constexpr int64_t kDay = 24 * 3600 * 1000LL;
+  // A key rollover waiting for the parent's certificate of the new key.
+  auto pending_csr = manager_.store().read(t.ca, [](const CertAuth& s, uint64_t) {
+    const PendingKey* p = s.pending_key();
+    return p && p->staged_der.empty() ? p->csr_der : std::string();
+  });
+  if (!pending_csr.empty()) {
+    ChildCertificate staged = certify_at_parent(t.ca, c.parent, c.url, pending_csr);
+    manager_.install_parent_certificate(kParentActor, t.ca, staged.certificate_der, staged.chain_pem);
+    spdlog::info("CA '{}' staged the certificate of its new key from '{}'", t.ca, c.parent);
+    return now;  // then the usual renewal check
+  }
   if (c.active) {
     int64_t renew_at = c.not_after - (c.not_after - c.not_before) / 3;
     if (now < renew_at) return renew_at;
@@ -166,23 +209,66 @@ std::optional<int64_t> BackgroundTasks::sync_parent(const Task& t) {
     }
     if (parent_not_after && c.not_after >= parent_not_after) return now + kDay;
   }
-  ChildCertificate got;
-  if (c.url.empty()) {
-    got = manager_.certify_remote_child(kParentActor, c.parent, t.ca, c.csr, 1825);
-    got.chain_pem.clear();  // a local parent's chain is read from its state
-  } else {
-    auto token = manager_.parent_token(t.ca);
-    if (!token)
-      throw Error(ErrorKind::Unavailable, "parent_token_missing",
-                  "the token for parent '" + c.parent + "' is not in the key store; create the CA again");
-    got = request_child_certificate(ParentRequest{c.url, c.parent, t.ca, *token, c.csr, 10});
-  }
+  ChildCertificate got = certify_at_parent(t.ca, c.parent, c.url, c.csr);
   manager_.install_parent_certificate(kParentActor, t.ca, got.certificate_der, got.chain_pem);
   spdlog::info("CA '{}' installed a certificate from its parent '{}'{}", t.ca, c.parent,
                c.url.empty() ? "" : " at " + c.url);
   Child now_child = read_child();
   int64_t renew_at = now_child.not_after - (now_child.not_after - now_child.not_before) / 3;
   return renew_at > now ? renew_at : now + kDay;
+}
+
+ChildCertificate BackgroundTasks::certify_at_parent(const std::string& ca, const std::string& parent,
+                                                    const std::string& url, const std::string& csr_der) {
+  if (url.empty()) {
+    ChildCertificate got = manager_.certify_remote_child(kParentActor, parent, ca, csr_der, 1825);
+    got.chain_pem.clear();  // a local parent's chain is read from its state
+    return got;
+  }
+  auto token = manager_.parent_token(ca);
+  if (!token)
+    throw Error(ErrorKind::Unavailable, "parent_token_missing",
+                "the token for parent '" + parent + "' is not in the key store; create the CA again");
+  return request_child_certificate(ParentRequest{url, parent, ca, *token, csr_der, 10});
+}
+
+std::optional<int64_t> BackgroundTasks::retire_keys(const Task& t) {
+  if (!manager_.store().exists(t.ca)) return std::nullopt;
+  struct Old {
+    int generation;
+    std::string ca_cert_der;
+    int64_t last_expiry;
+  };
+  std::string parent, url;
+  std::vector<Old> old;
+  manager_.store().read(t.ca, [&](const CertAuth& s, uint64_t) {
+    parent = s.parent();
+    url = s.parent_url();
+    for (const auto& [g, key] : s.retiring_keys()) old.push_back({g, key.ca_cert_der, s.last_expiry_of_key(key.key_id)});
+    return 0;
+  });
+  const int64_t now = manager_.clock().now_ms();
+  std::optional<int64_t> next;
+  for (const auto& k : old) {
+    if (now < k.last_expiry) {
+      next = next ? std::min(*next, k.last_expiry) : k.last_expiry;
+      continue;
+    }
+    // Its certificates are all expired: the parent revokes its CA
+    // certificate first (retried if the parent is down), then it retires.
+    std::string serial = serial_of(parse_certificate(k.ca_cert_der).get());
+    if (url.empty()) {
+      auto cert = manager_.get_certificate(parent, serial);
+      if (cert.status != "revoked") manager_.revoke(kParentActor, parent, serial, "superseded");
+    } else {
+      auto token = manager_.parent_token(t.ca);
+      if (!token) throw Error(ErrorKind::Unavailable, "parent_token_missing", "the parent token is not in the key store");
+      revoke_child_certificate(ParentRequest{url, parent, t.ca, *token, "", 10}, serial);
+    }
+    manager_.retire_key(kParentActor, t.ca, k.generation);
+    spdlog::info("CA '{}' retired its key of generation {}", t.ca, k.generation);
+  }
+  return next;
 }
 
 }  // namespace cairn

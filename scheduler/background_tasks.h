@@ -12,6 +12,9 @@
 //                          (ParentClient), or locally by the same path;
 //                          due again when a third of the certificate's
 //                          validity is left (renewal); retried with backoff.
+//   key-retire/<ca>/       after a key rollover: once the last certificate
+//                          of a rolled-out key has expired, revoke that key's
+//                          CA certificate at the parent and retire it;
 //   service-check//        look for certificates of registered services
 //                          that are due for a rotation notice (periodic);
 //   notify/<ca>/<svc>/<serial>/<days>   deliver one notice to a webhook
@@ -51,6 +54,7 @@ class BackgroundTasks {
   static constexpr const char* kCrlRefresh = "crl-refresh";
   static constexpr const char* kSyncParent = "sync-parent";
   static constexpr const char* kParentActor = "system:parent";
+  static constexpr const char* kKeyRetire = "key-retire";
 
   BackgroundTasks(KeyValueStore& kv, CaManager& manager, CaObjectsStore& objects, Metrics& metrics,
                   std::vector<RepositoryConfig> repositories, SchedulerConfig config);
@@ -76,6 +80,9 @@ class BackgroundTasks {
   std::optional<int64_t> sync_repository(const Task& t);
   std::optional<int64_t> refresh_crl(const Task& t);
   std::optional<int64_t> sync_parent(const Task& t);
+  std::optional<int64_t> retire_keys(const Task& t);
+  ChildCertificate certify_at_parent(const std::string& ca, const std::string& parent, const std::string& url,
+                                     const std::string& csr_der);
   void request_sync(const std::string& ca, bool issued_only);
 
   KeyValueStore& kv_;

@@ -8,7 +8,11 @@
 
 namespace cairn {
 
-ChildCertificate request_child_certificate(const ParentRequest& r) {
+namespace {
+
+// POSTs `body` to <parent>/children/<child>/<action>; returns the JSON answer
+// of a 200, throws as the header says otherwise.
+nlohmann::json post_to_parent(const ParentRequest& r, const std::string& action, const std::string& body) {
   httplib::Client client(r.url);
   client.set_connection_timeout(r.timeout_seconds, 0);
   client.set_read_timeout(r.timeout_seconds, 0);
@@ -19,9 +23,8 @@ ChildCertificate request_child_certificate(const ParentRequest& r) {
   auto scheme_end = r.url.find("://");
   auto path_start = r.url.find('/', scheme_end == std::string::npos ? 0 : scheme_end + 3);
   if (path_start != std::string::npos) prefix = r.url.substr(path_start);
-  std::string path = prefix + "/api/v1/cas/" + r.parent + "/children/" + r.child + "/certify";
+  std::string path = prefix + "/api/v1/cas/" + r.parent + "/children/" + r.child + "/" + action;
   httplib::Headers headers{{"Authorization", "Bearer " + r.token}};
-  std::string body = nlohmann::json{{"csr", csr_pem(r.csr_der)}}.dump();
   auto res = client.Post(path, headers, body, "application/json");
   if (!res)
     throw Error(ErrorKind::Unavailable, "parent_unavailable",
@@ -34,13 +37,25 @@ ChildCertificate request_child_certificate(const ParentRequest& r) {
     throw Error(ErrorKind::Unavailable, res->status >= 500 ? "parent_unavailable" : "parent_refused",
                 "parent " + r.url + " answered " + std::to_string(res->status) + " (" + code + ")");
   }
-  if (!j.is_object() || !j.contains("certificate_pem") || !j["certificate_pem"].is_string() ||
-      !j.contains("chain_pem") || !j["chain_pem"].is_string())
+  if (!j.is_object()) throw Error(ErrorKind::Unavailable, "parent_unavailable", "parent " + r.url + " sent an unreadable answer");
+  return j;
+}
+
+}  // namespace
+
+ChildCertificate request_child_certificate(const ParentRequest& r) {
+  auto j = post_to_parent(r, "certify", nlohmann::json{{"csr", csr_pem(r.csr_der)}}.dump());
+  if (!j.contains("certificate_pem") || !j["certificate_pem"].is_string() || !j.contains("chain_pem") ||
+      !j["chain_pem"].is_string())
     throw Error(ErrorKind::Unavailable, "parent_unavailable", "parent " + r.url + " sent an unreadable answer");
   ChildCertificate out;
   out.certificate_der = to_der(parse_certificate(j["certificate_pem"].get<std::string>()).get());
   out.chain_pem = j["chain_pem"].get<std::string>();
   return out;
+}
+
+void revoke_child_certificate(const ParentRequest& r, const std::string& serial) {
+  post_to_parent(r, "revoke", nlohmann::json{{"serial", serial}}.dump());
 }
 
 }  // namespace cairn

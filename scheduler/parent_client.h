@@ -24,5 +24,8 @@ struct ParentRequest {
 };
 
 ChildCertificate request_child_certificate(const ParentRequest& request);
+// After a key rollover: asks the parent to revoke (superseded) the child's
+// certificate `serial` for its retired key. csr_der is unused here.
+void revoke_child_certificate(const ParentRequest& request, const std::string& serial);
 
 }  // namespace cairn

@@ -14,7 +14,9 @@
 #include <thread>
 
 #include "core/encoding.h"
+#include "core/serial_number.h"
 #include "eventstore/rocksdb_kv_store.h"
+#include "objects/ocsp_responder.h"
 #include "scheduler/background_tasks.h"
 #include "tests/core/pki_fixtures.h"
 #include "tests/test_util.h"
@@ -388,6 +390,127 @@ TEST_F(BackgroundTasksTest, LinkingChecksTheServicesNames) {
   ServiceRecord bad;
   bad.id = "../x";
   EXPECT_EQ(testing::error_code_of([&] { w.tasks.services().add("admin", bad); }), "invalid_name");
+}
+
+bool crl_lists(const std::string& crl_der, const std::string& serial) {
+  auto crl = parse_crl(crl_der);
+  auto number = serial_to_asn1(serial);
+  X509_REVOKED* entry = nullptr;
+  return X509_CRL_get0_by_serial(crl.get(), &entry, number.get()) == 1;
+}
+
+bool crl_verifies(const std::string& crl_der, const std::string& ca_der) {
+  auto crl = parse_crl(crl_der);
+  auto ca = parse_certificate(ca_der);
+  return X509_CRL_verify(crl.get(), X509_get0_pubkey(ca.get())) == 1;
+}
+
+int ocsp_status(OcspResponder& ocsp, const std::string& cert_der, const std::string& issuer_der) {
+  auto cert = parse_certificate(cert_der);
+  auto issuer = parse_certificate(issuer_der);
+  std::unique_ptr<OCSP_REQUEST, OpenSslDeleter<OCSP_REQUEST_free>> req(OCSP_REQUEST_new());
+  OCSP_request_add0_id(req.get(), OCSP_cert_to_id(nullptr, cert.get(), issuer.get()));
+  unsigned char* out = nullptr;
+  int len = i2d_OCSP_REQUEST(req.get(), &out);
+  std::string der(reinterpret_cast<char*>(out), static_cast<size_t>(len));
+  OPENSSL_free(out);
+  std::string answer = ocsp.respond("issuing", der);
+  const auto* p = reinterpret_cast<const unsigned char*>(answer.data());
+  std::unique_ptr<OCSP_RESPONSE, OpenSslDeleter<OCSP_RESPONSE_free>> resp(
+      d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(answer.size())));
+  if (!resp || OCSP_response_status(resp.get()) != OCSP_RESPONSE_STATUS_SUCCESSFUL) return -1;
+  std::unique_ptr<OCSP_BASICRESP, OpenSslDeleter<OCSP_BASICRESP_free>> basic(OCSP_response_get1_basic(resp.get()));
+  // The answer must be signed by the key that issued the certificate.
+  if (OCSP_basic_verify(basic.get(), nullptr, nullptr, OCSP_NOVERIFY) != 1) {
+    STACK_OF(X509)* signers = sk_X509_new_null();
+    sk_X509_push(signers, issuer.get());
+    bool ok = OCSP_basic_verify(basic.get(), signers, nullptr, OCSP_TRUSTOTHER | OCSP_NOVERIFY) == 1;
+    sk_X509_free(signers);
+    if (!ok) return -2;
+  }
+  OCSP_CERTID* id = OCSP_cert_to_id(nullptr, cert.get(), issuer.get());
+  int status = -1, reason = -1;
+  OCSP_resp_find_status(basic.get(), id, &status, &reason, nullptr, nullptr, nullptr);
+  OCSP_CERTID_free(id);
+  ERR_clear_error();
+  return status;
+}
+
+TEST_F(BackgroundTasksTest, KeyRolloverStagesActivatesKeepsTheOldCrlAndRetiresTheOldKey) {
+  World w(kv, keys, clock, {});
+  OcspResponder ocsp(w.manager, w.signer);
+  ocsp.attach();
+  w.make_hierarchy();
+  w.tasks.run_due();
+  CaView before = w.manager.get_ca("issuing");
+  auto a = w.issue("a.example").certificate;  // by the first key
+
+  EXPECT_EQ(w.manager.start_key_roll("test", "issuing").key_roll, "pending");
+  EXPECT_EQ(testing::error_code_of([&] { w.manager.activate_key_roll("test", "issuing"); }), "key_roll_not_staged");
+  w.tasks.run_due();  // sync-parent: the root certifies the new key
+  CaView staged = w.manager.get_ca("issuing");
+  EXPECT_EQ(staged.key_roll, "staged");
+  EXPECT_EQ(staged.certificate_der, before.certificate_der) << "staged, not yet used";
+  auto between = w.issue("between.example").certificate;  // still the old key
+  EXPECT_EQ(testing::verify_chain(between.der, {w.manager.get_ca("root").certificate_der, before.certificate_der}), 0);
+
+  CaView after = w.manager.activate_key_roll("test", "issuing");
+  EXPECT_EQ(after.key_generation, 1);
+  EXPECT_EQ(after.key_roll, "");
+  EXPECT_EQ(after.certificate_der, staged.staged_certificate_der);
+  EXPECT_NE(after.key_id, before.key_id);
+  EXPECT_EQ(after.retiring_generations, std::vector<int>{0});
+  auto b = w.issue("b.example").certificate;  // by the new key
+
+  const std::string root = w.manager.get_ca("root").certificate_der;
+  EXPECT_EQ(testing::verify_chain(a.der, {root, before.certificate_der}), 0);
+  EXPECT_EQ(testing::verify_chain(b.der, {root, after.certificate_der}), 0);
+  EXPECT_NE(testing::verify_chain(b.der, {root, before.certificate_der}), 0);
+  // Each certificate names the CRL of its own key.
+  auto cdp = [](const std::string& der) {
+    auto cert = parse_certificate(der);
+    auto* points = static_cast<CRL_DIST_POINTS*>(X509_get_ext_d2i(cert.get(), NID_crl_distribution_points, nullptr, nullptr));
+    std::string url;
+    if (points && sk_DIST_POINT_num(points) > 0) {
+      GENERAL_NAME* name = sk_GENERAL_NAME_value(sk_DIST_POINT_value(points, 0)->distpoint->name.fullname, 0);
+      url = reinterpret_cast<const char*>(ASN1_STRING_get0_data(name->d.uniformResourceIdentifier));
+    }
+    CRL_DIST_POINTS_free(points);
+    return url;
+  };
+  EXPECT_EQ(cdp(a.der), "http://pki.test/crl/issuing.crl");
+  EXPECT_EQ(cdp(b.der), "http://pki.test/crl/issuing/1.crl");
+
+  w.manager.revoke("test", "issuing", a.serial, "keyCompromise");
+  w.manager.revoke("test", "issuing", b.serial, "keyCompromise");
+  auto old_crl = w.manager.store().read("issuing", [&](const CertAuth& s, uint64_t) { return w.objects.crl_of_generation(s, "issuing", 0); });
+  auto new_crl = w.manager.store().read("issuing", [&](const CertAuth& s, uint64_t) { return w.objects.crl_of_generation(s, "issuing", 1); });
+  ASSERT_TRUE(old_crl && new_crl);
+  EXPECT_TRUE(crl_verifies(old_crl->der, before.certificate_der)) << "the old key signs its CRL";
+  EXPECT_TRUE(crl_verifies(new_crl->der, after.certificate_der));
+  EXPECT_TRUE(crl_lists(old_crl->der, a.serial));
+  EXPECT_TRUE(crl_lists(new_crl->der, b.serial));
+  EXPECT_NE(testing::verify_chain(a.der, {root, before.certificate_der}, old_crl->der), 0);
+  EXPECT_NE(testing::verify_chain(b.der, {root, after.certificate_der}, new_crl->der), 0);
+  EXPECT_EQ(ocsp_status(ocsp, a.der, before.certificate_der), V_OCSP_CERTSTATUS_REVOKED);
+  EXPECT_EQ(ocsp_status(ocsp, b.der, after.certificate_der), V_OCSP_CERTSTATUS_REVOKED);
+  EXPECT_EQ(ocsp_status(ocsp, between.der, before.certificate_der), V_OCSP_CERTSTATUS_GOOD);
+
+  // The old key retires when its last certificate has expired, and the
+  // root revokes its certificate.
+  w.tasks.run_due();
+  EXPECT_EQ(w.manager.get_ca("issuing").retiring_generations, std::vector<int>{0}) << "its certificates still live";
+  int64_t last = std::max({a.not_after_ms, between.not_after_ms});
+  auto retire = w.tasks.queue().find("key-retire/issuing/");
+  ASSERT_TRUE(retire);
+  EXPECT_EQ(retire->due_ms, last);
+  clock.set_ms(last);
+  w.tasks.run_due();
+  EXPECT_TRUE(w.manager.get_ca("issuing").retiring_generations.empty());
+  std::string old_serial = serial_of(parse_certificate(before.certificate_der).get());
+  EXPECT_EQ(w.manager.get_certificate("root", old_serial).status, "revoked");
+  EXPECT_EQ(w.manager.get_certificate("root", old_serial).revocation_reason, "superseded");
+  EXPECT_FALSE(w.tasks.queue().find("key-retire/issuing/"));
 }
 
 TEST_F(BackgroundTasksTest, ATaskAskedForWhileItRunsRunsAgain) {
