@@ -1,8 +1,10 @@
 // Reading [[repository]] tables of cairn's TOML server config:
 //   [[repository]]
 //   name = "web"                 # 1-64 of a-z 0-9 . _ -
-//   type = "directory"           # the only type so far
-//   path = "/srv/pki"            # must exist
+//   type = "directory"           # or "http"
+//   path = "/srv/pki"            # directory: must exist
+//   url = "https://pub.example/pki"   # http: objects are PUT below it
+//   token_file = "/etc/cairn/pub.token"   # http: bearer token (first line)
 //   publish_issued = false       # also publish valid issued certificates
 //   cas = ["issuing"]            # default: every CA
 //   serve = false                # serve this directory at /repo/ (at most one)

@@ -25,7 +25,7 @@ BackgroundTasks::BackgroundTasks(KeyValueStore& kv, CaManager& manager, CaObject
     for (const auto& existing : repositories_)
       if (existing->config().name == r.name)
         throw Error(ErrorKind::InvalidInput, "invalid_repository", "repository '" + r.name + "' is defined twice");
-    repositories_.push_back(make_repository(r));
+    repositories_.push_back(make_repository(r, &kv));
   }
   scheduler_.on(kSyncRepo, [this](const Task& t) { return sync_repository(t); });
   scheduler_.on(kCrlRefresh, [this](const Task& t) { return refresh_crl(t); });

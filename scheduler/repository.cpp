@@ -96,15 +96,25 @@ void DirectoryRepository::publish(const std::string& ca, const std::vector<Publi
   }
 }
 
-std::unique_ptr<Repository> make_repository(const RepositoryConfig& config) {
+std::unique_ptr<Repository> make_repository(const RepositoryConfig& config, KeyValueStore* kv) {
   validate_aggregate_id(config.name);
-  if (config.type != "directory")
-    throw Error(ErrorKind::InvalidInput, "invalid_repository",
-                "repository '" + config.name + "': unknown type '" + config.type + "' (known: directory)");
-  if (config.path.empty())
-    throw Error(ErrorKind::InvalidInput, "invalid_repository", "repository '" + config.name + "' needs a path");
+  auto bad = [&](const std::string& why) {
+    throw Error(ErrorKind::InvalidInput, "invalid_repository", "repository '" + config.name + "': " + why);
+  };
   for (const auto& ca : config.cas) validate_aggregate_id(ca);
-  return std::make_unique<DirectoryRepository>(config);
+  if (config.type == "directory") {
+    if (config.path.empty()) bad("a directory repository needs a path");
+    return std::make_unique<DirectoryRepository>(config);
+  }
+  if (config.type == "http") {
+    bool ok = (config.url.starts_with("http://") || config.url.starts_with("https://")) && !config.url.ends_with("/");
+    for (char c : config.url) ok = ok && c > 0x20 && c < 0x7f;
+    if (!ok) bad("url must be an http(s) URL without a trailing slash");
+    if (!kv) bad("an http repository needs storage for what it published");
+    return std::make_unique<HttpRepository>(config, *kv);
+  }
+  bad("unknown type '" + config.type + "' (known: directory, http)");
+  return nullptr;
 }
 
 }  // namespace cairn

@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "eventstore/kv_store.h"
+
 namespace cairn {
 
 struct PublishedObject {
@@ -26,8 +28,10 @@ struct PublishedObject {
 
 struct RepositoryConfig {
   std::string name;                // 1-64 of a-z 0-9 . _ -
-  std::string type = "directory";  // the only type so far
+  std::string type = "directory";  // "directory" or "http"
   std::string path;                // directory; must exist (a mount that is missing is an outage)
+  std::string url;                 // http: base URL; objects are PUT to <url>/<path>
+  std::string token;               // http: sent as "Authorization: Bearer <token>"; never logged
   bool publish_issued = false;
   std::vector<std::string> cas;    // empty: every CA
 };
@@ -52,6 +56,23 @@ class DirectoryRepository final : public Repository {
   RepositoryConfig config_;
 };
 
-std::unique_ptr<Repository> make_repository(const RepositoryConfig& config);  // InvalidInput on a bad config
+// A remote HTTP endpoint: each object is PUT to <url>/<path> (body: its
+// bytes) and objects published earlier for the CA but no longer current are
+// DELETEd (the set last published is kept under `pub/<repo>/<ca>`). Any
+// answer but 2xx (404 for a DELETE) is an outage.
+class HttpRepository final : public Repository {
+ public:
+  HttpRepository(RepositoryConfig config, KeyValueStore& kv);
+  const RepositoryConfig& config() const override { return config_; }
+  void publish(const std::string& ca, const std::vector<PublishedObject>& objects) override;
+
+ private:
+  RepositoryConfig config_;
+  KeyValueStore& kv_;
+};
+
+// InvalidInput "invalid_repository" on a bad config. `kv` keeps what an
+// http repository last published.
+std::unique_ptr<Repository> make_repository(const RepositoryConfig& config, KeyValueStore* kv = nullptr);
 
 }  // namespace cairn

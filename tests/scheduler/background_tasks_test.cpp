@@ -513,6 +513,83 @@ TEST_F(BackgroundTasksTest, KeyRolloverStagesActivatesKeepsTheOldCrlAndRetiresTh
   EXPECT_FALSE(w.tasks.queue().find("key-retire/issuing/"));
 }
 
+// An HTTP publication endpoint on 127.0.0.1 that keeps what it is sent.
+class HttpStore {
+ public:
+  HttpStore() {
+    auto authorised = [](const httplib::Request& req) { return req.get_header_value("Authorization") == "Bearer s3cret"; };
+    server_.Put(R"(/pki/(.+))", [this, authorised](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard lock(mutex_);
+      if (down_) return void(res.status = 503);
+      if (!authorised(req)) return void(res.status = 401);
+      files_[req.matches[1]] = req.body;
+      res.status = 204;
+    });
+    server_.Delete(R"(/pki/(.+))", [this, authorised](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard lock(mutex_);
+      if (down_) return void(res.status = 503);
+      if (!authorised(req)) return void(res.status = 401);
+      res.status = files_.erase(req.matches[1]) ? 204 : 404;
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    for (int i = 0; i < 200 && !server_.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ~HttpStore() {
+    server_.stop();
+    thread_.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/pki"; }
+  void set_down(bool down) {
+    std::lock_guard lock(mutex_);
+    down_ = down;
+  }
+  std::map<std::string, std::string> files() {
+    std::lock_guard lock(mutex_);
+    return files_;
+  }
+
+ private:
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+  std::mutex mutex_;
+  bool down_ = false;
+  std::map<std::string, std::string> files_;
+};
+
+TEST_F(BackgroundTasksTest, AnHttpRepositoryGetsExactlyTheCurrentObjectsAndIsRetriedWhileDown) {
+  HttpStore remote;
+  remote.set_down(true);
+  RepositoryConfig repo;
+  repo.name = "remote";
+  repo.type = "http";
+  repo.url = remote.url();
+  repo.token = "s3cret";
+  repo.publish_issued = true;
+  World w(kv, keys, clock, {repo});
+  w.make_hierarchy();
+  auto a = w.issue("a.example").certificate;
+  w.tasks.run_due();
+  auto task = w.tasks.queue().find("sync-repo/issuing/remote");
+  ASSERT_TRUE(task);
+  EXPECT_EQ(task->attempts, 1);
+  EXPECT_NE(task->last_error.find("503"), std::string::npos) << task->last_error;
+
+  remote.set_down(false);
+  clock.set_ms(std::max(task->due_ms, w.tasks.queue().find("sync-repo/root/remote")->due_ms));
+  w.tasks.run_due();
+  EXPECT_FALSE(w.tasks.queue().find("sync-repo/issuing/remote"));
+  EXPECT_EQ(remote.files(), expected(w, {"root", "issuing"}, true));
+  EXPECT_EQ(remote.files().count("certs/issuing/" + a.serial + ".cer"), 1u);
+
+  // A revoked certificate is deleted from the remote store.
+  w.manager.revoke("test", "issuing", a.serial, "superseded");
+  w.tasks.run_due();
+  EXPECT_EQ(remote.files(), expected(w, {"root", "issuing"}, true));
+  EXPECT_EQ(remote.files().count("certs/issuing/" + a.serial + ".cer"), 0u);
+}
+
 TEST_F(BackgroundTasksTest, ATaskAskedForWhileItRunsRunsAgain) {
   TaskQueue q(kv, clock);
   q.request("sync-repo", "issuing", "local");
