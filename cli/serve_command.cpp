@@ -77,6 +77,19 @@ api::ServeOptions load_options(const ServeFlags& flags) {
                                                static_cast<int>(o.scheduler.retry_base_ms / 1000));
     o.scheduler.retry_cap_ms = 1000LL * typed(t["scheduler"]["retry_cap_seconds"], "scheduler.retry_cap_seconds",
                                               static_cast<int>(o.scheduler.retry_cap_ms / 1000));
+    o.scheduler.notice_max_retries =
+        typed(t["scheduler"]["notice_max_retries"], "scheduler.notice_max_retries", o.scheduler.notice_max_retries);
+    if (auto node = t["scheduler"]["notice_days"]) {
+      const toml::array* days = node.as_array();
+      if (!days) throw CliError("invalid_config", "scheduler.notice_days must be an array of integers", 2);
+      o.scheduler.notice_days.clear();
+      for (const auto& d : *days) {
+        auto v = d.value_exact<int64_t>();
+        if (!v || *v < 1 || *v > 3650)
+          throw CliError("invalid_config", "scheduler.notice_days must hold integers 1-3650", 2);
+        o.scheduler.notice_days.push_back(static_cast<int>(*v));
+      }
+    }
     o.init_hierarchy = typed(t["bootstrap"]["enabled"], "bootstrap.enabled", false);
     o.root_handle = typed(t["bootstrap"]["root_handle"], "bootstrap.root_handle", o.root_handle);
     o.root_subject = typed(t["bootstrap"]["root_subject"], "bootstrap.root_subject", o.root_subject);
@@ -98,6 +111,8 @@ api::ServeOptions load_options(const ServeFlags& flags) {
   if (!flags.ocsp_signing.empty()) o.ocsp_signing = flags.ocsp_signing;
   if (o.crl_reissue_remaining < 0.05 || o.crl_reissue_remaining > 0.95)
     throw CliError("invalid_config", "crl.reissue_remaining must be between 0.05 and 0.95", 2);
+  if (o.scheduler.notice_max_retries < 1 || o.scheduler.notice_max_retries > 100)
+    throw CliError("invalid_config", "scheduler.notice_max_retries must be 1-100", 2);
   if (o.scheduler.threads < 1 || o.scheduler.threads > 64)
     throw CliError("invalid_config", "scheduler.threads must be 1-64", 2);
   if (o.scheduler.retry_base_ms < 1000 || o.scheduler.retry_cap_ms < o.scheduler.retry_base_ms ||
