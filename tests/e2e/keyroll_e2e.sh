@@ -10,11 +10,6 @@ set -euo pipefail
 CAIRN=${1:?usage: keyroll_e2e.sh /path/to/cairn}
 source "$(dirname "$0")/lib.sh"
 
-wait_until() {  # wait_until SECONDS DESCRIPTION COMMAND...
-  local limit=$1 what=$2; shift 2
-  for _ in $(seq 1 $((limit * 5))); do "$@" && return 0; sleep 0.2; done
-  fail "timed out after ${limit}s waiting for: $what"
-}
 newcert() {  # newcert NAME: issues NAME.pem from the issuing CA
   openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$1.key" -out "$1.csr" \
     -subj "/CN=$1.example" -addext "subjectAltName=DNS:$1.example" 2>/dev/null

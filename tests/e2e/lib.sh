@@ -19,6 +19,13 @@ export CAIRN_PASSPHRASE="e2e passphrase, not secret"
 fail() { echo "FAIL: $*" >&2; echo "--- server log ---" >&2; tail -n 50 server.log >&2 || true; exit 1; }
 step() { echo "== $*"; }
 
+# wait_until SECONDS DESCRIPTION COMMAND...: polls COMMAND every 0.2 s.
+wait_until() {
+  local limit=$1 what=$2; shift 2
+  for _ in $(seq 1 $((limit * 5))); do "$@" && return 0; sleep 0.2; done
+  fail "timed out after ${limit}s waiting for: $what"
+}
+
 stop_server() {
   kill -TERM "$SERVER_PID"
   for _ in $(seq 1 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done

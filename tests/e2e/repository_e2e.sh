@@ -32,12 +32,6 @@ path = "$WORK/mnt/backup"
 publish_issued = true
 TOML
 SERVE_ARGS="--config $WORK/cairn.toml"
-# wait_until SECONDS DESCRIPTION COMMAND...: polls every 0.2 s.
-wait_until() {
-  local limit=$1 what=$2; shift 2
-  for _ in $(seq 1 $((limit * 5))); do "$@" && return 0; sleep 0.2; done
-  fail "timed out after ${limit}s waiting for: $what"
-}
 listing() { (cd "$1" && find . -type f | sort); }
 
 step "start: the served repository fills, the unmounted one fails and is retried"

@@ -11,11 +11,6 @@ set -euo pipefail
 CAIRN=${1:?usage: two_servers_e2e.sh /path/to/cairn}
 source "$(dirname "$0")/lib.sh"
 
-wait_until() {  # wait_until SECONDS DESCRIPTION COMMAND...
-  local limit=$1 what=$2; shift 2
-  for _ in $(seq 1 $((limit * 5))); do "$@" && return 0; sleep 0.2; done
-  fail "timed out after ${limit}s waiting for: $what"
-}
 on_a() { CAIRN_SERVER=$A_URL CAIRN_TOKEN_FILE="$WORK/A/data/admin.token" "$CAIRN" "$@"; }
 on_b() { CAIRN_SERVER=$B_URL CAIRN_TOKEN_FILE="$WORK/B/data/admin.token" "$CAIRN" "$@"; }
 is_active() { on_b ca show "$1" --format json | grep -q '"status": "active"'; }

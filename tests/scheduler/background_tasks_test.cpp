@@ -19,6 +19,7 @@
 #include "objects/ocsp_responder.h"
 #include "scheduler/background_tasks.h"
 #include "tests/core/pki_fixtures.h"
+#include "tests/loopback_http_server.h"
 #include "tests/test_util.h"
 
 namespace cairn {
@@ -244,22 +245,16 @@ class WebhookReceiver {
     int status;
   };
   WebhookReceiver() {
-    server_.Post("/hook", [this](const httplib::Request& req, httplib::Response& res) {
+    http_.server().Post("/hook", [this](const httplib::Request& req, httplib::Response& res) {
       std::lock_guard lock(mutex_);
       int status = fail_next_ > 0 ? 500 : 204;
       if (fail_next_ > 0) --fail_next_;
       calls_.push_back({req.body, req.get_header_value("X-Cairn-Signature"), status});
       res.status = status;
     });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    for (int i = 0; i < 200 && !server_.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    http_.start();
   }
-  ~WebhookReceiver() {
-    server_.stop();
-    thread_.join();
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/hook"; }
+  std::string url() const { return http_.url("/hook"); }
   void fail_next(int n) {
     std::lock_guard lock(mutex_);
     fail_next_ = n;
@@ -270,12 +265,10 @@ class WebhookReceiver {
   }
 
  private:
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
   std::mutex mutex_;
   int fail_next_ = 0;
   std::vector<Call> calls_;
+  testing::LoopbackHttpServer http_;  // last: stopped before the state its handler uses
 };
 
 std::string hmac_hex(const std::string& key, const std::string& body) {
@@ -518,28 +511,22 @@ class HttpStore {
  public:
   HttpStore() {
     auto authorised = [](const httplib::Request& req) { return req.get_header_value("Authorization") == "Bearer s3cret"; };
-    server_.Put(R"(/pki/(.+))", [this, authorised](const httplib::Request& req, httplib::Response& res) {
+    http_.server().Put(R"(/pki/(.+))", [this, authorised](const httplib::Request& req, httplib::Response& res) {
       std::lock_guard lock(mutex_);
       if (down_) return void(res.status = 503);
       if (!authorised(req)) return void(res.status = 401);
       files_[req.matches[1]] = req.body;
       res.status = 204;
     });
-    server_.Delete(R"(/pki/(.+))", [this, authorised](const httplib::Request& req, httplib::Response& res) {
+    http_.server().Delete(R"(/pki/(.+))", [this, authorised](const httplib::Request& req, httplib::Response& res) {
       std::lock_guard lock(mutex_);
       if (down_) return void(res.status = 503);
       if (!authorised(req)) return void(res.status = 401);
       res.status = files_.erase(req.matches[1]) ? 204 : 404;
     });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    for (int i = 0; i < 200 && !server_.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    http_.start();
   }
-  ~HttpStore() {
-    server_.stop();
-    thread_.join();
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/pki"; }
+  std::string url() const { return http_.url("/pki"); }
   void set_down(bool down) {
     std::lock_guard lock(mutex_);
     down_ = down;
@@ -550,12 +537,10 @@ class HttpStore {
   }
 
  private:
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
   std::mutex mutex_;
   bool down_ = false;
   std::map<std::string, std::string> files_;
+  testing::LoopbackHttpServer http_;  // last: stopped before the state its handlers use
 };
 
 TEST_F(BackgroundTasksTest, AnHttpRepositoryGetsExactlyTheCurrentObjectsAndIsRetriedWhileDown) {
