@@ -88,6 +88,17 @@ void register_certificate_routes(Router& r) {
       res.set_content(certificate_pem(cert.der) + m.ca_chain_pem(ca), "application/x-pem-file");
   });
 
+  // The private key of a certificate issued with keep_key, for its owner.
+  r.get(one + "/key", Access::Issue, [&m](const auto& req, auto& res, const Identity& who) {
+    std::string ca = path_name(req, 1);
+    require_owner(who, m.get_certificate(ca, req.matches[2]));
+    auto pem = m.managed_key_pem(ca, req.matches[2]);
+    if (!pem)
+      throw Error(ErrorKind::NotFound, "key_not_managed", "the server does not keep the key of this certificate");
+    res.set_header("Cache-Control", "no-store");
+    res.set_content(*pem, "application/x-pem-file");
+  });
+
   r.post(one + "/revoke", Access::Issue, [&m](const auto& req, auto& res, const Identity& who) {
     std::string ca = path_name(req, 1);
     std::string reason = json_reason(req.body);

@@ -164,6 +164,10 @@ IssueRequest issue_request(const nlohmann::json& j) {
   IssueRequest r;
   r.csr = string_field(j, "csr");
   r.key_type = string_field(j, "key_type");
+  if (const auto* keep = field(j, "keep_key")) {
+    if (!keep->is_boolean()) throw Error(ErrorKind::InvalidInput, "invalid_field", "'keep_key' must be true or false");
+    r.keep_key = keep->get<bool>();
+  }
   r.subject = string_field(j, "subject");
   r.profile = string_field(j, "profile");
   r.validity_days = int_field(j, "validity_days");

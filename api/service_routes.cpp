@@ -17,6 +17,7 @@ nlohmann::json to_json(const ServiceRecord& r) {
           {"type", r.type},
           {"endpoints", r.endpoints},
           {"webhook_url", r.webhook_url},
+          {"auto_renew", r.auto_renew},
           {"allowed_names", r.allowed_names},
           {"certificates", certs},
           {"created_by", r.created_by},
@@ -53,6 +54,10 @@ ServiceUpdate update_from(const nlohmann::json& j) {
   u.webhook_url = opt_string(j, "webhook_url");
   u.endpoints = opt_strings(j, "endpoints");
   u.allowed_names = opt_strings(j, "allowed_names");
+  if (auto it = j.find("auto_renew"); it != j.end() && !it->is_null()) {
+    if (!it->is_boolean()) throw Error(ErrorKind::InvalidInput, "invalid_field", "'auto_renew' must be true or false");
+    u.auto_renew = it->get<bool>();
+  }
   return u;
 }
 
@@ -74,6 +79,7 @@ void register_service_routes(Router& r) {
     rec.webhook_url = u.webhook_url.value_or("");
     rec.endpoints = u.endpoints.value_or(std::vector<std::string>{});
     rec.allowed_names = u.allowed_names.value_or(std::vector<std::string>{});
+    rec.auto_renew = u.auto_renew.value_or(false);
     auto [saved, secret] = tasks.services().add(who.actor, rec);
     auto j = to_json(saved);
     j["webhook_secret"] = secret;  // shown once

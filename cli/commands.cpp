@@ -148,6 +148,7 @@ void Commands::issue_like(const std::string& path, const CertRequestOptions& o) 
     body["csr"] = csr.find("-----BEGIN") == std::string::npos ? csr_pem(csr) : csr;
   }
   if (!o.key_type.empty()) body["key_type"] = o.key_type;
+  if (o.keep_key) body["keep_key"] = true;
   if (!o.subject.empty()) body["subject"] = o.subject;
   if (!o.profile.empty()) body["profile"] = o.profile;
   if (o.validity_days) body["validity_days"] = o.validity_days;

@@ -37,6 +37,7 @@ struct CertRequestOptions {
   std::string out;
   std::string chain_out;
   std::string key_out;
+  bool keep_key = false;
 };
 
 class Commands {
@@ -88,7 +89,8 @@ class Commands {
   struct ServiceSpec {
     std::string id, name, type, webhook_url;
     std::vector<std::string> endpoints, allowed_names;
-    bool has_name = false, has_type = false, has_webhook = false;  // update: what was given
+    bool auto_renew = false;
+    bool has_name = false, has_type = false, has_webhook = false, has_auto_renew = false;  // update: what was given
   };
   void service_register(const ServiceSpec& spec);
   void service_update(const ServiceSpec& spec);

@@ -30,6 +30,8 @@ void add_request_options(CLI::App* cmd, CertRequestOptions& o) {
   cmd->add_option("--out", o.out, "write the certificate (PEM) here");
   cmd->add_option("--chain-out", o.chain_out, "write the certificate and its CA chain (PEM) here");
   cmd->add_option("--key-out", o.key_out, "write the server-generated private key here (0600)");
+  cmd->add_flag("--keep-key", o.keep_key,
+                "with --key-type: the server keeps the key (sealed) for its owner and automatic renewal");
 }
 
 }  // namespace
@@ -311,6 +313,8 @@ int main(int argc, char** argv) {
     cmd->add_option("--endpoint", svc.endpoints, "where it runs (repeat)");
     cmd->add_option("--webhook", svc.webhook_url, "http(s) URL for rotation notices");
     cmd->add_option("--allow-name", svc.allowed_names, "name pattern its certificates may hold (repeat)");
+    cmd->add_option("--auto-renew", svc.auto_renew,
+                    "true: renew linked certificates whose key the server keeps (--keep-key) when due");
     add_client_options(cmd);
   };
   auto* service_register = service->add_subcommand("register", "register a service; prints its webhook secret once");
@@ -322,6 +326,7 @@ int main(int argc, char** argv) {
     svc.has_name = service_update->count("--name") > 0;
     svc.has_type = service_update->count("--type") > 0;
     svc.has_webhook = service_update->count("--webhook") > 0;
+    svc.has_auto_renew = service_update->count("--auto-renew") > 0;
     action = [&](Commands& c) { c.service_update(svc); };
   });
   auto* service_list = service->add_subcommand("list", "list services");

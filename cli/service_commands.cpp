@@ -14,6 +14,7 @@ void Commands::print_service(const json& s) {
                       {"type", str(s, "type")},
                       {"endpoints", join(s["endpoints"])},
                       {"webhook", str(s, "webhook_url")},
+                      {"auto renew", s.value("auto_renew", false) ? "yes" : "no"},
                       {"allowed names", join(s["allowed_names"])},
                       {"certificates", certs},
                       {"updated by", str(s, "updated_by")},
@@ -22,7 +23,8 @@ void Commands::print_service(const json& s) {
 
 void Commands::service_register(const ServiceSpec& spec) {
   json body = {{"id", spec.id},          {"name", spec.name},           {"type", spec.type},
-               {"endpoints", spec.endpoints}, {"webhook_url", spec.webhook_url}, {"allowed_names", spec.allowed_names}};
+               {"endpoints", spec.endpoints}, {"webhook_url", spec.webhook_url}, {"allowed_names", spec.allowed_names},
+               {"auto_renew", spec.auto_renew}};
   auto j = parse(client_.post_json("/api/v1/services", body.dump()).body);
   if (format_ == OutputFormat::Json) return void(out_ << j.dump(2) << '\n');
   print_service(j);
@@ -35,6 +37,7 @@ void Commands::service_update(const ServiceSpec& spec) {
   if (spec.has_name) body["name"] = spec.name;
   if (spec.has_type) body["type"] = spec.type;
   if (spec.has_webhook) body["webhook_url"] = spec.webhook_url;
+  if (spec.has_auto_renew) body["auto_renew"] = spec.auto_renew;
   if (!spec.endpoints.empty()) body["endpoints"] = spec.endpoints;
   if (!spec.allowed_names.empty()) body["allowed_names"] = spec.allowed_names;
   auto j = parse(client_.post_json("/api/v1/services/" + seg(spec.id), body.dump()).body);

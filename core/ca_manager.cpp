@@ -1,5 +1,7 @@
 #include "core/ca_manager.h"
 
+#include <openssl/crypto.h>
+
 #include <algorithm>
 
 #include "core/certificate_request.h"
@@ -15,6 +17,9 @@ namespace {
 
 std::string parent_token_name(const std::string& handle) { return "parent-token/" + handle; }
 std::string parent_chain_key(const std::string& handle) { return "parentchain/" + handle; }
+std::string managed_key_name(const std::string& ca, const std::string& serial) {
+  return "managed-key/" + ca + "/" + serial;
+}
 
 void check_parent_url(const std::string& url) {
   bool ok = (url.starts_with("http://") || url.starts_with("https://")) && url.size() < 512 && !url.ends_with("/");
@@ -327,6 +332,8 @@ IssueResult CaManager::issue_command(const std::string& actor, const std::string
   } else {
     throw Error(ErrorKind::InvalidInput, "missing_field", "a CSR or a key type is required");
   }
+  if (request.keep_key && !generated)
+    throw Error(ErrorKind::InvalidInput, "conflicting_fields", "keep_key needs key_type (a key the server makes)");
   cmd.sans.normalize();   // syntax errors are input errors, not policy decisions
   parse_subject(cmd.subject);
   if (check) check(ca, cmd);
@@ -338,7 +345,20 @@ IssueResult CaManager::issue_command(const std::string& actor, const std::string
     result.pending = get_request(ca, requested->id);
     return result;
   }
-  return issued_result(ca, std::get<CertificateIssued>(outcome.events.at(0)), generated);
+  const auto& issued = std::get<CertificateIssued>(outcome.events.at(0));
+  if (request.keep_key) {
+    // After the command: a failure here loses only the copy, never the
+    // certificate, and the key is still returned to the caller.
+    std::string pem = private_key_pem(generated.get());
+    signer_.store_secret(managed_key_name(ca, issued.serial), pem);
+    OPENSSL_cleanse(pem.data(), pem.size());
+  }
+  return issued_result(ca, issued, generated);
+}
+
+std::optional<std::string> CaManager::managed_key_pem(const std::string& ca, const std::string& serial) {
+  validate_aggregate_id(ca);
+  return signer_.secret(managed_key_name(ca, normalize_serial(serial)));
 }
 
 IssueResult CaManager::issued_result(const std::string& ca, const CertificateIssued& event,

@@ -96,6 +96,10 @@ struct IssueRequest {
   std::optional<SubjectAltNames> sans;  // overrides the CSR's names
   std::string profile;      // empty: "server" (renewal: the old profile)
   int validity_days = 0;
+  // With key_type: keep the generated key, sealed in the key store, so its
+  // owner can fetch it again (managed_key_pem) and services can be renewed
+  // automatically. Without it the key is returned once and forgotten.
+  bool keep_key = false;
 };
 
 // A certificate request waiting for (or decided by) an operator.
@@ -164,6 +168,9 @@ class CaManager {
   void retire_key(const std::string& actor, const std::string& ca, int generation);
   // The CA certificate of a key generation (current or retiring).
   std::string certificate_of_generation(const std::string& ca, int generation);
+  // The private key (PEM) the server keeps for a certificate issued with
+  // keep_key; nullopt for any other certificate.
+  std::optional<std::string> managed_key_pem(const std::string& ca, const std::string& serial);
   // Secrets kept for other components (webhook secrets), sealed in the key store.
   void store_secret(const std::string& name, const std::string& value) { signer_.store_secret(name, value); }
   std::optional<std::string> secret(const std::string& name) { return signer_.secret(name); }

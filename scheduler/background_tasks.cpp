@@ -33,6 +33,7 @@ BackgroundTasks::BackgroundTasks(KeyValueStore& kv, CaManager& manager, CaObject
   scheduler_.on(kKeyRetire, [this](const Task& t) { return retire_keys(t); });
   scheduler_.on(RotationNotices::kCheck, [this](const Task& t) { return notices_.check(t); });
   scheduler_.on(RotationNotices::kNotify, [this](const Task& t) { return notices_.deliver(t); });
+  scheduler_.on(RotationNotices::kAutoRenew, [this](const Task& t) { return notices_.auto_renew(t); });
 }
 
 BackgroundTasks::~BackgroundTasks() { stop(); }

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "core/encoding.h"
+#include "core/key_algorithm.h"
 #include "core/x509_time.h"
 #include "eventstore/records.h"
 
@@ -14,6 +16,7 @@ namespace cairn {
 namespace {
 
 constexpr int64_t kDayMs = 24 * 3600 * 1000LL;
+constexpr int kRenewed = 0;  // the "notice day" of an automatic renewal (notice days are >= 1)
 
 std::string notice_key(const std::string& service, const std::string& ca, const std::string& serial, int days) {
   return "notice/" + service + "/" + ca + "/" + serial + "/" + std::to_string(days);
@@ -72,6 +75,10 @@ std::optional<int64_t> RotationNotices::check(const Task&) {
         auto due = std::find_if(days.begin(), days.end(), [&](int d) { return left <= d * kDayMs; });
         if (due == days.end()) continue;
         if (!notice(service.id, cert.ca, cert.serial, *due).empty()) continue;
+        if (service.auto_renew && manager_.managed_key_pem(cert.ca, cert.serial)) {
+          queue_.request(kAutoRenew, cert.ca, service.id + "/" + cert.serial + "/" + std::to_string(kRenewed));
+          continue;
+        }
         queue_.request(kNotify, cert.ca, service.id + "/" + cert.serial + "/" + std::to_string(*due));
       } catch (const Error& e) {
         spdlog::warn("service '{}': cannot check certificate {} of '{}': {}", service.id, link.serial, link.ca,
@@ -82,24 +89,49 @@ std::optional<int64_t> RotationNotices::check(const Task&) {
   return now + config_.service_check_ms;
 }
 
+bool RotationNotices::give_up(const Task& t, const std::string& key) {
+  if (t.attempts < config_.notice_max_retries) return false;
+  spdlog::error("gave up on task {} after {} attempts: {}", t.id(), t.attempts, t.last_error);
+  record(key, nlohmann::json{{"given_up_at", iso8601(manager_.clock().now_ms())},
+                             {"attempts", t.attempts},
+                             {"error", t.last_error}}
+                  .dump());
+  return true;
+}
+
+void RotationNotices::post(const ServiceRecord& service, const std::string& event, const std::string& delivery,
+                           const std::string& body) {
+  auto secret = services_.webhook_secret(service.id);
+  if (!secret) throw Error(ErrorKind::Unavailable, "webhook_secret_missing", "the webhook secret is not in the key store");
+  const std::string& url = service.webhook_url;
+  auto host_start = url.find("://") + 3;
+  auto path_start = url.find('/', host_start);
+  std::string base = url.substr(0, path_start);
+  std::string path = path_start == std::string::npos ? "/" : url.substr(path_start);
+  httplib::Client client(base);
+  client.set_connection_timeout(5, 0);
+  client.set_read_timeout(10, 0);
+  client.set_write_timeout(10, 0);
+  httplib::Headers headers{{"X-Cairn-Event", event},
+                           {"X-Cairn-Delivery", delivery},
+                           {"X-Cairn-Signature", "sha256=" + hmac_sha256_hex(*secret, body)}};
+  auto res = client.Post(path, headers, body, "application/json");
+  if (!res)
+    throw Error(ErrorKind::Unavailable, "webhook_unavailable",
+                "webhook of service '" + service.id + "' did not answer: " + httplib::to_string(res.error()));
+  if (res->status < 200 || res->status > 299)
+    throw Error(ErrorKind::Unavailable, "webhook_refused",
+                "webhook of service '" + service.id + "' answered " + std::to_string(res->status));
+}
+
 std::optional<int64_t> RotationNotices::deliver(const Task& t) {
   Target target = parse_target(t.target);
   const std::string key = notice_key(target.service, t.ca, target.serial, target.days);
-  if (kv_.get(key)) return std::nullopt;  // delivered (or given up) already
+  if (kv_.get(key) || give_up(t, key)) return std::nullopt;  // delivered or given up
   const int64_t now = manager_.clock().now_ms();
-  if (t.attempts >= config_.notice_max_retries) {
-    spdlog::error("gave up on the {}-day notice for certificate {} to service '{}' after {} attempts: {}", target.days,
-                  target.serial, target.service, t.attempts, t.last_error);
-    record(key, nlohmann::json{{"given_up_at", iso8601(now)}, {"attempts", t.attempts}, {"error", t.last_error}}
-                    .dump());
-    return std::nullopt;
-  }
   ServiceRecord service = services_.get(target.service);
   CertificateView cert = manager_.get_certificate(t.ca, target.serial);
   if (service.webhook_url.empty()) return std::nullopt;
-  auto secret = services_.webhook_secret(service.id);
-  if (!secret) throw Error(ErrorKind::Unavailable, "webhook_secret_missing", "the webhook secret is not in the key store");
-
   std::string body = nlohmann::json{{"event", "certificate_expiring"},
                                     {"service", service.id},
                                     {"ca", cert.ca},
@@ -111,27 +143,54 @@ std::optional<int64_t> RotationNotices::deliver(const Task& t) {
                                     {"sent_at", iso8601(now)},
                                     {"delivery", t.id()}}
                          .dump();
-  const std::string& url = service.webhook_url;
-  auto host_start = url.find("://") + 3;
-  auto path_start = url.find('/', host_start);
-  std::string base = url.substr(0, path_start);
-  std::string path = path_start == std::string::npos ? "/" : url.substr(path_start);
-  httplib::Client client(base);
-  client.set_connection_timeout(5, 0);
-  client.set_read_timeout(10, 0);
-  client.set_write_timeout(10, 0);
-  httplib::Headers headers{{"X-Cairn-Event", "certificate_expiring"},
-                           {"X-Cairn-Delivery", t.id()},
-                           {"X-Cairn-Signature", "sha256=" + hmac_sha256_hex(*secret, body)}};
-  auto res = client.Post(path, headers, body, "application/json");
-  if (!res)
-    throw Error(ErrorKind::Unavailable, "webhook_unavailable",
-                "webhook of service '" + service.id + "' did not answer: " + httplib::to_string(res.error()));
-  if (res->status < 200 || res->status > 299)
-    throw Error(ErrorKind::Unavailable, "webhook_refused",
-                "webhook of service '" + service.id + "' answered " + std::to_string(res->status));
+  post(service, "certificate_expiring", t.id(), body);
   record(key, nlohmann::json{{"sent_at", iso8601(now)}, {"attempts", t.attempts + 1}}.dump());
   spdlog::info("sent the {}-day notice for certificate {} to service '{}'", target.days, cert.serial, service.id);
+  return std::nullopt;
+}
+
+std::optional<int64_t> RotationNotices::auto_renew(const Task& t) {
+  Target target = parse_target(t.target);
+  const std::string key = notice_key(target.service, t.ca, target.serial, kRenewed);
+  if (kv_.get(key) || give_up(t, key)) return std::nullopt;
+  const int64_t now = manager_.clock().now_ms();
+  ServiceRecord service = services_.get(target.service);
+  CertificateView old = manager_.get_certificate(t.ca, target.serial);
+  // A retry after a failed webhook finds the renewal done: never twice.
+  std::string serial = old.replaced_by;
+  if (serial.empty()) {
+    IssueRequest r;
+    r.key_type = describe_public_key(X509_get0_pubkey(parse_certificate(old.der).get()));
+    r.keep_key = true;
+    IssueResult renewed = manager_.renew_for_owner(kActor, t.ca, old.serial, r);
+    OPENSSL_cleanse(renewed.private_key_pem.data(), renewed.private_key_pem.size());
+    if (renewed.pending) {
+      record(key, nlohmann::json{{"pending_request", renewed.pending->id}, {"at", iso8601(now)}}.dump());
+      spdlog::warn("automatic renewal of {} for service '{}' waits for approval (request {})", old.serial,
+                   service.id, renewed.pending->id);
+      return std::nullopt;
+    }
+    serial = renewed.certificate.serial;
+    spdlog::info("renewed certificate {} of service '{}' as {}", old.serial, service.id, serial);
+  }
+  CertificateView cert = manager_.get_certificate(t.ca, serial);
+  if (!service.webhook_url.empty()) {
+    std::string body = nlohmann::json{{"event", "certificate_renewed"},
+                                      {"service", service.id},
+                                      {"ca", cert.ca},
+                                      {"replaces", old.serial},
+                                      {"serial", cert.serial},
+                                      {"subject", cert.subject},
+                                      {"not_after", iso8601(cert.not_after_ms)},
+                                      {"certificate_url", "/api/v1/cas/" + cert.ca + "/certificates/" + cert.serial +
+                                                              "/download?format=chain"},
+                                      {"key_url", "/api/v1/cas/" + cert.ca + "/certificates/" + cert.serial + "/key"},
+                                      {"sent_at", iso8601(now)},
+                                      {"delivery", t.id()}}
+                           .dump();
+    post(service, "certificate_renewed", t.id(), body);
+  }
+  record(key, nlohmann::json{{"renewed_as", cert.serial}, {"sent_at", iso8601(now)}}.dump());
   return std::nullopt;
 }
 

@@ -23,7 +23,7 @@ nlohmann::json encode(const ServiceRecord& r) {
   return {{"v", 1},           {"id", r.id},
           {"name", r.name},   {"type", r.type},
           {"endpoints", r.endpoints}, {"webhook_url", r.webhook_url},
-          {"allowed_names", r.allowed_names},
+          {"auto_renew", r.auto_renew}, {"allowed_names", r.allowed_names},
           {"certificates", certs}, {"created_by", r.created_by},
           {"created_ms", r.created_ms}, {"updated_by", r.updated_by},
           {"updated_ms", r.updated_ms}};
@@ -39,6 +39,7 @@ ServiceRecord decode(std::string_view bytes) {
   r.endpoints = j.value("endpoints", std::vector<std::string>{});
   r.webhook_url = j.value("webhook_url", "");
   r.allowed_names = j.value("allowed_names", std::vector<std::string>{});
+  r.auto_renew = j.value("auto_renew", false);
   for (const auto& c : j.value("certificates", nlohmann::json::array()))
     r.certificates.push_back({c.value("ca", ""), c.value("serial", "")});
   r.created_by = j.value("created_by", "");
@@ -104,6 +105,7 @@ ServiceRecord ServiceRegistry::update(const std::string& actor, const std::strin
   if (u.webhook_url) r.webhook_url = *u.webhook_url;
   if (u.endpoints) r.endpoints = *u.endpoints;
   if (u.allowed_names) r.allowed_names = *u.allowed_names;
+  if (u.auto_renew) r.auto_renew = *u.auto_renew;
   check(r);
   r.updated_by = actor;
   r.updated_ms = manager_.clock().now_ms();

@@ -29,6 +29,9 @@ struct ServiceRecord {
   std::string type;
   std::vector<std::string> endpoints;
   std::string webhook_url;  // http(s); empty: no notices
+  // Renew linked certificates whose key the server keeps (issued with
+  // keep_key) when their first notice is due, instead of only warning.
+  bool auto_renew = false;
   std::vector<std::string> allowed_names;  // NamePattern texts, checked on link
   std::vector<LinkedCertificate> certificates;
   std::string created_by, updated_by;
@@ -39,6 +42,7 @@ struct ServiceRecord {
 struct ServiceUpdate {
   std::optional<std::string> name, type, webhook_url;
   std::optional<std::vector<std::string>> endpoints, allowed_names;
+  std::optional<bool> auto_renew;
 };
 
 class ServiceRegistry {

@@ -105,6 +105,22 @@ if "$CAIRN" service link billing --ca issuing --serial 01 2>err.txt; then fail "
 grep -q certificate_not_found err.txt || fail "unknown serial: $(cat err.txt)"
 "$CAIRN" task list | grep -q "service-check" || fail "no service check scheduled"
 
+step "kept keys: the owner fetches the key again; nobody else does"
+"$CAIRN" cert issue --ca issuing --key-type ec-p256 --subject "CN=kept.example.com" --dns kept.example.com \
+  --keep-key --out kept.pem --key-out kept.key >/dev/null
+KEPT=$(openssl x509 -in kept.pem -noout -serial | cut -d= -f2)
+curl -fsS --max-time 5 -H "Authorization: Bearer $(cat data/admin.token)" \
+  "$CAIRN_SERVER/api/v1/cas/issuing/certificates/$KEPT/key" -o fetched.key || fail "fetching the kept key"
+cmp -s <(openssl pkey -in fetched.key -pubout) <(openssl x509 -in kept.pem -noout -pubkey) || fail "the kept key does not match"
+AUD=$("$CAIRN" token create --name aud --role auditor --format json | grep '"token"' | cut -d'"' -f4)
+code=$(curl -sS --max-time 5 -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $AUD" \
+  "$CAIRN_SERVER/api/v1/cas/issuing/certificates/$KEPT/key")
+[[ $code == 403 ]] || fail "an auditor fetched a key: $code"
+code=$(curl -sS --max-time 5 -o err.json -w '%{http_code}' -H "Authorization: Bearer $(cat data/admin.token)" \
+  "$CAIRN_SERVER/api/v1/cas/issuing/certificates/$SERIAL2/key")
+[[ $code == 404 ]] && grep -q key_not_managed err.json || fail "a key that is not kept: $code $(cat err.json)"
+grep -rq "BEGIN PRIVATE KEY\|BEGIN EC PRIVATE KEY" data/ && fail "a private key is stored in clear"
+
 step "/metrics counts issuance, revocation and task outcomes"
 curl -fsS --max-time 5 "$CAIRN_SERVER/metrics" > metrics.txt
 grep -q '^cairn_certificates_issued_total [1-9]' metrics.txt || fail "issuance not counted: $(cat metrics.txt)"

@@ -286,7 +286,7 @@ void run_until_quiet(World& w, ManualClock& clock, int64_t horizon_ms) {
     if (w.tasks.run_due() > 0) continue;
     std::optional<int64_t> next;
     for (const auto& t : w.tasks.queue().list())
-      if (t.kind == "notify" && (!next || t.due_ms < *next)) next = t.due_ms;
+      if ((t.kind == "notify" || t.kind == "auto-renew") && (!next || t.due_ms < *next)) next = t.due_ms;
     if (!next || *next > until) return;
     clock.set_ms(std::max(*next, clock.now_ms()));
   }
@@ -365,6 +365,57 @@ TEST_F(BackgroundTasksTest, ANoticeFollowsRenewalsAndGivesUpAfterMaxRetries) {
   EXPECT_NE(given_up.find("given_up_at"), std::string::npos) << given_up;
   EXPECT_EQ(nlohmann::json::parse(given_up)["attempts"], 5);
   EXPECT_TRUE(w.tasks.notices().notice("orders", "issuing", cert.serial, 30).empty());
+}
+
+TEST_F(BackgroundTasksTest, AutoRenewRenewsAKeptKeyOnceAndTellsTheService) {
+  WebhookReceiver hook;
+  World w(kv, keys, clock, {});
+  w.make_hierarchy();
+  IssueRequest r;
+  r.key_type = "ec-p256";
+  r.subject = "CN=pay.example";
+  r.sans = SubjectAltNames{{"pay.example"}, {}, {}, {}};
+  r.keep_key = true;
+  auto first = w.manager.issue("token:pay", "issuing", r).certificate;
+  ASSERT_TRUE(w.manager.managed_key_pem("issuing", first.serial));
+  ServiceRecord pay;
+  pay.id = "pay";
+  pay.webhook_url = hook.url();
+  pay.auto_renew = true;
+  w.tasks.services().add("admin", pay);
+  w.tasks.services().link("admin", "pay", "issuing", first.serial);
+
+  hook.fail_next(1);  // the first webhook call fails: the renewal must not be repeated
+  clock.set_ms(first.not_after_ms - 30 * 24 * kHour + kHour / 2);
+  w.tasks.request_service_check();
+  run_until_quiet(w, clock, kHour);
+
+  auto old = w.manager.get_certificate("issuing", first.serial);
+  ASSERT_FALSE(old.replaced_by.empty());
+  auto renewed = w.manager.get_certificate("issuing", old.replaced_by);
+  EXPECT_EQ(renewed.requested_by, "token:pay") << "the owner stays the service's token";
+  EXPECT_EQ(renewed.subject, "CN=pay.example");
+  EXPECT_EQ(w.manager.list_certificates("issuing", {}).size(), 2u) << "renewed exactly once";
+  auto key_pem = w.manager.managed_key_pem("issuing", renewed.serial);
+  ASSERT_TRUE(key_pem);
+  BioPtr bio(BIO_new_mem_buf(key_pem->data(), static_cast<int>(key_pem->size())));
+  EvpPkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+  ASSERT_TRUE(key);
+  EXPECT_EQ(X509_check_private_key(parse_certificate(renewed.der).get(), key.get()), 1) << "the kept key is the new one";
+
+  auto calls = hook.calls();
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[0].status, 500);
+  EXPECT_EQ(calls[1].status, 204);
+  auto j = nlohmann::json::parse(calls[1].body);
+  EXPECT_EQ(j["event"], "certificate_renewed");
+  EXPECT_EQ(j["replaces"], first.serial);
+  EXPECT_EQ(j["serial"], renewed.serial);
+  EXPECT_EQ(j["key_url"], "/api/v1/cas/issuing/certificates/" + renewed.serial + "/key");
+  // The new certificate has its whole life ahead: nothing more to say.
+  clock.advance_ms(2 * kHour);
+  run_until_quiet(w, clock, kHour);
+  EXPECT_EQ(hook.calls().size(), 2u);
 }
 
 TEST_F(BackgroundTasksTest, LinkingChecksTheServicesNames) {
