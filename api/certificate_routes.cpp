@@ -5,6 +5,9 @@
 #include "api/json_codec.h"
 #include "api/rate_limiter.h"
 #include "api/router.h"
+
+#include <spdlog/spdlog.h>
+
 #include "core/ca_manager.h"
 #include "core/encoding.h"
 #include "core/serial_number.h"
@@ -91,10 +94,15 @@ void register_certificate_routes(Router& r) {
   // The private key of a certificate issued with keep_key, for its owner.
   r.get(one + "/key", Access::Issue, [&m](const auto& req, auto& res, const Identity& who) {
     std::string ca = path_name(req, 1);
-    require_owner(who, m.get_certificate(ca, req.matches[2]));
-    auto pem = m.managed_key_pem(ca, req.matches[2]);
+    auto cert = m.get_certificate(ca, req.matches[2]);
+    require_ca(who, ca);
+    // A private key goes to the token that owns the certificate, or an admin.
+    if (who.role != Role::Admin && cert.requested_by != who.actor)
+      throw Error(ErrorKind::Forbidden, "not_owner", "only the owner of certificate " + cert.serial + " may fetch its key");
+    auto pem = m.managed_key_pem(ca, cert.serial);
     if (!pem)
       throw Error(ErrorKind::NotFound, "key_not_managed", "the server does not keep the key of this certificate");
+    spdlog::info("the kept key of certificate {} of '{}' was fetched by {}", cert.serial, ca, who.actor);
     res.set_header("Cache-Control", "no-store");
     res.set_content(*pem, "application/x-pem-file");
   });

@@ -61,6 +61,21 @@ ServiceUpdate update_from(const nlohmann::json& j) {
   return u;
 }
 
+// Operators see and change only services whose linked certificates all
+// come from their CAs (one they could not see would leak, one they could
+// not manage must not be redirected or auto-renewed by them).
+bool may_manage(const Identity& who, const ServiceRecord& s) {
+  for (const auto& c : s.certificates)
+    if (!may_use_ca(who, c.ca)) return false;
+  return true;
+}
+
+ServiceRecord managed(const Identity& who, const ServiceRecord& s) {
+  if (!may_manage(who, s))
+    throw Error(ErrorKind::Forbidden, "ca_not_allowed", "service '" + s.id + "' holds certificates of other CAs");
+  return s;
+}
+
 }  // namespace
 
 void register_service_routes(Router& r) {
@@ -86,17 +101,19 @@ void register_service_routes(Router& r) {
     send_json(res, 201, j);
   });
 
-  r.get("/api/v1/services", Access::History, [&tasks](const auto&, auto& res, const auto&) {
+  r.get("/api/v1/services", Access::History, [&tasks](const auto&, auto& res, const Identity& who) {
     nlohmann::json list = nlohmann::json::array();
-    for (const auto& s : tasks.services().list()) list.push_back(to_json(s));
+    for (const auto& s : tasks.services().list())
+      if (may_manage(who, s)) list.push_back(to_json(s));
     send_json(res, 200, {{"services", list}});
   });
 
-  r.get(one, Access::History, [&tasks](const auto& req, auto& res, const auto&) {
-    send_json(res, 200, to_json(tasks.services().get(req.matches[1].str())));
+  r.get(one, Access::History, [&tasks](const auto& req, auto& res, const Identity& who) {
+    send_json(res, 200, to_json(managed(who, tasks.services().get(req.matches[1].str()))));
   });
 
   r.post(one, Access::Operate, [&tasks](const auto& req, auto& res, const Identity& who) {
+    managed(who, tasks.services().get(req.matches[1].str()));
     auto updated = tasks.services().update(who.actor, req.matches[1].str(), update_from(parse_json_body(req.body)));
     tasks.request_service_check();
     send_json(res, 200, to_json(updated));
@@ -109,6 +126,7 @@ void register_service_routes(Router& r) {
     if (!ca || !serial) throw Error(ErrorKind::InvalidInput, "missing_field", "'ca' and 'serial' are required");
     validate_aggregate_id(*ca);
     require_ca(who, *ca);
+    managed(who, tasks.services().get(req.matches[1].str()));
     auto linked = tasks.services().link(who.actor, req.matches[1].str(), *ca, *serial);
     tasks.request_service_check();
     send_json(res, 200, to_json(linked));

@@ -39,7 +39,7 @@ void register_task_routes(Router& r) {
     send_json(res, 200, {{"tasks", list}});
   });
 
-  r.get(R"(/api/v1/cas/([^/]+)/status)", Access::Read, [&tasks, &m](const auto& req, auto& res, const auto&) {
+  r.get(R"(/api/v1/cas/([^/]+)/status)", Access::History, [&tasks, &m](const auto& req, auto& res, const auto&) {
     std::string ca = path_name(req, 1);
     CaView view = m.get_ca(ca);  // 404 for an unknown CA
     nlohmann::json targets = nlohmann::json::array();

@@ -16,6 +16,7 @@ ApiClient::ApiClient(const std::string& server_url, std::string token) : impl_(s
     throw CliError("invalid_server_url", "the server URL must start with http:// or https://", 2);
   impl_->client = std::make_unique<httplib::Client>(server_url);
   impl_->client->set_connection_timeout(5, 0);
+  impl_->client->set_tcp_nodelay(true);
   impl_->client->set_read_timeout(60, 0);
   impl_->client->set_write_timeout(30, 0);
   if (!token.empty()) impl_->headers.emplace("Authorization", "Bearer " + token);

@@ -1,6 +1,7 @@
 #include "core/ca_manager.h"
 
 #include <openssl/crypto.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 
@@ -221,13 +222,15 @@ ChildCertificate CaManager::certify_remote_child(const std::string& actor, const
 CaView CaManager::install_parent_certificate(const std::string& actor, const std::string& handle,
                                              const std::string& der, const std::string& parent_chain_pem) {
   CaContext ctx = context();
+  if (!parent_chain_pem.empty()) parse_certificate_chain(parent_chain_pem);  // well-formed, nothing else
+  store_.process(handle, InstallCaCertificate{der}, meta(actor), ctx);
+  // Kept only once the certificate was accepted; a failure here leaves the
+  // chain to the next sync-parent run.
   if (!parent_chain_pem.empty()) {
-    parse_certificate_chain(parent_chain_pem);  // well-formed, nothing else
     WriteBatch b;
     b.put(parent_chain_key(handle), parent_chain_pem);
     kv_.write(b, Durability::Sync);
   }
-  store_.process(handle, InstallCaCertificate{der}, meta(actor), ctx);
   return get_ca(handle);
 }
 
@@ -347,10 +350,14 @@ IssueResult CaManager::issue_command(const std::string& actor, const std::string
   }
   const auto& issued = std::get<CertificateIssued>(outcome.events.at(0));
   if (request.keep_key) {
-    // After the command: a failure here loses only the copy, never the
+    // After the command: a failure here loses only the kept copy, never the
     // certificate, and the key is still returned to the caller.
     std::string pem = private_key_pem(generated.get());
-    signer_.store_secret(managed_key_name(ca, issued.serial), pem);
+    try {
+      signer_.store_secret(managed_key_name(ca, issued.serial), pem);
+    } catch (const std::exception& e) {
+      spdlog::error("certificate {} of '{}': the key could not be kept: {}", issued.serial, ca, e.what());
+    }
     OPENSSL_cleanse(pem.data(), pem.size());
   }
   return issued_result(ca, issued, generated);

@@ -154,7 +154,9 @@ std::optional<std::string> audit_ca(const KeyValueStore& kv, const AggregateLog&
       return "ca/" + id + ": the state loaded from the snapshot differs from a full replay";
   }
 
-  if (state.kind() == CaKind::Intermediate && state.active() && log.exists(state.parent())) {
+  // A parent on another server is audited there.
+  if (state.kind() == CaKind::Intermediate && state.active() && state.parent_url().empty() &&
+      log.exists(state.parent())) {
     CertAuth parent = replay_ca(kv, state.parent());
     bool certified = false;
     for (const auto& [serial, c] : parent.issued())

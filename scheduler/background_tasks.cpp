@@ -107,10 +107,10 @@ std::vector<PublishedObject> BackgroundTasks::publication(const std::string& ca,
   out.push_back({"chain/" + ca + ".pem", manager_.ca_chain_pem(ca)});
   // Each key in service at the paths of its URLs: generation 0 at the
   // CA's plain paths (or the current key once generation 0 is retired).
-  std::vector<int> generations = view.retiring_generations;
-  generations.push_back(view.key_generation);
-  bool zero_in_service = std::find(generations.begin(), generations.end(), 0) != generations.end();
   manager_.store().read(ca, [&](const CertAuth& state, uint64_t) {
+    std::vector<int> generations{state.key_generation()};
+    for (const auto& [g, key] : state.retiring_keys()) generations.push_back(g);
+    bool zero_in_service = std::find(generations.begin(), generations.end(), 0) != generations.end();
     for (int g : generations) {
       std::string der = g == state.key_generation() ? state.ca_cert_der() : state.retiring_keys().at(g).ca_cert_der;
       auto crl = objects_.crl_of_generation(state, ca, g);

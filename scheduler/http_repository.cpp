@@ -22,6 +22,7 @@ void HttpRepository::publish(const std::string& ca, const std::vector<PublishedO
   std::string prefix = path_start == std::string::npos ? "" : config_.url.substr(path_start);
   httplib::Client client(base);
   client.set_connection_timeout(5, 0);
+  client.set_tcp_nodelay(true);
   client.set_read_timeout(10, 0);
   client.set_write_timeout(10, 0);
   httplib::Headers headers;

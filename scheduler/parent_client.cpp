@@ -15,6 +15,7 @@ namespace {
 nlohmann::json post_to_parent(const ParentRequest& r, const std::string& action, const std::string& body) {
   httplib::Client client(r.url);
   client.set_connection_timeout(r.timeout_seconds, 0);
+  client.set_tcp_nodelay(true);
   client.set_read_timeout(r.timeout_seconds, 0);
   client.set_write_timeout(r.timeout_seconds, 0);
   client.set_follow_location(false);

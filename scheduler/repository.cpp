@@ -84,15 +84,18 @@ void DirectoryRepository::publish(const std::string& ca, const std::vector<Publi
     write_atomically(config_.name, p, o.bytes);
     wanted.insert(p);
   }
-  // Issued certificates that are no longer valid leave the repository.
-  const fs::path issued = root / "certs" / ca;
-  if (fs::is_directory(issued, ec)) {
-    for (const auto& entry : fs::directory_iterator(issued, ec)) {
+  // What the CA no longer publishes leaves the repository: issued
+  // certificates no longer valid, objects of retired keys, a staged
+  // certificate once activated (all live in the CA's own folders).
+  for (const char* kind : {"certs", "ca", "crl"}) {
+    const fs::path folder = root / kind / ca;
+    if (!fs::is_directory(folder, ec)) continue;
+    for (const auto& entry : fs::directory_iterator(folder, ec)) {
       fs::path p = entry.path().lexically_normal();
       if (!wanted.count(p) && !fs::remove(p, ec) && ec)
         unavailable(config_.name, "cannot remove " + p.string() + ": " + ec.message());
     }
-    if (ec) unavailable(config_.name, "cannot list " + issued.string() + ": " + ec.message());
+    if (ec) unavailable(config_.name, "cannot list " + folder.string() + ": " + ec.message());
   }
 }
 

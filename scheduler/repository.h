@@ -7,8 +7,9 @@
 //   chain/<ca>.pem     the CA certificate and its issuers (PEM)
 //   certs/<ca>/<serial>.cer   valid issued certificates (publish_issued)
 // publish() makes the repository hold exactly the given set for that CA:
-// files are written only when their bytes change, and issued certificates
-// no longer in the set are removed. It throws Error{Unavailable,
+// files are written only when their bytes change, and files in the CA's
+// own folders (certs/<ca>/, ca/<ca>/, crl/<ca>/) no longer in the set are
+// removed. It throws Error{Unavailable,
 // "repository_unavailable"} when the repository cannot be written.
 // Thread-safety: publish() may be called concurrently for different CAs.
 #pragma once

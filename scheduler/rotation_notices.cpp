@@ -64,7 +64,7 @@ std::optional<int64_t> RotationNotices::check(const Task&) {
   std::vector<int> days = config_.notice_days;
   std::sort(days.begin(), days.end());
   for (const auto& service : services_.list()) {
-    if (service.webhook_url.empty()) continue;
+    if (service.webhook_url.empty() && !service.auto_renew) continue;
     for (const auto& link : service.certificates) {
       try {
         CertificateView cert = manager_.get_certificate(link.ca, link.serial);
@@ -75,10 +75,14 @@ std::optional<int64_t> RotationNotices::check(const Task&) {
         auto due = std::find_if(days.begin(), days.end(), [&](int d) { return left <= d * kDayMs; });
         if (due == days.end()) continue;
         if (!notice(service.id, cert.ca, cert.serial, *due).empty()) continue;
-        if (service.auto_renew && manager_.managed_key_pem(cert.ca, cert.serial)) {
+        // An automatic renewal first; if it gave up or waits for approval,
+        // the ordinary notices go on so the service is never left unwarned.
+        std::string renewal = notice(service.id, cert.ca, cert.serial, kRenewed);
+        if (service.auto_renew && renewal.empty() && manager_.managed_key_pem(cert.ca, cert.serial)) {
           queue_.request(kAutoRenew, cert.ca, service.id + "/" + cert.serial + "/" + std::to_string(kRenewed));
           continue;
         }
+        if (service.webhook_url.empty()) continue;
         queue_.request(kNotify, cert.ca, service.id + "/" + cert.serial + "/" + std::to_string(*due));
       } catch (const Error& e) {
         spdlog::warn("service '{}': cannot check certificate {} of '{}': {}", service.id, link.serial, link.ca,
@@ -110,6 +114,7 @@ void RotationNotices::post(const ServiceRecord& service, const std::string& even
   std::string path = path_start == std::string::npos ? "/" : url.substr(path_start);
   httplib::Client client(base);
   client.set_connection_timeout(5, 0);
+  client.set_tcp_nodelay(true);
   client.set_read_timeout(10, 0);
   client.set_write_timeout(10, 0);
   httplib::Headers headers{{"X-Cairn-Event", event},

@@ -79,6 +79,7 @@ size_t Scheduler::run_due() {
 }
 
 void Scheduler::start() {
+  std::lock_guard lock(loop_mutex_);
   if (loop_) return;
   loop_ = std::make_unique<Loop>();
   loop_->pool = std::make_unique<boost::asio::thread_pool>(static_cast<size_t>(std::max(1, config_.threads)));
@@ -109,6 +110,9 @@ void Scheduler::plan() {
 }
 
 void Scheduler::notify() {
+  // Under loop_mutex_ so that stop() cannot free the io_context while a
+  // post is on its way (a command's listener may notify during shutdown).
+  std::lock_guard lock(loop_mutex_);
   Loop* loop = loop_.get();
   if (!loop || loop->stopping) return;
   boost::asio::post(loop->io, [this, loop] {
@@ -118,12 +122,18 @@ void Scheduler::notify() {
 }
 
 void Scheduler::stop() {
-  if (!loop_) return;
-  loop_->stopping = true;
-  loop_->io.stop();
-  if (loop_->thread.joinable()) loop_->thread.join();
-  loop_->pool->stop();  // tasks not started stay queued in storage for the next start
-  loop_->pool->join();
+  Loop* loop = nullptr;
+  {
+    std::lock_guard lock(loop_mutex_);
+    if (!loop_) return;
+    loop = loop_.get();
+    loop->stopping = true;
+  }
+  loop->io.stop();
+  if (loop->thread.joinable()) loop->thread.join();
+  loop->pool->stop();  // tasks not started stay queued in storage for the next start
+  loop->pool->join();
+  std::lock_guard lock(loop_mutex_);
   loop_.reset();
 }
 

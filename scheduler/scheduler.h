@@ -69,6 +69,7 @@ class Scheduler {
   std::map<std::string, Handler> handlers_;
   std::mutex random_mutex_;
   std::mt19937_64 random_{std::random_device{}()};
+  std::mutex loop_mutex_;  // guards loop_ against notify() during stop()
   std::unique_ptr<Loop> loop_;
 };
 

@@ -131,6 +131,36 @@ TEST_F(AccessControlTest, OperatorRunsItsCasAndNothingElse) {
   EXPECT_EQ(code(client_->Get("/api/v1/tokens", op)), "forbidden");
 }
 
+TEST_F(AccessControlTest, OperatorsManageOnlyServicesOfTheirCasAndKeptKeysGoToTheirOwners) {
+  auto op = token({{"name", "ops"}, {"role", "operator"}, {"cas", {"issuing"}}});
+  auto web = web_service();
+  // A certificate of the root CA, linked by the admin to a service.
+  auto at_root = post("/api/v1/cas/root/certificates", csr_body("r.example", "DNS:r.example"));
+  ASSERT_EQ(at_root->status, 201) << at_root->body;
+  std::string root_serial = json::parse(at_root->body)["certificate"]["serial"];
+  ASSERT_EQ(post("/api/v1/services", R"({"id":"rootsvc","webhook_url":"http://127.0.0.1:9/h"})")->status, 201);
+  ASSERT_EQ(post("/api/v1/services/rootsvc/certificates", json{{"ca", "root"}, {"serial", root_serial}}.dump())->status, 200);
+  EXPECT_EQ(code(post_as(op, "/api/v1/services/rootsvc", R"({"webhook_url":"http://127.0.0.1:10/steal"})")),
+            "ca_not_allowed");
+  EXPECT_EQ(code(client_->Get("/api/v1/services/rootsvc", op)), "ca_not_allowed");
+  EXPECT_EQ(json::parse(client_->Get("/api/v1/services", op)->body)["services"].size(), 0u);
+  EXPECT_EQ(json::parse(get("/api/v1/services")->body)["services"].size(), 1u);
+  EXPECT_EQ(code(client_->Get("/api/v1/cas/issuing/status", web)), "forbidden") << "status is for operators";
+
+  // A kept key: its owner (the service token) and an admin get it; an
+  // operator of the same CA does not.
+  auto kept = post_as(web, kIssue, json{{"key_type", "ec-p256"}, {"subject", "CN=k.web.example"},
+                                        {"sans", {{"dns", {"k.web.example"}}}}, {"keep_key", true}}.dump());
+  ASSERT_EQ(kept->status, 201) << kept->body;
+  std::string serial = json::parse(kept->body)["certificate"]["serial"];
+  std::string path = std::string(kIssue) + "/" + serial + "/key";
+  auto by_owner = client_->Get(path, web);
+  ASSERT_EQ(by_owner->status, 200) << by_owner->body;
+  EXPECT_EQ(by_owner->body, json::parse(kept->body)["private_key_pem"].get<std::string>());
+  EXPECT_EQ(get(path)->status, 200);
+  EXPECT_EQ(code(client_->Get(path, op)), "not_owner");
+}
+
 TEST_F(AccessControlTest, EveryMutatingEndpointChecksTokenAndRole) {
   std::string serial = issue("m.example")["certificate"]["serial"];
   auto web = web_service();

@@ -34,6 +34,7 @@ httplib::Headers auth(const std::string& token) { return {{"Authorization", "Bea
 std::unique_ptr<httplib::Client> client(int port) {
   auto c = std::make_unique<httplib::Client>("127.0.0.1", port);
   c->set_connection_timeout(2, 0);
+  c->set_tcp_nodelay(true);
   c->set_read_timeout(10, 0);
   return c;
 }

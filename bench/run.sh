@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Benchmarks, measured in one run on this machine, printed as one table and
+# written to bench/results.md with the machine and date:
+#   - issuance over HTTP from P-256 CSRs to a P-256 intermediate, durable
+#     (synced) commit, at concurrency 1, 8 and 32: cairn and `cfssl serve`
+#     (Debian golang-cfssl, signing with its own P-256 intermediate under a
+#     P-256 root: cairn never exports its CA keys), and their ratio;
+#   - OpenSSL's own bound: ECDSA P-256 sign + verify per certificate (one CSR
+#     verify, one signature), on every core (openssl speed -multi).
+# Usage: bench/run.sh [SECONDS per point, default 10]. Needs root once to
+# install golang-cfssl; builds Release in build-release/. Loopback only.
+set -euo pipefail
+SECS=${1:-10}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+if ! command -v cfssl >/dev/null; then
+  if [[ $(id -u) == 0 ]]; then apt-get install -y -qq golang-cfssl >/dev/null; else echo "install golang-cfssl" >&2; exit 1; fi
+fi
+export CCACHE_BASEDIR="$ROOT" CCACHE_NOHASHDIR=1
+# GCC 12 at -O3 reports a false -Wrestrict inside std::string (GCC bug 105329): warnings stay on, not fatal.
+cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DCAIRN_BUILD_TESTS=OFF -DCAIRN_WERROR=OFF >/dev/null
+cmake --build build-release -j"$(nproc)" --target cairn bench_client >/dev/null
+CAIRN=$ROOT/build-release/cli/cairn
+CLIENT=$ROOT/build-release/bench/bench_client
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/cairn-bench-XXXXXX")
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+trap cleanup EXIT
+cd "$WORK"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
+  echo $((20000 + RANDOM % 20000)); }
+wait_http() { for _ in $(seq 1 100); do curl -s -o /dev/null --max-time 1 "$1" && return 0; sleep 0.1; done; echo "no answer from $1" >&2; exit 1; }
+
+# cairn, durable, on a RocksDB data directory in the temp dir.
+cat > cairn.toml <<TOML
+threads = 64
+[bootstrap]
+enabled = true
+TOML
+export CAIRN_PASSPHRASE="benchmark passphrase, not secret"
+"$CAIRN" serve --config cairn.toml --data-dir data --listen 127.0.0.1:0 --port-file port >cairn.log 2>&1 &
+PIDS+=($!)
+for _ in $(seq 1 100); do [[ -s port ]] && break; sleep 0.1; done
+CAIRN_PORT=$(cat port)
+wait_http "http://127.0.0.1:$CAIRN_PORT/health"
+TOKEN=$(cat data/admin.token)
+
+# cfssl serve with a P-256 root and intermediate made by openssl.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout root.key -out root.pem -days 3650 \
+  -subj "/CN=Bench Root" 2>/dev/null
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout inter.key -out inter.csr \
+  -subj "/CN=Bench Intermediate" 2>/dev/null
+openssl x509 -req -in inter.csr -CA root.pem -CAkey root.key -CAcreateserial -out inter.pem -days 1825 \
+  -extfile <(printf "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign,digitalSignature\n") 2>/dev/null
+cat > cfssl.json <<'JSON'
+{"signing": {"default": {"usages": ["digital signature", "server auth"], "expiry": "2160h"}}}
+JSON
+CFSSL_PORT=$(free_port)
+cfssl serve -address 127.0.0.1 -port "$CFSSL_PORT" -ca inter.pem -ca-key inter.key -config cfssl.json >cfssl.log 2>&1 &
+PIDS+=($!)
+wait_http "http://127.0.0.1:$CFSSL_PORT/api/v1/cfssl/info"
+
+declare -A RATE P50 P99
+field() { sed -E "s/.*\"$1\":([0-9.e+-]+).*/\1/"; }
+for c in 1 8 32; do
+  for target in cairn cfssl; do
+    if [[ $target == cairn ]]; then out=$("$CLIENT" cairn 127.0.0.1 "$CAIRN_PORT" "$c" "$SECS" "$TOKEN");
+    else out=$("$CLIENT" cfssl 127.0.0.1 "$CFSSL_PORT" "$c" "$SECS"); fi
+    RATE[$target$c]=$(echo "$out" | field rate)
+    P50[$target$c]=$(echo "$out" | field p50_ms)
+    P99[$target$c]=$(echo "$out" | field p99_ms)
+    errs=$(echo "$out" | field errors)
+    [[ $errs == 0 ]] || echo "warning: $target at concurrency $c had $errs errors" >&2
+  done
+done
+
+# OpenSSL's bound on all cores: one P-256 signature and one verify per certificate.
+speed=$(openssl speed -seconds 3 -multi "$(nproc)" ecdsap256 2>/dev/null | grep -E "^ *256 bits ecdsa|ecdsa \(nistp256\)" | tail -1)
+SIGN=$(echo "$speed" | awk '{print $(NF-1)}')
+VERIFY=$(echo "$speed" | awk '{print $NF}')
+BOUND=$(awk -v s="$SIGN" -v v="$VERIFY" 'BEGIN { printf "%.0f", 1 / (1/s + 1/v) }')
+
+CPU=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
+{
+  echo "# cairn benchmarks"
+  echo
+  echo "$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores ($CPU), $(free -g | awk '/Mem:/{print $2}') GiB; \`bench/run.sh $SECS\` ($SECS s per point)."
+  echo
+  echo "Issuance over HTTP, P-256 CSR to a P-256 intermediate, keep-alive connections, closed loop."
+  echo "cairn commits every certificate durably (synced RocksDB batch) before answering; cfssl records nothing."
+  echo
+  echo "| concurrency | cairn cert/s | cairn p50 / p99 ms | cfssl cert/s | cfssl p50 / p99 ms | cairn / cfssl |"
+  echo "| ---: | ---: | ---: | ---: | ---: | ---: |"
+  for c in 1 8 32; do
+    printf "| %s | %.0f | %.2f / %.2f | %.0f | %.2f / %.2f | %.2f |\n" "$c" "${RATE[cairn$c]}" "${P50[cairn$c]}" \
+      "${P99[cairn$c]}" "${RATE[cfssl$c]}" "${P50[cfssl$c]}" "${P99[cfssl$c]}" \
+      "$(awk -v a="${RATE[cairn$c]}" -v b="${RATE[cfssl$c]}" 'BEGIN { print (b > 0 ? a / b : 0) }')"
+  done
+  echo
+  echo "OpenSSL on all cores (\`openssl speed -multi $(nproc) ecdsap256\`): $SIGN sign/s, $VERIFY verify/s;"
+  echo "bound for one sign + one verify per certificate: $BOUND cert/s."
+  printf "cairn at concurrency 32 reaches %.1f%% of it.\n" "$(awk -v a="${RATE[cairn32]}" -v b="$BOUND" 'BEGIN { print 100 * a / b }')"
+  echo
+  echo "Not measured yet (issue 6): revocation-to-CRL latency at 1k/100k/1M revoked, OCSP throughput"
+  echo "against \`openssl ocsp\`, replay and cold start at 1M certificates, memory per certificate."
+} > "$ROOT/bench/results.md"
+cat "$ROOT/bench/results.md"
