@@ -2,8 +2,6 @@
 // that issued certificates name (CRL distribution point, AIA caIssuers).
 #include "api/router.h"
 
-#include <algorithm>
-
 #include "core/ca_manager.h"
 #include "core/encoding.h"
 #include "core/profile.h"
@@ -15,11 +13,11 @@ namespace {
 // Generation 0 (the CA's first key) answers the URLs of earlier versions;
 // once it is retired they serve the current key's objects.
 int generation_or_current(CaManager& m, const std::string& ca, int generation) {
-  CaView view = m.get_ca(ca);  // 404 for unknown CAs
-  if (generation == 0 &&
-      std::find(view.retiring_generations.begin(), view.retiring_generations.end(), 0) == view.retiring_generations.end())
-    return view.key_generation;
-  return generation;
+  // A read of two fields (404 for unknown CAs), not a full view: this is
+  // on every CRL and CA certificate fetch.
+  return m.store().read(ca, [&](const CertAuth& state, uint64_t) {
+    return generation == 0 && !state.retiring_keys().count(0) ? state.key_generation() : generation;
+  });
 }
 
 void send_crl(CaManager& m, CaObjectsStore& objects, const std::string& ca, int generation, const std::string& format,
@@ -80,7 +78,8 @@ void register_public_routes(Router& r) {
 
   r.get(R"(/api/v1/cas/([^/]+)/crl)", Access::Public, [&m, &objects](const auto& req, auto& res, const auto&) {
     std::string ca = path_name(req, 1);
-    send_crl(m, objects, ca, m.get_ca(ca).key_generation, format_param(req, {"der", "pem"}), res);
+    int current = m.store().read(ca, [](const CertAuth& state, uint64_t) { return state.key_generation(); });
+    send_crl(m, objects, ca, current, format_param(req, {"der", "pem"}), res);
   });
   r.get(R"(/crl/([^/]+)\.crl)", Access::Public, [&m, &objects](const auto& req, auto& res, const auto&) {
     send_crl(m, objects, path_name(req, 1), 0, "der", res);

@@ -257,14 +257,13 @@ std::string CaManager::ca_chain_pem(const std::string& handle) {
   std::string pem;
   std::string current = handle;
   for (int depth = 0; depth < 16 && !current.empty(); ++depth) {
-    auto [der, parent] = store_.read(current, [](const CertAuth& ca, uint64_t) {
-      return std::make_pair(ca.ca_cert_der(), ca.parent());
+    auto [der, parent, remote] = store_.read(current, [](const CertAuth& ca, uint64_t) {
+      return std::make_tuple(ca.ca_cert_der(), ca.parent(), !ca.parent_url().empty());
     });
     if (der.empty())
       throw Error(ErrorKind::Conflict, "ca_not_active", "CA '" + current + "' has no certificate yet");
     pem += certificate_pem(der);
-    std::string remote = store_.read(current, [](const CertAuth& ca, uint64_t) { return ca.parent_url(); });
-    if (!remote.empty()) return pem + stored_parent_chain(current);
+    if (remote) return pem + stored_parent_chain(current);
     if (parent.empty() || !store_.exists(parent)) break;
     current = parent;
   }
