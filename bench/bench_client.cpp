@@ -2,9 +2,11 @@
 // threads, each with its own keep-alive connection, send P-256 CSRs for
 // SECONDS and record every answer's latency. Prints one JSON line:
 //   {"target":..,"concurrency":..,"ok":..,"errors":..,"seconds":..,"rate":..,"p50_ms":..,"p99_ms":..}
-// Targets: "cairn" (POST /api/v1/cas/<ca>/certificates, bearer token) and
-// "cfssl" (POST /api/v1/cfssl/sign, as `cfssl serve` takes it).
+// Targets: "cairn" (POST /api/v1/cas/<ca>/certificates, bearer token),
+// "cfssl" (POST /api/v1/cfssl/sign, as `cfssl serve` takes it), and "ocsp"
+// (POST of one DER OCSP request read from a file to PATH, any responder).
 // Usage: bench_client cairn|cfssl HOST PORT CONCURRENCY SECONDS [TOKEN [CA]]
+//        bench_client ocsp HOST PORT CONCURRENCY SECONDS REQUEST_FILE PATH
 // Loopback only; the run is bounded by SECONDS.
 #include <httplib.h>
 #include <openssl/evp.h>
@@ -15,6 +17,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -57,17 +61,27 @@ int main(int argc, char** argv) {
   const int port = std::stoi(argv[3]), concurrency = std::stoi(argv[4]);
   const double seconds = std::stod(argv[5]);
   const std::string token = argc > 6 ? argv[6] : "", ca = argc > 7 ? argv[7] : "issuing";
-  if (target != "cairn" && target != "cfssl") return 2;
+  if (target != "cairn" && target != "cfssl" && target != "ocsp") return 2;
 
   // Request bodies made before the clock starts: the client's own CPU use
-  // during the run is JSON framing only.
+  // during the run is framing only.
   std::vector<std::string> bodies;
-  for (int i = 0; i < 512; ++i) {
-    std::string csr = make_csr("bench-" + std::to_string(i) + ".example");
-    bodies.push_back(target == "cairn" ? nlohmann::json{{"csr", csr}, {"profile", "server"}}.dump()
-                                       : nlohmann::json{{"certificate_request", csr}}.dump());
+  std::string path, content_type = "application/json";
+  if (target == "ocsp") {
+    if (argc < 8) return 2;
+    std::ifstream in(argv[6], std::ios::binary);
+    bodies.emplace_back((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (bodies[0].empty()) return 2;
+    path = argv[7];
+    content_type = "application/ocsp-request";
+  } else {
+    for (int i = 0; i < 512; ++i) {
+      std::string csr = make_csr("bench-" + std::to_string(i) + ".example");
+      bodies.push_back(target == "cairn" ? nlohmann::json{{"csr", csr}, {"profile", "server"}}.dump()
+                                         : nlohmann::json{{"certificate_request", csr}}.dump());
+    }
+    path = target == "cairn" ? "/api/v1/cas/" + ca + "/certificates" : "/api/v1/cfssl/sign";
   }
-  const std::string path = target == "cairn" ? "/api/v1/cas/" + ca + "/certificates" : "/api/v1/cfssl/sign";
   const int expected = target == "cairn" ? 201 : 200;
 
   std::atomic<long> ok{0}, errors{0};
@@ -84,13 +98,17 @@ int main(int argc, char** argv) {
       client.set_connection_timeout(5, 0);
       client.set_read_timeout(30, 0);
       httplib::Headers headers;
-      if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
+      if (!token.empty() && target != "ocsp") headers.emplace("Authorization", "Bearer " + token);
       std::vector<double> mine;
       for (size_t i = static_cast<size_t>(t); Clock::now() < end; i += static_cast<size_t>(concurrency)) {
         auto sent = Clock::now();
-        auto res = client.Post(path, headers, bodies[i % bodies.size()], "application/json");
+        auto res = client.Post(path, headers, bodies[i % bodies.size()], content_type);
         double ms = std::chrono::duration<double, std::milli>(Clock::now() - sent).count();
-        if (res && res->status == expected) {
+        // An OCSP answer must at least be a DER SEQUENCE with status successful (0a 01 00).
+        bool answered = res && res->status == expected &&
+                        (target != "ocsp" || (res->body.size() > 8 && res->body[0] == 0x30 &&
+                                              res->body.find(std::string("\x0a\x01\x00", 3)) < 8));
+        if (answered) {
           ++ok;
           mine.push_back(ms);
         } else {

@@ -75,6 +75,37 @@ for c in 1 8 32; do
   done
 done
 
+# OCSP at concurrency 32, nonce-less requests (cached answers): cairn's
+# responder and `openssl ocsp` as a responder on all cores (-multi), each
+# asked about a valid certificate of its CA.
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout leaf.key -out leaf.csr \
+  -subj "/CN=ocsp.bench.example" 2>/dev/null
+CAIRN_SERVER="http://127.0.0.1:$CAIRN_PORT" CAIRN_TOKEN="$TOKEN" "$CAIRN" cert issue --ca issuing --csr leaf.csr \
+  --dns ocsp.bench.example --out cairn-leaf.pem >/dev/null
+CAIRN_SERVER="http://127.0.0.1:$CAIRN_PORT" CAIRN_TOKEN="$TOKEN" "$CAIRN" ca chain issuing | openssl x509 -out cairn-issuing.pem
+openssl ocsp -issuer cairn-issuing.pem -cert cairn-leaf.pem -no_nonce -reqout cairn-ocsp.req >/dev/null 2>&1
+openssl x509 -req -in leaf.csr -CA inter.pem -CAkey inter.key -CAcreateserial -out ossl-leaf.pem -days 90 2>/dev/null
+SERIAL=$(openssl x509 -in ossl-leaf.pem -noout -serial | cut -d= -f2)
+END=$(date -u -d "$(openssl x509 -in ossl-leaf.pem -noout -enddate | cut -d= -f2)" +%y%m%d%H%M%SZ)
+printf 'V\t%s\t\t%s\tunknown\t/CN=ocsp.bench.example\n' "$END" "$SERIAL" > index.txt
+OCSP_PORT=$(free_port)
+openssl ocsp -index index.txt -port "$OCSP_PORT" -rsigner inter.pem -rkey inter.key -CA inter.pem -nmin 60 \
+  -multi "$(nproc)" >ocsp.log 2>&1 &
+PIDS+=($!)
+openssl ocsp -issuer inter.pem -cert ossl-leaf.pem -no_nonce -reqout ossl-ocsp.req >/dev/null 2>&1
+for _ in $(seq 1 50); do
+  openssl ocsp -reqin ossl-ocsp.req -url "http://127.0.0.1:$OCSP_PORT/" -CAfile root.pem -timeout 2 >/dev/null 2>&1 && break
+  sleep 0.1
+done
+for who in cairn ossl; do
+  if [[ $who == cairn ]]; then out=$("$CLIENT" ocsp 127.0.0.1 "$CAIRN_PORT" 32 "$SECS" cairn-ocsp.req /ocsp/issuing);
+  else out=$("$CLIENT" ocsp 127.0.0.1 "$OCSP_PORT" 32 "$SECS" ossl-ocsp.req /); fi
+  RATE[ocsp$who]=$(echo "$out" | field rate)
+  P99[ocsp$who]=$(echo "$out" | field p99_ms)
+  errs=$(echo "$out" | field errors)
+  [[ $errs == 0 ]] || echo "warning: OCSP against $who had $errs errors" >&2
+done
+
 # OpenSSL's bound on all cores: one P-256 signature and one verify per certificate.
 speed=$(openssl speed -seconds 3 -multi "$(nproc)" ecdsap256 2>/dev/null | grep -E "^ *256 bits ecdsa|ecdsa \(nistp256\)" | tail -1)
 SIGN=$(echo "$speed" | awk '{print $(NF-1)}')
@@ -98,11 +129,18 @@ CPU=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
       "$(awk -v a="${RATE[cairn$c]}" -v b="${RATE[cfssl$c]}" 'BEGIN { print (b > 0 ? a / b : 0) }')"
   done
   echo
+  echo "OCSP, nonce-less requests for a valid certificate (cached answers), concurrency 32:"
+  echo
+  echo "| responder | answers/s | p99 ms |"
+  echo "| --- | ---: | ---: |"
+  printf "| cairn /ocsp/issuing | %.0f | %.2f |\n" "${RATE[ocspcairn]}" "${P99[ocspcairn]}"
+  printf "| openssl ocsp -multi %s | %.0f | %.2f |\n" "$(nproc)" "${RATE[ocspossl]}" "${P99[ocspossl]}"
+  printf "\ncairn / openssl ocsp: %.1f\n\n" "$(awk -v a="${RATE[ocspcairn]}" -v b="${RATE[ocspossl]}" 'BEGIN { print (b > 0 ? a / b : 0) }')"
   echo "OpenSSL on all cores (\`openssl speed -multi $(nproc) ecdsap256\`): $SIGN sign/s, $VERIFY verify/s;"
   echo "bound for one sign + one verify per certificate: $BOUND cert/s."
   printf "cairn at concurrency 32 reaches %.1f%% of it.\n" "$(awk -v a="${RATE[cairn32]}" -v b="$BOUND" 'BEGIN { print 100 * a / b }')"
   echo
-  echo "Not measured yet (issue 6): revocation-to-CRL latency at 1k/100k/1M revoked, OCSP throughput"
-  echo "against \`openssl ocsp\`, replay and cold start at 1M certificates, memory per certificate."
+  echo "Not measured yet (issue 6): revocation-to-CRL latency at 1k/100k/1M revoked, nonce (freshly"
+  echo "signed) OCSP answers, replay and cold start at 1M certificates, memory per certificate."
 } > "$ROOT/bench/results.md"
 cat "$ROOT/bench/results.md"
