@@ -198,6 +198,9 @@ ChildCertificate CaManager::certify_remote_child(const std::string& actor, const
   validate_aggregate_id(child);
   X509ReqPtr csr = parse_csr_object(csr_der);
   std::string csr_key = public_key_der(X509_REQ_get0_pubkey(csr.get()));
+  // The reuse check and the issuance below happen under one lock, so two
+  // overlapping requests (a child's retry after a timeout) issue only once.
+  std::lock_guard lock(certify_mutex_);
   int64_t now = clock_.now_ms();
   std::string current = store_.read(parent, [&](const CertAuth& ca, uint64_t) -> std::string {
     auto it = ca.children().find(child);

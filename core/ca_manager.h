@@ -13,6 +13,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -221,6 +222,7 @@ class CaManager {
 
   std::string stored_parent_chain(const std::string& handle) const;
 
+  std::mutex certify_mutex_;  // one child certification at a time: a retry never issues twice
   Signer& signer_;
   KeyValueStore& kv_;
   const Clock& clock_;
