@@ -1,9 +1,8 @@
-#include <httplib.h>
-
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "eventstore/error.h"
+#include "scheduler/outbound_http.h"
 #include "scheduler/repository.h"
 
 namespace cairn {
@@ -16,15 +15,9 @@ std::string published_key(const std::string& repo, const std::string& ca) { retu
 HttpRepository::HttpRepository(RepositoryConfig config, KeyValueStore& kv) : config_(std::move(config)), kv_(kv) {}
 
 void HttpRepository::publish(const std::string& ca, const std::vector<PublishedObject>& objects) {
-  auto host_start = config_.url.find("://") + 3;
-  auto path_start = config_.url.find('/', host_start);
-  std::string base = config_.url.substr(0, path_start);
-  std::string prefix = path_start == std::string::npos ? "" : config_.url.substr(path_start);
-  httplib::Client client(base);
-  client.set_connection_timeout(5, 0);
-  client.set_tcp_nodelay(true);
-  client.set_read_timeout(10, 0);
-  client.set_write_timeout(10, 0);
+  OutboundHttp http(config_.url, 5, 10);
+  httplib::Client& client = http.client;
+  const std::string& prefix = http.prefix;
   httplib::Headers headers;
   if (!config_.token.empty()) headers.emplace("Authorization", "Bearer " + config_.token);
   auto fail = [&](const std::string& what) {

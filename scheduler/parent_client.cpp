@@ -1,6 +1,6 @@
 #include "scheduler/parent_client.h"
 
-#include <httplib.h>
+#include "scheduler/outbound_http.h"
 
 #include <nlohmann/json.hpp>
 
@@ -13,20 +13,10 @@ namespace {
 // POSTs `body` to <parent>/children/<child>/<action>; returns the JSON answer
 // of a 200, throws as the header says otherwise.
 nlohmann::json post_to_parent(const ParentRequest& r, const std::string& action, const std::string& body) {
-  httplib::Client client(r.url);
-  client.set_connection_timeout(r.timeout_seconds, 0);
-  client.set_tcp_nodelay(true);
-  client.set_read_timeout(r.timeout_seconds, 0);
-  client.set_write_timeout(r.timeout_seconds, 0);
-  client.set_follow_location(false);
-  // The base URL may carry a path prefix (behind a proxy).
-  std::string prefix;
-  auto scheme_end = r.url.find("://");
-  auto path_start = r.url.find('/', scheme_end == std::string::npos ? 0 : scheme_end + 3);
-  if (path_start != std::string::npos) prefix = r.url.substr(path_start);
-  std::string path = prefix + "/api/v1/cas/" + r.parent + "/children/" + r.child + "/" + action;
+  OutboundHttp http(r.url, r.timeout_seconds, r.timeout_seconds);  // the URL may carry a path prefix (a proxy)
+  std::string path = http.prefix + "/api/v1/cas/" + r.parent + "/children/" + r.child + "/" + action;
   httplib::Headers headers{{"Authorization", "Bearer " + r.token}};
-  auto res = client.Post(path, headers, body, "application/json");
+  auto res = http.client.Post(path, headers, body, "application/json");
   if (!res)
     throw Error(ErrorKind::Unavailable, "parent_unavailable",
                 "parent " + r.url + " did not answer: " + httplib::to_string(res.error()));

@@ -1,6 +1,5 @@
 #include "scheduler/rotation_notices.h"
 
-#include <httplib.h>
 #include <openssl/hmac.h>
 #include <spdlog/spdlog.h>
 
@@ -11,6 +10,7 @@
 #include "core/key_algorithm.h"
 #include "core/x509_time.h"
 #include "eventstore/records.h"
+#include "scheduler/outbound_http.h"
 
 namespace cairn {
 namespace {
@@ -107,20 +107,12 @@ void RotationNotices::post(const ServiceRecord& service, const std::string& even
                            const std::string& body) {
   auto secret = services_.webhook_secret(service.id);
   if (!secret) throw Error(ErrorKind::Unavailable, "webhook_secret_missing", "the webhook secret is not in the key store");
-  const std::string& url = service.webhook_url;
-  auto host_start = url.find("://") + 3;
-  auto path_start = url.find('/', host_start);
-  std::string base = url.substr(0, path_start);
-  std::string path = path_start == std::string::npos ? "/" : url.substr(path_start);
-  httplib::Client client(base);
-  client.set_connection_timeout(5, 0);
-  client.set_tcp_nodelay(true);
-  client.set_read_timeout(10, 0);
-  client.set_write_timeout(10, 0);
+  OutboundHttp http(service.webhook_url, 5, 10);
+  std::string path = http.prefix.empty() ? "/" : http.prefix;
   httplib::Headers headers{{"X-Cairn-Event", event},
                            {"X-Cairn-Delivery", delivery},
                            {"X-Cairn-Signature", "sha256=" + hmac_sha256_hex(*secret, body)}};
-  auto res = client.Post(path, headers, body, "application/json");
+  auto res = http.client.Post(path, headers, body, "application/json");
   if (!res)
     throw Error(ErrorKind::Unavailable, "webhook_unavailable",
                 "webhook of service '" + service.id + "' did not answer: " + httplib::to_string(res.error()));
