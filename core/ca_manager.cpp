@@ -423,7 +423,7 @@ CertificateView CaManager::get_certificate(const std::string& ca, const std::str
                   "certificate " + normalized + " was not issued by CA '" + ca + "'");
     return view_of(ca, *c);
   });
-  view.sans = SubjectAltNames::from_certificate(parse_certificate(view.der).get());
+  view.sans = SubjectAltNames::from_certificate_der(view.der);
   return view;
 }
 

@@ -3,10 +3,12 @@
 #include <algorithm>
 
 #include "core/certificate_builder.h"
+#include "core/certificate_cache.h"
 #include "core/distinguished_name.h"
 #include "core/encoding.h"
 #include "core/key_algorithm.h"
 #include "core/profile.h"
+#include "core/public_key_info.h"
 #include "core/revocation_reason.h"
 #include "core/serial_number.h"
 #include "core/x509_time.h"
@@ -205,7 +207,7 @@ std::vector<CaEvent> CertAuth::create_root(const CreateRootCa& c, const CommandM
   CertificateTemplate t;
   t.serial = random_serial();
   t.subject = k.subject.get();
-  t.subject_key = k.public_key.get();
+  t.subject_public_key_der = ctx.signer.public_key_der(k.key_id);
   t.not_before_ms = truncate_to_second(m.time_ms);
   t.not_after_ms = t.not_before_ms + c.validity_days * kMsPerDay;
   t.basic_constraints = "critical,CA:TRUE";
@@ -250,7 +252,7 @@ std::vector<CaEvent> CertAuth::certify_child(const CertifyChildCa& c, const Comm
   t.subject = X509_REQ_get_subject_name(req.get());
   if (X509_NAME_entry_count(t.subject) == 0)
     throw Error(ErrorKind::InvalidInput, "invalid_subject", "a CA needs a subject name");
-  t.subject_key = child_key;
+  t.subject_public_key_der = public_key_der(child_key);
   t.basic_constraints = "critical,CA:TRUE";
   t.key_usage = "critical,keyCertSign,cRLSign,digitalSignature";
   CertificateIssued e = sign_certificate(t, c.validity_days * kMsPerDay, "sub-ca", m, ctx);
@@ -263,7 +265,7 @@ std::vector<CaEvent> CertAuth::certify_child(const CertifyChildCa& c, const Comm
 CertificateIssued CertAuth::sign_certificate(CertificateTemplate& t, int64_t validity_ms,
                                              const std::string& profile, const CommandMeta& m,
                                              CaContext& ctx) const {
-  X509Ptr issuer = parse_certificate(ca_cert_der_);
+  std::shared_ptr<const X509> issuer = shared_certificate(ca_cert_der_);
   t.serial = fresh_serial();
   t.issuer = issuer.get();
   t.not_before_ms = std::max(truncate_to_second(m.time_ms) - kBackdateMs, ca_not_before_ms_);
@@ -327,11 +329,14 @@ CertAuth::CheckedIssue CertAuth::check_issue(const IssueCertificate& c, const st
                                              int64_t now_ms, const CaContext& ctx,
                                              const std::string& approving) const {
   require_active(now_ms);
-  CheckedIssue out{ctx.profiles.find(c.profile), 0, c.sans, parse_subject(c.subject),
-                   parse_public_key_der(c.public_key_der), ""};
+  auto key = read_public_key_info(c.public_key_der);
+  // The key is checked as OpenSSL would use it (an EC point on its curve).
+  if (!key || !public_key_from_info(*key))
+    throw Error(ErrorKind::InvalidInput, "invalid_public_key", "not a valid DER public key");
+  CheckedIssue out{ctx.profiles.find(c.profile), 0, c.sans, parse_subject(c.subject), std::move(*key), ""};
   out.days = c.validity_days == 0 ? out.profile.default_validity_days : c.validity_days;
   out.sans.normalize();
-  out.profile.check(out.sans, common_name(out.subject.get()), describe_public_key(out.key.get()), out.days);
+  out.profile.check(out.sans, common_name(out.subject.get()), describe_public_key_info(out.key), out.days);
   if (X509_NAME_entry_count(out.subject.get()) == 0 && out.sans.empty())
     throw Error(ErrorKind::PolicyViolation, "empty_identity",
                 "a certificate needs a subject or at least one subject alternative name");
@@ -346,9 +351,9 @@ CertificateIssued CertAuth::issue_for(const IssueCertificate& c, const std::stri
   CheckedIssue checked = check_issue(c, requester, m.time_ms, ctx, approving);
   CertificateTemplate t;
   t.subject = checked.subject.get();
-  t.subject_key = checked.key.get();
+  t.subject_public_key_der = checked.key.der;
   t.basic_constraints = "critical,CA:FALSE";
-  t.key_usage = checked.profile.key_usage(is_rsa(checked.key.get()));
+  t.key_usage = checked.profile.key_usage(checked.key.algorithm_nid == NID_rsaEncryption);
   t.extended_key_usage = checked.profile.extended_key_usage;
   t.sans = &checked.sans;
   CertificateIssued e = sign_certificate(t, checked.days * kMsPerDay, checked.profile.name, m, ctx);

@@ -14,6 +14,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/public_key_info.h"
 #include "core/signer.h"
 #include "core/subject_alt_names.h"
 #include "eventstore/aggregate_store.h"
@@ -313,7 +314,7 @@ class CertAuth {
     int days;
     SubjectAltNames sans;  // normalised
     X509NamePtr subject;
-    EvpPkeyPtr key;
+    PublicKeyInfo key;
     std::string replaces;  // checked renewable, or ""
   };
   // `approving`: the request being approved, which does not count against

@@ -30,11 +30,10 @@ std::vector<CaEvent> CertAuth::issue_ocsp_responder(const IssueOcspResponder& c,
   if (!ocsp_responder_due(m.time_ms, c.validity_hours)) return {};
   // A key of the CA's own algorithm, kept by the server like the CA's key.
   std::string key_id = ctx.signer.create_key(parse_key_algorithm(algorithm_));
-  EvpPkeyPtr public_key = parse_public_key_der(ctx.signer.public_key_der(key_id));
   X509NamePtr subject = parse_subject("CN=OCSP responder,OU=" + handle_);
   CertificateTemplate t;
   t.subject = subject.get();
-  t.subject_key = public_key.get();
+  t.subject_public_key_der = ctx.signer.public_key_der(key_id);
   t.basic_constraints = "critical,CA:FALSE";
   t.key_usage = "critical,digitalSignature";
   t.extended_key_usage = "OCSPSigning";

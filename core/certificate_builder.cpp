@@ -1,6 +1,7 @@
 #include "core/certificate_builder.h"
 
 #include "core/encoding.h"
+#include "core/public_key_info.h"
 #include "core/serial_number.h"
 #include "core/x509_time.h"
 
@@ -29,9 +30,13 @@ std::string build_certificate(const CertificateTemplate& t, Signer& signer,
       X509_set_subject_name(cert.get(), t.subject) != 1 ||
       X509_set_issuer_name(cert.get(), t.issuer ? X509_get_subject_name(t.issuer) : t.subject) != 1 ||
       X509_set1_notBefore(cert.get(), nb.get()) != 1 ||
-      X509_set1_notAfter(cert.get(), na.get()) != 1 ||
-      X509_set_pubkey(cert.get(), const_cast<EVP_PKEY*>(t.subject_key)) != 1)
+      X509_set1_notAfter(cert.get(), na.get()) != 1)
     throw_openssl(ErrorKind::Internal, "certificate_build_failed", "cannot fill certificate");
+  if (auto info = read_public_key_info(t.subject_public_key_der)) {
+    set_certificate_public_key(cert.get(), *info);
+  } else if (X509_set_pubkey(cert.get(), parse_public_key_der(t.subject_public_key_der).get()) != 1) {
+    throw_openssl(ErrorKind::Internal, "certificate_build_failed", "cannot set the certificate's public key");
+  }
 
   X509V3_CTX ctx;
   X509V3_set_ctx(&ctx, t.issuer ? const_cast<X509*>(t.issuer) : cert.get(), cert.get(), nullptr,

@@ -16,7 +16,7 @@ namespace cairn {
 struct CertificateTemplate {
   std::string serial;                     // canonical hex
   const X509_NAME* subject = nullptr;
-  const EVP_PKEY* subject_key = nullptr;
+  std::string subject_public_key_der;     // SubjectPublicKeyInfo, copied as is
   const X509* issuer = nullptr;           // nullptr: self-signed
   int64_t not_before_ms = 0;
   int64_t not_after_ms = 0;

@@ -1,5 +1,8 @@
 #include "core/subject_alt_names.h"
 
+#include "core/der_reader.h"
+#include "core/encoding.h"
+
 #include <arpa/inet.h>
 
 #include <algorithm>
@@ -144,6 +147,52 @@ SubjectAltNames SubjectAltNames::from_extensions(const STACK_OF(X509_EXTENSION) 
     ERR_clear_error();
     bad("malformed subjectAltName extension");
   }
+  return from_general_names(names.get());
+}
+
+namespace {
+
+// The Extensions of a DER certificate (RFC 5280 4.1): "" if it has none,
+// nullopt if the walk fails (the caller then lets OpenSSL parse it).
+std::optional<std::string_view> certificate_extensions(std::string_view der) {
+  auto certificate = der_single(der, der_tag::kSequence);
+  if (!certificate) return std::nullopt;
+  DerReader c(certificate->content);
+  auto tbs = c.next_if(der_tag::kSequence);
+  if (!tbs) return std::nullopt;
+  DerReader t(tbs->content);
+  t.next_if(der_tag::kContext0);  // version
+  for (uint8_t tag : {der_tag::kInteger, der_tag::kSequence, der_tag::kSequence, der_tag::kSequence,
+                      der_tag::kSequence, der_tag::kSequence})  // serial .. subjectPublicKeyInfo
+    if (!t.next_if(tag)) return std::nullopt;
+  t.next_if(der_tag::kContext1Primitive);  // issuerUniqueID
+  t.next_if(der_tag::kContext2Primitive);  // subjectUniqueID
+  auto extensions = t.next_if(der_tag::kContext3);
+  if (!t.at_end()) return std::nullopt;
+  if (!extensions) return std::string_view{};
+  auto list = der_single(extensions->content, der_tag::kSequence);
+  if (!list) return std::nullopt;
+  return list->whole;
+}
+
+}  // namespace
+
+SubjectAltNames SubjectAltNames::from_certificate_der(std::string_view der) {
+  auto extensions = certificate_extensions(der);
+  if (!extensions) return from_certificate(parse_certificate(der).get());
+  if (extensions->empty()) return {};
+  const auto* p = reinterpret_cast<const unsigned char*>(extensions->data());
+  std::unique_ptr<STACK_OF(X509_EXTENSION), decltype([](STACK_OF(X509_EXTENSION)* s) {
+                    sk_X509_EXTENSION_pop_free(s, X509_EXTENSION_free);
+                  })>
+      exts(d2i_X509_EXTENSIONS(nullptr, &p, static_cast<long>(extensions->size())));
+  if (!exts) return from_certificate(parse_certificate(der).get());
+  int idx = X509v3_get_ext_by_NID(exts.get(), NID_subject_alt_name, -1);
+  // As X509_get_ext_d2i(): none, or more than one, is no names.
+  if (idx < 0 || X509v3_get_ext_by_NID(exts.get(), NID_subject_alt_name, idx) >= 0) return {};
+  GeneralNamesPtr names(static_cast<GENERAL_NAMES*>(X509V3_EXT_d2i(X509v3_get_ext(exts.get(), idx))));
+  ERR_clear_error();
+  if (!names) return {};
   return from_general_names(names.get());
 }
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/openssl_types.h"
@@ -30,6 +31,8 @@ struct SubjectAltNames {
   // certificate. Other name types are rejected with "unsupported_san".
   static SubjectAltNames from_extensions(const STACK_OF(X509_EXTENSION) * exts);
   static SubjectAltNames from_certificate(const X509* cert);
+  // The same from a DER certificate, without decoding its public key.
+  static SubjectAltNames from_certificate_der(std::string_view der);
   GeneralNamesPtr to_general_names() const;
 
   template <class Ar>

@@ -1,0 +1,181 @@
+#include "core/public_key_info.h"
+
+#include <openssl/core_names.h>
+#include <openssl/param_build.h>
+
+#include "core/der_reader.h"
+#include "core/encoding.h"
+
+namespace cairn {
+namespace {
+
+using ParamBuildPtr = std::unique_ptr<OSSL_PARAM_BLD, OpenSslDeleter<OSSL_PARAM_BLD_free>>;
+using ParamsPtr = std::unique_ptr<OSSL_PARAM, OpenSslDeleter<OSSL_PARAM_free>>;
+
+const unsigned char* bytes_of(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
+
+// The modulus and exponent of an RSAPublicKey (RFC 8017 A.1.1), positive.
+std::optional<std::pair<std::string_view, std::string_view>> rsa_parts(std::string_view key_bytes) {
+  auto seq = der_single(key_bytes, der_tag::kSequence);
+  if (!seq) return std::nullopt;
+  DerReader r(seq->content);
+  auto n = r.next_if(der_tag::kInteger);
+  auto e = r.next_if(der_tag::kInteger);
+  if (!n || !e || !r.at_end() || n->content.empty() || e->content.empty()) return std::nullopt;
+  if ((static_cast<uint8_t>(n->content[0]) & 0x80) || (static_cast<uint8_t>(e->content[0]) & 0x80))
+    return std::nullopt;  // negative
+  return std::pair{n->content, e->content};
+}
+
+int significant_bits(std::string_view unsigned_be) {
+  size_t i = 0;
+  while (i < unsigned_be.size() && unsigned_be[i] == 0) ++i;
+  if (i == unsigned_be.size()) return 0;
+  int top = 0;
+  for (auto b = static_cast<uint8_t>(unsigned_be[i]); b; b >>= 1) ++top;
+  return static_cast<int>((unsigned_be.size() - i - 1) * 8) + top;
+}
+
+EvpPkeyPtr from_params(const char* type, OSSL_PARAM_BLD* build) {
+  ParamsPtr params(OSSL_PARAM_BLD_to_param(build));
+  EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
+  EVP_PKEY* key = nullptr;
+  if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
+      EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_PUBLIC_KEY, params.get()) != 1)
+    return nullptr;
+  return EvpPkeyPtr(key);
+}
+
+EvpPkeyPtr fast_key(const PublicKeyInfo& info) {
+  if (info.algorithm_nid == NID_X9_62_id_ecPublicKey && info.curve_nid != NID_undef) {
+    ParamBuildPtr build(OSSL_PARAM_BLD_new());
+    if (!build ||
+        !OSSL_PARAM_BLD_push_utf8_string(build.get(), OSSL_PKEY_PARAM_GROUP_NAME, OBJ_nid2sn(info.curve_nid), 0) ||
+        !OSSL_PARAM_BLD_push_octet_string(build.get(), OSSL_PKEY_PARAM_PUB_KEY, info.key_bytes.data(),
+                                          info.key_bytes.size()))
+      return nullptr;
+    return from_params("EC", build.get());
+  }
+  if (info.algorithm_nid == NID_rsaEncryption) {
+    auto parts = rsa_parts(info.key_bytes);
+    if (!parts) return nullptr;
+    BignumPtr n(BN_bin2bn(bytes_of(parts->first), static_cast<int>(parts->first.size()), nullptr));
+    BignumPtr e(BN_bin2bn(bytes_of(parts->second), static_cast<int>(parts->second.size()), nullptr));
+    ParamBuildPtr build(OSSL_PARAM_BLD_new());
+    if (!n || !e || !build || !OSSL_PARAM_BLD_push_BN(build.get(), OSSL_PKEY_PARAM_RSA_N, n.get()) ||
+        !OSSL_PARAM_BLD_push_BN(build.get(), OSSL_PKEY_PARAM_RSA_E, e.get()))
+      return nullptr;
+    return from_params("RSA", build.get());
+  }
+  if (info.algorithm_nid == NID_ED25519)
+    return EvpPkeyPtr(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, bytes_of(info.key_bytes),
+                                                  info.key_bytes.size()));
+  return nullptr;
+}
+
+}  // namespace
+
+std::optional<PublicKeyInfo> read_public_key_info(std::string_view der) {
+  auto spki = der_single(der, der_tag::kSequence);
+  if (!spki) return std::nullopt;
+  DerReader r(spki->content);
+  auto algorithm = r.next_if(der_tag::kSequence);
+  auto key = r.next_if(der_tag::kBitString);
+  if (!algorithm || !key || !r.at_end() || key->content.empty() || key->content[0] != 0) return std::nullopt;
+  DerReader a(algorithm->content);
+  auto oid = a.next_if(der_tag::kOid);
+  if (!oid) return std::nullopt;
+  const unsigned char* p = bytes_of(oid->whole);
+  Asn1ObjectPtr object(d2i_ASN1_OBJECT(nullptr, &p, static_cast<long>(oid->whole.size())));
+  if (!object) {
+    ERR_clear_error();
+    return std::nullopt;
+  }
+  PublicKeyInfo info;
+  info.der = std::string(der);
+  info.algorithm_nid = OBJ_obj2nid(object.get());
+  if (info.algorithm_nid == NID_X9_62_id_ecPublicKey) {
+    if (auto curve = a.next_if(der_tag::kOid)) {
+      p = bytes_of(curve->whole);
+      Asn1ObjectPtr curve_object(d2i_ASN1_OBJECT(nullptr, &p, static_cast<long>(curve->whole.size())));
+      if (!curve_object) {
+        ERR_clear_error();
+        return std::nullopt;
+      }
+      info.curve_nid = OBJ_obj2nid(curve_object.get());
+    }
+  }
+  while (a.next()) {
+  }
+  if (a.failed()) return std::nullopt;
+  info.key_bytes = std::string(key->content.substr(1));
+  return info;
+}
+
+std::string describe_public_key_info(const PublicKeyInfo& info) {
+  switch (info.algorithm_nid) {
+    case NID_rsaEncryption: {
+      auto parts = rsa_parts(info.key_bytes);
+      if (!parts) throw Error(ErrorKind::InvalidInput, "invalid_public_key", "not a valid DER RSA public key");
+      int bits = significant_bits(parts->first);
+      if (bits < 2048)
+        throw Error(ErrorKind::PolicyViolation, "weak_key",
+                    "RSA keys must have at least 2048 bits, this one has " + std::to_string(bits));
+      if (bits > 8192)
+        throw Error(ErrorKind::PolicyViolation, "unsupported_key", "RSA keys above 8192 bits are not accepted");
+      return "rsa-" + std::to_string(bits);
+    }
+    case NID_X9_62_id_ecPublicKey:
+      switch (info.curve_nid) {
+        case NID_undef:
+          throw Error(ErrorKind::PolicyViolation, "unsupported_key", "EC key without a named curve");
+        case NID_X9_62_prime256v1: return "ec-p256";
+        case NID_secp384r1: return "ec-p384";
+        case NID_secp521r1: return "ec-p521";
+        default:
+          throw Error(ErrorKind::PolicyViolation, "unsupported_key",
+                      std::string("EC curve ") + OBJ_nid2sn(info.curve_nid) + " is not accepted");
+      }
+    case NID_ED25519: return "ed25519";
+    default: throw Error(ErrorKind::PolicyViolation, "unsupported_key", "unsupported public key algorithm");
+  }
+}
+
+EvpPkeyPtr public_key_from_info(const PublicKeyInfo& info) {
+  if (EvpPkeyPtr key = fast_key(info)) return key;
+  ERR_clear_error();
+  return parse_public_key_der(info.der);  // OpenSSL's generic decoder decides
+}
+
+void set_certificate_public_key(X509* cert, const PublicKeyInfo& info) {
+  auto spki = der_single(info.der, der_tag::kSequence);
+  DerReader r(spki ? spki->content : std::string_view{});
+  auto algorithm_der = r.next_if(der_tag::kSequence);
+  const unsigned char* p = algorithm_der ? bytes_of(algorithm_der->whole) : nullptr;
+  X509AlgorPtr algorithm(p ? d2i_X509_ALGOR(nullptr, &p, static_cast<long>(algorithm_der->whole.size())) : nullptr);
+  if (!algorithm) throw_openssl(ErrorKind::InvalidInput, "invalid_public_key", "not a valid public key algorithm");
+  const ASN1_OBJECT* object = nullptr;
+  int parameter_type = V_ASN1_UNDEF;
+  const void* parameter = nullptr;
+  X509_ALGOR_get0(&object, &parameter_type, &parameter, algorithm.get());
+  Asn1ObjectPtr object_copy(OBJ_dup(object));
+  void* parameter_copy = nullptr;
+  if (parameter_type == V_ASN1_OBJECT)
+    parameter_copy = OBJ_dup(static_cast<const ASN1_OBJECT*>(parameter));
+  else if (parameter_type != V_ASN1_UNDEF && parameter_type != V_ASN1_NULL)
+    parameter_copy = ASN1_STRING_dup(static_cast<const ASN1_STRING*>(parameter));
+  auto* key = static_cast<unsigned char*>(OPENSSL_memdup(info.key_bytes.data(), info.key_bytes.size()));
+  bool ok = object_copy && (parameter_copy || parameter_type == V_ASN1_UNDEF || parameter_type == V_ASN1_NULL) &&
+            (key || info.key_bytes.empty()) &&
+            X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(cert), object_copy.get(), parameter_type,
+                                   parameter_copy, key, static_cast<int>(info.key_bytes.size())) == 1;
+  if (!ok) {
+    OPENSSL_free(key);
+    if (parameter_type == V_ASN1_OBJECT) ASN1_OBJECT_free(static_cast<ASN1_OBJECT*>(parameter_copy));
+    else ASN1_STRING_free(static_cast<ASN1_STRING*>(parameter_copy));
+    throw_openssl(ErrorKind::Internal, "certificate_build_failed", "cannot set the certificate's public key");
+  }
+  (void)object_copy.release();  // owned by the certificate now
+}
+
+}  // namespace cairn

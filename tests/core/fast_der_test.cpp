@@ -1,0 +1,217 @@
+// The OpenSSL-3.0 decoder bypasses (der_reader, public_key_info, the common
+// CSR reader, SANs from certificate DER) must agree with OpenSSL's generic
+// parsers on every input: same result, same error code.
+#include <gtest/gtest.h>
+
+#include "core/certificate_builder.h"
+#include "core/certificate_request.h"
+#include "core/der_reader.h"
+#include "core/distinguished_name.h"
+#include "core/public_key_info.h"
+#include "core/serial_number.h"
+#include "tests/core/pki_fixtures.h"
+
+namespace cairn {
+namespace {
+
+using testing::make_csr;
+
+std::string code_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.code();
+  }
+  return "";
+}
+
+void expect_same(const CertificateRequest& a, const CertificateRequest& b) {
+  EXPECT_EQ(a.der, b.der);
+  EXPECT_EQ(a.subject, b.subject);
+  EXPECT_EQ(a.public_key_der, b.public_key_der);
+  EXPECT_EQ(a.key_type, b.key_type);
+  EXPECT_EQ(a.sans.dns, b.sans.dns);
+  EXPECT_EQ(a.sans.ip, b.sans.ip);
+  EXPECT_EQ(a.sans.email, b.sans.email);
+  EXPECT_EQ(a.sans.uri, b.sans.uri);
+}
+
+std::string der_of_pem_csr(const std::string& pem) { return to_der(parse_csr_object(pem).get()); }
+
+TEST(DerReader, AcceptsDerOnly) {
+  const std::string good("\x30\x03\x02\x01\x05", 5);
+  DerReader ok(good);
+  auto e = ok.next();
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->tag, 0x30);
+  EXPECT_EQ(e->content.size(), 3u);
+  EXPECT_TRUE(ok.at_end());
+  EXPECT_FALSE(ok.failed());
+
+  for (std::string bad : {std::string("\x30\x80\x00\x00", 4),          // indefinite length
+                          std::string("\x30\x81\x03\x02\x01\x05", 6),  // long form for a short length
+                          std::string("\x30\x82\x00\x81", 4),          // leading zero length octet
+                          std::string("\x30\x05\x02\x01", 4),          // longer than the input
+                          std::string("\x1f\x01\x00", 3),              // multi-byte tag
+                          std::string("\x30", 1)}) {
+    DerReader r(bad);
+    EXPECT_FALSE(r.next()) << ::testing::PrintToString(bad);
+    EXPECT_TRUE(r.failed());
+  }
+  EXPECT_FALSE(der_single(std::string("\x02\x01\x05\x00", 4), 0x02));  // trailing byte
+  EXPECT_FALSE(der_single(std::string("\x02\x01\x05", 3), 0x30));      // other tag
+}
+
+TEST(PublicKeyInfo, NamesKeysAsOpenSslDoes) {
+  for (auto alg : {KeyAlgorithm::EcP256, KeyAlgorithm::EcP384, KeyAlgorithm::Rsa2048, KeyAlgorithm::Rsa3072,
+                   KeyAlgorithm::Ed25519}) {
+    EvpPkeyPtr key = generate_key(alg);
+    std::string der = public_key_der(key.get());
+    auto info = read_public_key_info(der);
+    ASSERT_TRUE(info) << key_algorithm_name(alg);
+    EXPECT_EQ(describe_public_key_info(*info), describe_public_key(key.get()));
+    EXPECT_EQ(public_key_der(public_key_from_info(*info).get()), der);
+  }
+  EvpPkeyPtr p521(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-521"));
+  EXPECT_EQ(describe_public_key_info(*read_public_key_info(public_key_der(p521.get()))), "ec-p521");
+  EvpPkeyPtr k256(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "secp256k1"));
+  EXPECT_EQ(code_of([&] { describe_public_key_info(*read_public_key_info(public_key_der(k256.get()))); }),
+            "unsupported_key");
+  EvpPkeyPtr weak(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{1024}));
+  EXPECT_EQ(code_of([&] { describe_public_key_info(*read_public_key_info(public_key_der(weak.get()))); }),
+            "weak_key");
+}
+
+TEST(PublicKeyInfo, RejectsAPointOffTheCurve) {
+  EvpPkeyPtr key = generate_key(KeyAlgorithm::EcP256);
+  std::string der = public_key_der(key.get());
+  der.back() = static_cast<char>(der.back() ^ 0x01);  // last byte of Y
+  auto info = read_public_key_info(der);
+  ASSERT_TRUE(info);  // well-formed DER ...
+  EXPECT_EQ(code_of([&] { public_key_from_info(*info); }), "invalid_public_key");  // ... but no key
+  EXPECT_FALSE(read_public_key_info(der + "x"));
+  EXPECT_FALSE(read_public_key_info(der.substr(0, der.size() - 1)));
+}
+
+TEST(PublicKeyInfo, CertificateCarriesTheExactKey) {
+  for (auto alg : {KeyAlgorithm::EcP256, KeyAlgorithm::Rsa2048, KeyAlgorithm::Ed25519}) {
+    EvpPkeyPtr key = generate_key(alg);
+    std::string der = public_key_der(key.get());
+    X509Ptr cert(X509_new());
+    X509NamePtr name = parse_subject("CN=key test");
+    X509_set_version(cert.get(), X509_VERSION_3);
+    ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 1);
+    X509_set_subject_name(cert.get(), name.get());
+    X509_set_issuer_name(cert.get(), name.get());
+    X509_gmtime_adj(X509_getm_notBefore(cert.get()), 0);
+    X509_gmtime_adj(X509_getm_notAfter(cert.get()), 3600);
+    set_certificate_public_key(cert.get(), *read_public_key_info(der));
+    ASSERT_TRUE(X509_sign(cert.get(), key.get(), signing_digest(key.get())) > 0);
+    X509Ptr back = parse_certificate(to_der(cert.get()));
+    EXPECT_EQ(public_key_der(X509_get0_pubkey(back.get())), der) << key_algorithm_name(alg);
+    EXPECT_EQ(X509_verify(back.get(), key.get()), 1);
+  }
+}
+
+TEST(CommonCsrReader, AgreesWithOpenSslOnGoodRequests) {
+  const std::string sans = "DNS:a.example,DNS:B.example,IP:10.0.0.1,IP:2001:db8::1,email:x@example.com,"
+                           "URI:https://svc.example/x";
+  for (auto alg : {KeyAlgorithm::EcP256, KeyAlgorithm::EcP384, KeyAlgorithm::Rsa2048, KeyAlgorithm::Ed25519}) {
+    for (const std::string& names : {sans, std::string()}) {
+      auto csr = make_csr("svc.example", names, alg);
+      expect_same(parse_certificate_request(csr.pem), parse_certificate_request_generic(csr.pem));
+      std::string der = der_of_pem_csr(csr.pem);
+      expect_same(parse_certificate_request(der), parse_certificate_request_generic(der));
+    }
+  }
+}
+
+TEST(CommonCsrReader, AgreesWithOpenSslOnOtherAttributesAndPss) {
+  // A challengePassword attribute next to the extension request.
+  EvpPkeyPtr key = generate_key(KeyAlgorithm::EcP256);
+  X509ReqPtr req(X509_REQ_new());
+  X509_REQ_set_pubkey(req.get(), key.get());
+  X509_REQ_add1_attr_by_NID(req.get(), NID_pkcs9_challengePassword, MBSTRING_ASC,
+                            reinterpret_cast<const unsigned char*>("secret"), -1);
+  X509_REQ_sign(req.get(), key.get(), EVP_sha256());
+  std::string der = to_der(req.get());
+  expect_same(parse_certificate_request(der), parse_certificate_request_generic(der));
+
+  // RSA-PSS signatures take the generic path and give the same answer.
+  EvpPkeyPtr rsa = generate_key(KeyAlgorithm::Rsa2048);
+  X509ReqPtr pss(X509_REQ_new());
+  X509_REQ_set_pubkey(pss.get(), rsa.get());
+  std::unique_ptr<EVP_MD_CTX, OpenSslDeleter<EVP_MD_CTX_free>> md(EVP_MD_CTX_new());
+  EVP_PKEY_CTX* pctx = nullptr;
+  ASSERT_EQ(EVP_DigestSignInit(md.get(), &pctx, EVP_sha256(), nullptr, rsa.get()), 1);
+  ASSERT_EQ(EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING), 1);
+  ASSERT_GT(X509_REQ_sign_ctx(pss.get(), md.get()), 0);
+  der = to_der(pss.get());
+  expect_same(parse_certificate_request(der), parse_certificate_request_generic(der));
+}
+
+TEST(CommonCsrReader, AgreesWithOpenSslOnBadRequests) {
+  auto csr = make_csr("svc.example", "DNS:svc.example");
+  std::string der = der_of_pem_csr(csr.pem);
+  // A flipped bit in the signed part: the signature no longer verifies.
+  std::string tampered = der;
+  size_t at = tampered.find("svc.example");
+  ASSERT_NE(at, std::string::npos);
+  tampered[at] = 'S';
+  EXPECT_EQ(code_of([&] { parse_certificate_request(tampered); }), "csr_signature_invalid");
+  EXPECT_EQ(code_of([&] { parse_certificate_request_generic(tampered); }), "csr_signature_invalid");
+  // Every truncation and every single-byte change gives the same outcome.
+  for (size_t cut = 1; cut < der.size(); cut += 7) {
+    std::string shorter = der.substr(0, cut);
+    EXPECT_EQ(code_of([&] { parse_certificate_request(shorter); }),
+              code_of([&] { parse_certificate_request_generic(shorter); }))
+        << "cut at " << cut;
+  }
+  for (size_t i = 0; i < der.size(); ++i) {
+    std::string changed = der;
+    changed[i] = static_cast<char>(changed[i] ^ 0x5a);
+    // Where the reader declines (it is stricter DER than OpenSSL), the
+    // generic parser decides, so the outcome is always the same.
+    EXPECT_EQ(code_of([&] { parse_certificate_request(changed); }),
+              code_of([&] { parse_certificate_request_generic(changed); }))
+        << "byte " << i;
+  }
+  // RSA 1024: weak either way.
+  EvpPkeyPtr small(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{1024}));
+  X509ReqPtr req(X509_REQ_new());
+  X509_REQ_set_pubkey(req.get(), small.get());
+  X509_REQ_sign(req.get(), small.get(), EVP_sha256());
+  EXPECT_EQ(code_of([&] { parse_certificate_request(to_der(req.get())); }), "weak_key");
+  EXPECT_EQ(code_of([&] { parse_certificate_request_generic(to_der(req.get())); }), "weak_key");
+}
+
+TEST(SansFromCertificateDer, AgreeWithOpenSsl) {
+  auto csr = make_csr("svc.example", "DNS:a.example,IP:10.0.0.9,email:x@example.com,URI:urn:x:y");
+  auto request = parse_certificate_request(csr.pem);
+  MemoryKeyStore keys;
+  Signer signer(keys);
+  std::string key_id = signer.create_key(KeyAlgorithm::EcP256);
+  X509NamePtr subject = parse_subject(request.subject);
+  for (bool with_sans : {true, false}) {
+    CertificateTemplate t;
+    t.serial = "01";
+    t.subject = subject.get();
+    t.subject_public_key_der = request.public_key_der;
+    t.not_before_ms = 1'700'000'000'000;
+    t.not_after_ms = 1'800'000'000'000;
+    t.basic_constraints = "critical,CA:FALSE";
+    t.sans = with_sans ? &request.sans : nullptr;
+    std::string der = build_certificate(t, signer, key_id);
+    auto from_der = SubjectAltNames::from_certificate_der(der);
+    auto from_x509 = SubjectAltNames::from_certificate(parse_certificate(der).get());
+    EXPECT_EQ(from_der.dns, from_x509.dns);
+    EXPECT_EQ(from_der.ip, from_x509.ip);
+    EXPECT_EQ(from_der.email, from_x509.email);
+    EXPECT_EQ(from_der.uri, from_x509.uri);
+    EXPECT_EQ(from_der.size(), with_sans ? 4u : 0u);
+    EXPECT_EQ(public_key_der(X509_get0_pubkey(parse_certificate(der).get())), request.public_key_der);
+  }
+}
+
+}  // namespace
+}  // namespace cairn
