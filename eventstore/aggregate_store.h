@@ -15,15 +15,22 @@
 //   static A decode_snapshot(std::string_view);
 //
 // process(): lock the aggregate, load it, run A::process, apply the events,
-// let pre-save listeners add to (or veto) the batch, then write ONE synced
-// batch holding the command record, events, head and listener output. Only
-// after that succeeds is the cached state kept; on any failure it is dropped
-// and reloaded from storage on next use. Post-save listeners run after the
-// lock is released and can never fail the command. Rejections by the
-// aggregate's rules are recorded as failed commands (audit trail); no-ops
-// store nothing. With a snapshot interval N, the batch of a command that
-// crosses a multiple of N also holds a snapshot of the new state; loading
-// starts from the latest snapshot and applies only the events after it.
+// let pre-save listeners add to (or veto) the batch, then write ONE batch
+// holding the command record, events, head and listener output. Only after
+// that succeeds is the cached state kept; on any failure it is dropped and
+// reloaded from storage on next use. The lock is released once the batch is
+// written, and the caller waits, without the lock, until a group sync has
+// made it durable (GroupCommit): the next command on the aggregate proceeds
+// meanwhile and shares the sync. Nothing is returned, and no post-save
+// listener runs, before the batch is durable. read() likewise waits until
+// the state it read is durable, so no reader sees a change that a crash
+// could still take back. Post-save listeners can never fail the command.
+// Rejections by the aggregate's rules are recorded as failed commands (audit
+// trail); no-ops store nothing. With a snapshot interval N, a command's
+// batch also holds a snapshot of the new state once max(N, version / 8)
+// events have passed since the last one (so snapshotting a large state
+// costs O(1) per event); loading starts from the latest snapshot and
+// applies only the events after it.
 // Thread-safety: all methods may be called concurrently; commands on one
 // aggregate are serialised, different aggregates proceed in parallel.
 // Ownership: borrows the KeyValueStore and Clock, which must outlive it.
@@ -34,11 +41,13 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <type_traits>
 #include <unordered_map>
 
 #include "eventstore/aggregate_log.h"
 #include "eventstore/clock.h"
 #include "eventstore/error.h"
+#include "eventstore/group_commit.h"
 
 namespace cairn {
 
@@ -74,7 +83,7 @@ class AggregateStore {
   using PostSave = std::function<void(const std::string& id, const std::vector<Event>& events,
                                       const std::vector<uint64_t>& versions)>;
 
-  AggregateStore(KeyValueStore& kv, const Clock& clock) : log_(kv, A::kType), clock_(clock) {}
+  AggregateStore(KeyValueStore& kv, const Clock& clock) : log_(kv, A::kType), clock_(clock), commit_(kv) {}
 
   // Listeners are registered at start-up, before any command is processed.
   void add_pre_save(PreSave fn) { pre_save_.push_back(std::move(fn)); }
@@ -84,6 +93,7 @@ class AggregateStore {
   void set_snapshot_interval(uint64_t n) { snapshot_interval_ = n; }
 
   const AggregateLog& log() const { return log_; }
+  GroupCommit::Stats commit_stats() const { return commit_.stats(); }
   bool exists(const std::string& id) const { return log_.exists(id); }
   std::vector<std::string> ids() const { return log_.ids(); }
 
@@ -93,8 +103,10 @@ class AggregateStore {
     if (meta.time_ms == 0) meta.time_ms = clock_.now_ms();
     auto slot = slot_for(id);
     Outcome outcome;
+    uint64_t ticket = 0;
     {
       std::lock_guard lock(slot->mutex);
+      commit_.check_healthy();
       ensure_loaded(*slot, id);
       if (meta.expected_version && *meta.expected_version != slot->head.version)
         throw Error(ErrorKind::Conflict, "version_conflict",
@@ -128,14 +140,18 @@ class AggregateStore {
         std::vector<EventRecord> records;
         AggregateHead next = log_.append(id, slot->head, std::move(record), payloads, batch,
                                          &records);
-        if (snapshot_interval_ &&
-            next.version / snapshot_interval_ != slot->head.version / snapshot_interval_)
+        bool snapshot = snapshot_interval_ &&
+                        next.version >= slot->snapshot_version +
+                                            std::max<uint64_t>(snapshot_interval_, next.version / 8);
+        if (snapshot)
           batch.put(log_.snapshot_key(id),
                     encode_record(SnapshotRecord{next.version, next.event_hash,
                                                  A::encode_snapshot(*slot->state)}));
         for (auto& listener : pre_save_) listener(id, *slot->state, events, batch);
-        log_.kv().write(batch, Durability::Sync);
+        ticket = commit_.write(batch);
         slot->head = next;
+        slot->ticket = ticket;
+        if (snapshot) slot->snapshot_version = next.version;
         outcome.seq = next.command_seq;
         for (const auto& r : records) outcome.versions.push_back(r.version);
         outcome.events = std::move(events);
@@ -144,6 +160,7 @@ class AggregateStore {
         throw;
       }
     }
+    commit_.wait_durable(ticket);
     for (auto& listener : post_save_) {
       try {
         listener(id, outcome.events, outcome.versions);
@@ -172,11 +189,22 @@ class AggregateStore {
         throw Error(ErrorKind::NotFound, A::kNotFoundCode, "'" + id + "' does not exist");
       slot = slot_for(id);
     }
-    std::lock_guard lock(slot->mutex);
+    std::unique_lock lock(slot->mutex);
     ensure_loaded(*slot, id);
     if (slot->head.version == 0)
       throw Error(ErrorKind::NotFound, A::kNotFoundCode, "'" + id + "' does not exist");
-    return fn(static_cast<const A&>(*slot->state), slot->head.version);
+    uint64_t ticket = slot->ticket;
+    using Result = decltype(fn(static_cast<const A&>(*slot->state), slot->head.version));
+    if constexpr (std::is_void_v<Result>) {
+      fn(static_cast<const A&>(*slot->state), slot->head.version);
+      lock.unlock();
+      commit_.wait_durable(ticket);
+    } else {
+      Result result = fn(static_cast<const A&>(*slot->state), slot->head.version);
+      lock.unlock();
+      commit_.wait_durable(ticket);
+      return result;
+    }
   }
 
   // Rebuilds the state of `id` from its events up to `version` (0: all),
@@ -196,6 +224,8 @@ class AggregateStore {
     std::mutex mutex;
     std::unique_ptr<A> state;  // null: not loaded
     AggregateHead head;
+    uint64_t ticket = 0;            // GroupCommit ticket of the last write
+    uint64_t snapshot_version = 0;  // version of the latest snapshot
   };
 
   std::shared_ptr<Slot> slot_for(const std::string& id) {
@@ -210,9 +240,11 @@ class AggregateStore {
     auto state = std::make_unique<A>();
     AggregateHead head = log_.head(id);
     uint64_t expected = 1;
+    uint64_t snapshot_version = 0;
     if (auto snap = log_.snapshot(id); snap && snap->version <= head.version) {
       *state = A::decode_snapshot(snap->state);
       expected = snap->version + 1;
+      snapshot_version = snap->version;
     }
     log_.for_each_event(id, expected, [&](const EventRecord& r) {
       if (r.version != expected)
@@ -230,6 +262,7 @@ class AggregateStore {
                       std::to_string(head.version) + " but " + std::to_string(expected - 1) +
                       " events are stored");
     slot.head = head;
+    slot.snapshot_version = snapshot_version;
     slot.state = std::move(state);
   }
 
@@ -240,7 +273,7 @@ class AggregateStore {
     try {
       WriteBatch batch;
       AggregateHead next = log_.append(id, slot.head, std::move(record), {}, batch);
-      log_.kv().write(batch, Durability::Sync);
+      log_.kv().write(batch, Durability::Sync);  // rare: no group commit needed
       slot.head = next;
     } catch (const std::exception& write_error) {
       spdlog::error("could not record rejected command on {}/{}: {}", A::kType, id,
@@ -250,6 +283,7 @@ class AggregateStore {
 
   AggregateLog log_;
   const Clock& clock_;
+  GroupCommit commit_;
   uint64_t snapshot_interval_ = 0;
   std::vector<PreSave> pre_save_;
   std::vector<PostSave> post_save_;

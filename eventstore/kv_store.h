@@ -3,7 +3,8 @@
 // Ordered byte-string keys. Reads see every completed write. A WriteBatch is
 // applied atomically: after a crash either all of it is visible or none.
 // With Durability::Sync the call returns only once the batch is on stable
-// storage. Implementations: RocksDbKvStore (production) and MemoryKvStore
+// storage; sync() makes earlier NoSync writes durable (see GroupCommit).
+// Implementations: RocksDbKvStore (production) and MemoryKvStore
 // (unit tests, fault injection).
 // Thread-safety: all methods may be called concurrently.
 // Errors: storage failures throw cairn::Error{Unavailable, "storage_error"}.
@@ -54,6 +55,9 @@ class KeyValueStore {
                     std::string_view start = {}) const = 0;
 
   virtual void write(const WriteBatch& batch, Durability durability) = 0;
+
+  // Makes every write that completed before the call durable (a WAL sync).
+  virtual void sync() = 0;
 };
 
 }  // namespace cairn

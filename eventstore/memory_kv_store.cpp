@@ -51,6 +51,19 @@ void MemoryKvStore::write(const WriteBatch& batch, Durability durability) {
   }
 }
 
+void MemoryKvStore::sync() {
+  std::lock_guard lock(mutex_);
+  if (fail_sync_countdown_ > 0 && --fail_sync_countdown_ == 0)
+    throw Error(ErrorKind::Unavailable, "storage_error", "injected sync failure");
+  for (const auto& pending : unsynced_) apply(durable_, pending);
+  unsynced_.clear();
+}
+
+void MemoryKvStore::fail_sync_number(int n) {
+  std::lock_guard lock(mutex_);
+  fail_sync_countdown_ = n;
+}
+
 void MemoryKvStore::fail_write_number(int n) {
   std::lock_guard lock(mutex_);
   fail_countdown_ = n;

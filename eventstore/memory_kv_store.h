@@ -4,6 +4,8 @@
 // Fault injection:
 //  - fail_write_number(n): the n-th write() from now throws storage_error and
 //    applies nothing (a failed batch leaves no trace).
+//  - fail_sync_number(n): the n-th sync() from now throws storage_error and
+//    makes nothing durable.
 //  - simulate_crash(): forgets every write that was made with
 //    Durability::NoSync after the last synced write, as a power loss would.
 // Thread-safety: all methods may be called concurrently.
@@ -22,8 +24,10 @@ class MemoryKvStore final : public KeyValueStore {
   void scan(std::string_view prefix, const Visitor& visit,
             std::string_view start = {}) const override;
   void write(const WriteBatch& batch, Durability durability) override;
+  void sync() override;
 
   void fail_write_number(int n);
+  void fail_sync_number(int n);
   void simulate_crash();
   size_t write_count() const;
 
@@ -36,6 +40,7 @@ class MemoryKvStore final : public KeyValueStore {
   std::map<std::string, std::string, std::less<>> durable_;
   std::vector<WriteBatch> unsynced_;
   int fail_countdown_ = 0;
+  int fail_sync_countdown_ = 0;
   size_t writes_ = 0;
 };
 

@@ -96,4 +96,10 @@ void RocksDbKvStore::write(const WriteBatch& batch, Durability durability) {
   if (!s.ok()) fail("write failed", s);
 }
 
+void RocksDbKvStore::sync() {
+  if (impl_->read_only) return;
+  auto s = impl_->db->SyncWAL();
+  if (!s.ok()) fail("WAL sync failed", s);
+}
+
 }  // namespace cairn

@@ -25,6 +25,7 @@ class RocksDbKvStore final : public KeyValueStore {
   void scan(std::string_view prefix, const Visitor& visit,
             std::string_view start = {}) const override;
   void write(const WriteBatch& batch, Durability durability) override;
+  void sync() override;  // rocksdb::DB::SyncWAL()
 
  private:
   struct Impl;

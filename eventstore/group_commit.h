@@ -1,0 +1,51 @@
+// GroupCommit — many writes made durable by one sync (group commit).
+//
+// write() appends a batch without waiting for stable storage and returns a
+// ticket; wait_durable(ticket) returns once that batch is durable. The first
+// waiter whose batch is not yet durable syncs the store for every write
+// completed before the sync began; writers arriving meanwhile wait for the
+// next sync, which then covers all of them. So concurrent commands, on one CA
+// or many, share fsyncs, and nobody is answered before their batch is durable.
+// A failed sync is fail-stop: the batches it should have covered may or may
+// not survive a crash, so every later write() and wait_durable() throws
+// Unavailable "storage_failed" until the process restarts and reloads what
+// storage really holds.
+// Thread-safety: all methods may be called concurrently.
+// Ownership: borrows the KeyValueStore, which must outlive it.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+
+#include "eventstore/kv_store.h"
+
+namespace cairn {
+
+class GroupCommit {
+ public:
+  explicit GroupCommit(KeyValueStore& kv) : kv_(kv) {}
+
+  uint64_t write(const WriteBatch& batch);
+  void wait_durable(uint64_t ticket);
+  // Throws Unavailable "storage_failed" after a failed sync.
+  void check_healthy() const;
+
+  struct Stats {
+    uint64_t writes = 0;
+    uint64_t syncs = 0;
+  };
+  Stats stats() const;
+
+ private:
+  KeyValueStore& kv_;
+  mutable std::mutex mutex_;
+  std::condition_variable synced_;
+  uint64_t written_ = 0;  // tickets handed out; each after its write completed
+  uint64_t durable_ = 0;  // every ticket <= this is on stable storage
+  bool syncing_ = false;
+  bool failed_ = false;
+  uint64_t syncs_ = 0;
+};
+
+}  // namespace cairn

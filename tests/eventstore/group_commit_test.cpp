@@ -1,0 +1,146 @@
+// Group commit: concurrent commands share syncs, nobody is answered (and no
+// reader sees a change) before it is durable, and a failed sync is
+// fail-stop and loses nothing that was acknowledged.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <thread>
+
+#include "eventstore/memory_kv_store.h"
+#include "tests/eventstore/counter_aggregate.h"
+#include "tests/test_util.h"
+
+namespace cairn {
+namespace {
+
+using testing::Add;
+using testing::Counter;
+using testing::CounterContext;
+using Store = AggregateStore<Counter>;
+using namespace std::chrono_literals;
+
+// A MemoryKvStore whose sync() can be held, counted and slowed down.
+class GatedKvStore : public KeyValueStore {
+ public:
+  std::optional<std::string> get(std::string_view key) const override { return inner.get(key); }
+  void scan(std::string_view prefix, const Visitor& visit, std::string_view start) const override {
+    inner.scan(prefix, visit, start);
+  }
+  void write(const WriteBatch& batch, Durability durability) override { inner.write(batch, durability); }
+  void sync() override {
+    {
+      std::unique_lock lock(mutex);
+      ++syncs_started;
+      changed.notify_all();
+      changed.wait(lock, [&] { return open; });
+    }
+    if (delay.count()) std::this_thread::sleep_for(delay);
+    inner.sync();
+  }
+  void set_open(bool value) {
+    std::lock_guard lock(mutex);
+    open = value;
+    changed.notify_all();
+  }
+  bool wait_for_sync_started(int n) {
+    std::unique_lock lock(mutex);
+    return changed.wait_for(lock, 5s, [&] { return syncs_started >= n; });
+  }
+
+  MemoryKvStore inner;
+  std::chrono::milliseconds delay{0};
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool open = true;
+  int syncs_started = 0;
+};
+
+CommandMeta meta() {
+  CommandMeta m;
+  m.actor = "tester";
+  return m;
+}
+
+TEST(GroupCommit, ConcurrentCommandsShareSyncs) {
+  GatedKvStore kv;
+  kv.delay = 2ms;  // a disk's fsync
+  ManualClock clock{1'700'000'000'000};
+  Store store(kv, clock);
+  CounterContext ctx;
+  constexpr int kThreads = 8, kEach = 40;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) store.process(t % 2 ? "odd" : "even", Add{1, 1}, meta(), ctx);
+    });
+  for (auto& t : threads) t.join();
+  auto stats = store.commit_stats();
+  EXPECT_EQ(stats.writes, uint64_t{kThreads * kEach});
+  // Eight writers against a 2 ms sync: most syncs cover several commands.
+  EXPECT_LT(stats.syncs, stats.writes / 2) << stats.syncs << " syncs for " << stats.writes << " commands";
+  EXPECT_EQ(store.read("odd", [](const Counter& c, uint64_t) { return c.total; }), kThreads / 2 * kEach);
+  // Everything acknowledged survives a crash.
+  kv.inner.simulate_crash();
+  Store reopened(kv, clock);
+  EXPECT_EQ(reopened.read("even", [](const Counter& c, uint64_t) { return c.total; }), kThreads / 2 * kEach);
+}
+
+TEST(GroupCommit, NoAnswerAndNoReadBeforeTheSync) {
+  GatedKvStore kv;
+  ManualClock clock{1'700'000'000'000};
+  Store store(kv, clock);
+  CounterContext ctx;
+  store.process("c", Add{1, 1}, meta(), ctx);
+  kv.set_open(false);
+  auto command = std::async(std::launch::async, [&] { return store.process("c", Add{5, 1}, meta(), ctx); });
+  ASSERT_TRUE(kv.wait_for_sync_started(2));
+  // Written, not yet durable: neither the command nor a reader of the new
+  // state returns.
+  auto reader = std::async(std::launch::async, [&] {
+    return store.read("c", [](const Counter& c, uint64_t) { return c.total; });
+  });
+  EXPECT_EQ(command.wait_for(100ms), std::future_status::timeout);
+  EXPECT_EQ(reader.wait_for(10ms), std::future_status::timeout);
+  kv.set_open(true);
+  ASSERT_EQ(command.wait_for(5s), std::future_status::ready);
+  EXPECT_EQ(command.get().versions, (std::vector<uint64_t>{2}));
+  ASSERT_EQ(reader.wait_for(5s), std::future_status::ready);
+  EXPECT_EQ(reader.get(), 6);
+}
+
+TEST(GroupCommit, AFailedSyncStopsChangesAndLosesNothingAcknowledged) {
+  MemoryKvStore kv;
+  ManualClock clock{1'700'000'000'000};
+  CounterContext ctx;
+  {
+    Store store(kv, clock);
+    store.process("c", Add{1, 1}, meta(), ctx);
+    kv.fail_sync_number(1);
+    try {
+      store.process("c", Add{10, 1}, meta(), ctx);
+      FAIL() << "a command whose sync failed was acknowledged";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), "storage_failed");
+      EXPECT_EQ(e.kind(), ErrorKind::Unavailable);
+    }
+    // Fail-stop: no further change, no read of the unsure state.
+    try {
+      store.process("other", Add{1, 1}, meta(), ctx);
+      FAIL() << "a change was accepted after a failed sync";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), "storage_failed");
+    }
+    EXPECT_THROW(store.read("c", [](const Counter& c, uint64_t) { return c.total; }), Error);
+  }
+  kv.simulate_crash();  // the power goes: what was never synced is gone
+  Store restarted(kv, clock);
+  EXPECT_EQ(restarted.read("c", [](const Counter& c, uint64_t) { return c.total; }), 1);
+  EXPECT_FALSE(restarted.exists("other"));
+  restarted.process("c", Add{2, 1}, meta(), ctx);  // and it works again
+  EXPECT_EQ(restarted.read("c", [](const Counter& c, uint64_t) { return c.total; }), 3);
+}
+
+}  // namespace
+}  // namespace cairn
