@@ -123,6 +123,7 @@ void CertAuth::apply(const CaEvent& event) {
                  [&](const CertificateRevoked& e) {
                    auto it = issued_.find(e.serial);
                    if (it == issued_.end()) return;
+                   if (!it->second.revoked) revocation_order_.push_back(e.serial);
                    it->second.revoked = true;
                    it->second.revoked_at_ms = e.revoked_at_ms;
                    it->second.revocation_reason = e.reason;
@@ -375,6 +376,17 @@ std::vector<CaEvent> CertAuth::revoke(const RevokeCertificate& c, const CommandM
     throw Error(ErrorKind::Conflict, "already_revoked",
                 "certificate " + c.serial + " is already revoked");
   return {CertificateRevoked{c.serial, c.reason, truncate_to_second(m.time_ms)}};
+}
+
+void CertAuth::rebuild_revocation_order() {
+  std::vector<std::pair<int64_t, const std::string*>> revoked;
+  for (const auto& [serial, c] : issued_)
+    if (c.revoked) revoked.emplace_back(c.revoked_at_ms, &serial);
+  std::sort(revoked.begin(), revoked.end(),
+            [](const auto& a, const auto& b) { return a.first != b.first ? a.first < b.first : *a.second < *b.second; });
+  revocation_order_.clear();
+  revocation_order_.reserve(revoked.size());
+  for (const auto& r : revoked) revocation_order_.push_back(*r.second);
 }
 
 }  // namespace cairn

@@ -272,6 +272,10 @@ class CertAuth {
   int64_t ca_not_before_ms() const { return ca_not_before_ms_; }
   int64_t ca_not_after_ms() const { return ca_not_after_ms_; }
   const std::map<std::string, IssuedCertificate>& issued() const { return issued_; }
+  // Serials of revoked certificates in the order they were revoked (after a
+  // snapshot load: by revocation time, then serial). Derived, not stored.
+  const std::vector<std::string>& revocation_order() const { return revocation_order_; }
+  void rebuild_revocation_order();
   const std::map<std::string, std::string>& children() const { return children_; }
   const std::map<std::string, PendingRequest>& requests() const { return requests_; }
   const IssuedCertificate* find(const std::string& serial) const;
@@ -352,6 +356,7 @@ class CertAuth {
   int64_t ca_not_before_ms_ = 0;
   int64_t ca_not_after_ms_ = 0;
   std::map<std::string, IssuedCertificate> issued_;
+  std::vector<std::string> revocation_order_;
   std::map<std::string, std::string> children_;  // child handle -> current serial
   std::map<std::string, PendingRequest> requests_;  // by request id
   std::string ocsp_responder_serial_;  // newest delegated responder certificate

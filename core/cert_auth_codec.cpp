@@ -183,6 +183,7 @@ CertAuth CertAuth::decode_snapshot(std::string_view bytes) {
     std::istringstream in{std::string(bytes.substr(1))};
     cereal::PortableBinaryInputArchive ar(in);
     ar(state);
+    state.rebuild_revocation_order();
   } catch (const std::exception& ex) {
     throw Error(ErrorKind::Internal, "corrupt_record", std::string("cannot decode snapshot: ") + ex.what());
   }

@@ -1,12 +1,16 @@
 #include "core/crl_builder.h"
 
+#include "core/der_reader.h"
+#include "core/der_writer.h"
 #include "core/encoding.h"
-#include "core/serial_number.h"
 #include "core/x509_time.h"
 
 namespace cairn {
+namespace {
 
-std::string build_crl(const CrlTemplate& t, Signer& signer, const std::string& signing_key_id) {
+// The CRL without entries, built and signed by OpenSSL (this also fills the
+// inner signature algorithm).
+X509CrlPtr signed_header(const CrlTemplate& t, Signer& signer, const std::string& signing_key_id) {
   X509CrlPtr crl(X509_CRL_new());
   if (!crl) throw_openssl(ErrorKind::Internal, "openssl_error", "X509_CRL_new failed");
   auto this_update = to_asn1_time(t.this_update_ms);
@@ -16,25 +20,6 @@ std::string build_crl(const CrlTemplate& t, Signer& signer, const std::string& s
       X509_CRL_set1_lastUpdate(crl.get(), this_update.get()) != 1 ||
       X509_CRL_set1_nextUpdate(crl.get(), next_update.get()) != 1)
     throw_openssl(ErrorKind::Internal, "crl_build_failed", "cannot fill CRL");
-
-  for (const auto& e : t.entries) {
-    X509RevokedPtr revoked(X509_REVOKED_new());
-    auto serial = serial_to_asn1(e.serial);
-    auto when = to_asn1_time(e.revoked_at_ms);
-    if (!revoked || X509_REVOKED_set_serialNumber(revoked.get(), serial.get()) != 1 ||
-        X509_REVOKED_set_revocationDate(revoked.get(), when.get()) != 1)
-      throw_openssl(ErrorKind::Internal, "crl_build_failed", "cannot fill CRL entry");
-    if (e.reason != 0) {
-      Asn1EnumeratedPtr reason(ASN1_ENUMERATED_new());
-      if (!reason || ASN1_ENUMERATED_set(reason.get(), e.reason) != 1 ||
-          X509_REVOKED_add1_ext_i2d(revoked.get(), NID_crl_reason, reason.get(), 0, 0) != 1)
-        throw_openssl(ErrorKind::Internal, "crl_build_failed", "cannot add reason code");
-    }
-    if (X509_CRL_add0_revoked(crl.get(), revoked.get()) != 1)
-      throw_openssl(ErrorKind::Internal, "crl_build_failed", "cannot add CRL entry");
-    revoked.release();  // owned by the CRL now
-  }
-  X509_CRL_sort(crl.get());
 
   Asn1IntegerPtr number(ASN1_INTEGER_new());
   if (!number || ASN1_INTEGER_set_uint64(number.get(), t.number) != 1 ||
@@ -46,9 +31,70 @@ std::string build_crl(const CrlTemplate& t, Signer& signer, const std::string& s
   X509ExtensionPtr aki(X509V3_EXT_conf_nid(nullptr, &ctx, NID_authority_key_identifier, "keyid:always"));
   if (!aki || X509_CRL_add_ext(crl.get(), aki.get(), -1) != 1)
     throw_openssl(ErrorKind::Internal, "crl_build_failed", "cannot add authorityKeyIdentifier");
-
   signer.sign(signing_key_id, crl.get());
-  return to_der(crl.get());
+  return crl;
+}
+
+[[noreturn]] void splice_failed() {
+  throw Error(ErrorKind::Internal, "crl_build_failed", "unexpected CRL structure from OpenSSL");
+}
+
+}  // namespace
+
+std::string encode_revoked_entry(const RevokedEntry& e) {
+  std::string body;
+  der_append(body, der_tag::kInteger, der_unsigned_integer_from_hex(e.serial));
+  body += der_time(e.revoked_at_ms);
+  if (e.reason != 0) {
+    // Extensions { Extension { id-ce-cRLReasons, OCTET STRING { ENUMERATED } } }
+    std::string reason = der_wrap(0x0a, std::string(1, static_cast<char>(e.reason)));
+    std::string extension = der_wrap(der_tag::kOid, "\x55\x1d\x15");
+    der_append(extension, 0x04, reason);
+    body += der_wrap(der_tag::kSequence, der_wrap(der_tag::kSequence, extension));
+  }
+  return der_wrap(der_tag::kSequence, body);
+}
+
+std::string build_crl_with_entries(const CrlTemplate& t, std::string_view encoded_entries, Signer& signer,
+                                   const std::string& signing_key_id) {
+  X509CrlPtr header = signed_header(t, signer, signing_key_id);
+  std::string der = to_der(header.get());
+  if (encoded_entries.empty()) return der;
+
+  // CertificateList ::= SEQUENCE { tbsCertList, signatureAlgorithm, signatureValue }
+  auto list = der_single(der, der_tag::kSequence);
+  if (!list) splice_failed();
+  DerReader outer(list->content);
+  auto tbs = outer.next_if(der_tag::kSequence);
+  auto algorithm = outer.next_if(der_tag::kSequence);
+  if (!tbs || !algorithm) splice_failed();
+  // TBSCertList: version, signature, issuer, thisUpdate, nextUpdate,
+  // [revokedCertificates], [0] crlExtensions. The entries go before [0].
+  std::string content;
+  content.reserve(tbs->content.size() + encoded_entries.size() + 8);
+  DerReader fields(tbs->content);
+  bool inserted = false;
+  while (auto field = fields.next()) {
+    if (field->tag == der_tag::kContext0 && !inserted) {
+      der_append(content, der_tag::kSequence, encoded_entries);
+      inserted = true;
+    }
+    content.append(field->whole);
+  }
+  if (fields.failed() || !inserted) splice_failed();
+  std::string new_tbs = der_wrap(der_tag::kSequence, content);
+  std::string signature(1, '\0');  // no unused bits
+  signature += signer.sign_bytes(signing_key_id, new_tbs);
+  std::string body = std::move(new_tbs);
+  body.append(algorithm->whole);
+  der_append(body, der_tag::kBitString, signature);
+  return der_wrap(der_tag::kSequence, body);
+}
+
+std::string build_crl(const CrlTemplate& t, Signer& signer, const std::string& signing_key_id) {
+  std::string entries;
+  for (const auto& e : t.entries) entries += encode_revoked_entry(e);
+  return build_crl_with_entries(t, entries, signer, signing_key_id);
 }
 
 }  // namespace cairn

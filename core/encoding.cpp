@@ -7,10 +7,11 @@ namespace {
 
 bool looks_like_pem(std::string_view s) { return s.find("-----BEGIN ") != std::string_view::npos; }
 
-void check_size(std::string_view input, const char* code) {
+void check_size(std::string_view input, const char* code, size_t limit = kMaxDerInput) {
   if (input.empty()) throw Error(ErrorKind::InvalidInput, code, "input is empty");
-  if (input.size() > kMaxDerInput)
-    throw Error(ErrorKind::TooLarge, code, "input is larger than 64 KiB");
+  if (input.size() > limit)
+    throw Error(ErrorKind::TooLarge, code,
+                "input is larger than " + std::to_string(limit / 1024) + " KiB");
 }
 
 BioPtr memory_bio(std::string_view data) {
@@ -106,7 +107,7 @@ std::vector<X509Ptr> parse_certificate_chain(std::string_view pem) {
 }
 
 X509CrlPtr parse_crl(std::string_view input) {
-  check_size(input, "invalid_crl");
+  check_size(input, "invalid_crl", kMaxCrlInput);
   if (looks_like_pem(input))
     return parse_pem<X509CrlPtr>(input, PEM_read_bio_X509_CRL, "invalid_crl", "CRL");
   return parse_der<X509CrlPtr>(input, d2i_X509_CRL, "invalid_crl", "CRL");

@@ -13,6 +13,9 @@
 namespace cairn {
 
 inline constexpr size_t kMaxDerInput = 64 * 1024;
+// CRLs list every revoked certificate (~40 bytes each): a CA with a million
+// revocations publishes a 40 MB CRL, which auditors must still read.
+inline constexpr size_t kMaxCrlInput = size_t{1} << 30;
 
 X509Ptr parse_certificate(std::string_view pem_or_der);
 X509ReqPtr parse_csr_object(std::string_view pem_or_der);

@@ -4,6 +4,7 @@
 #include <cereal/types/string.hpp>
 #include <sstream>
 
+#include "core/certificate_cache.h"
 #include "core/crl_builder.h"
 #include "core/encoding.h"
 
@@ -82,11 +83,13 @@ void CaObjectsStore::before_save(const std::string& ca, const CertAuth& state,
   if (!needed || !state.active()) return;
   auto previous = crl(ca);
   uint64_t number = previous ? previous->number + 1 : 1;
-  batch.put(crl_key(ca), encode(build(state, number, state.key_id(), state.ca_cert_der())));
+  int64_t this_update = this_update_now();
+  std::string entries = revoked_entries(ca, state, this_update);
+  batch.put(crl_key(ca), encode(build(entries, number, state.key_id(), state.ca_cert_der(), this_update)));
   // Every key still in service signs a CRL of its own, with the same entries
   // (a serial identifies one certificate of this CA, whichever key signed it).
   for (const auto& [generation, key] : state.retiring_keys())
-    batch.put(crl_key(ca, generation), encode(build(state, number, key.key_id, key.ca_cert_der)));
+    batch.put(crl_key(ca, generation), encode(build(entries, number, key.key_id, key.ca_cert_der, this_update)));
 }
 
 std::optional<CrlObject> CaObjectsStore::crl_of_generation(const CertAuth& state, const std::string& ca,
@@ -110,10 +113,12 @@ bool CaObjectsStore::reissue_if_due(AggregateStore<CertAuth>& store, const std::
     }
     if (!due) return false;
     uint64_t number = current ? current->number + 1 : 1;
+    int64_t this_update = this_update_now();
+    std::string entries = revoked_entries(ca, state, this_update);
     WriteBatch batch;
-    batch.put(crl_key(ca), encode(build(state, number, state.key_id(), state.ca_cert_der())));
+    batch.put(crl_key(ca), encode(build(entries, number, state.key_id(), state.ca_cert_der(), this_update)));
     for (const auto& [generation, key] : state.retiring_keys())
-      batch.put(crl_key(ca, generation), encode(build(state, number, key.key_id, key.ca_cert_der)));
+      batch.put(crl_key(ca, generation), encode(build(entries, number, key.key_id, key.ca_cert_der, this_update)));
     kv_.write(batch, Durability::Sync);
     return true;
   });
@@ -124,25 +129,44 @@ int64_t CaObjectsStore::reissue_due_ms(const CrlObject& crl) const {
   return crl.next_update_ms - static_cast<int64_t>(config_.crl_reissue_remaining * validity);
 }
 
-CrlObject CaObjectsStore::build(const CertAuth& state, uint64_t number, const std::string& key_id,
-                                const std::string& ca_cert_der) const {
-  X509Ptr issuer = parse_certificate(ca_cert_der);
+int64_t CaObjectsStore::this_update_now() const {
+  int64_t now = clock_.now_ms();
+  return now - now % 1000;
+}
+
+std::string CaObjectsStore::revoked_entries(const std::string& ca, const CertAuth& state, int64_t now_ms) {
+  std::lock_guard lock(cache_mutex_);
+  EntryCache& cache = entry_cache_[ca];
+  const auto& order = state.revocation_order();
+  bool matches = cache.consumed <= order.size() &&
+                 (cache.consumed == 0 || order[cache.consumed - 1] == cache.last_serial) &&
+                 cache.earliest_expiry > now_ms;
+  if (!matches) cache = EntryCache{};
+  for (size_t i = cache.consumed; i < order.size(); ++i) {
+    const IssuedCertificate* c = state.find(order[i]);
+    if (!c || !c->revoked || c->not_after_ms <= now_ms) continue;  // expired: no longer listed
+    cache.entries += encode_revoked_entry({c->serial, c->revoked_at_ms, c->revocation_reason});
+    cache.earliest_expiry = std::min(cache.earliest_expiry, c->not_after_ms);
+  }
+  cache.consumed = order.size();
+  cache.last_serial = order.empty() ? "" : order.back();
+  return cache.entries;
+}
+
+CrlObject CaObjectsStore::build(std::string_view entries, uint64_t number, const std::string& key_id,
+                                const std::string& ca_cert_der, int64_t this_update_ms) const {
+  std::shared_ptr<const X509> issuer = shared_certificate(ca_cert_der);
   CrlTemplate t;
   t.issuer = issuer.get();
   t.number = number;
-  int64_t now = clock_.now_ms();
-  t.this_update_ms = now - now % 1000;
+  t.this_update_ms = this_update_ms;
   t.next_update_ms = t.this_update_ms + config_.crl_validity_ms;
-  for (const auto& [serial, c] : state.issued()) {
-    if (!c.revoked || c.not_after_ms <= t.this_update_ms) continue;
-    t.entries.push_back({serial, c.revoked_at_ms, c.revocation_reason});
-  }
   CrlObject o;
   o.number = number;
   o.this_update_ms = t.this_update_ms;
   o.next_update_ms = t.next_update_ms;
   o.key_id = key_id;
-  o.der = build_crl(t, signer_, key_id);
+  o.der = build_crl_with_entries(t, entries, signer_, key_id);
   return o;
 }
 

@@ -9,12 +9,20 @@
 // certificate whose notAfter is after thisUpdate. During and after a key
 // rollover each key still in service (CertAuth::retiring_keys()) signs a
 // CRL of its own, re-signed together with the current one.
+// CRLs are built incrementally: the DER of every listed entry is kept per CA,
+// and a revocation appends one entry before the CRL is signed, so the cost
+// of a new CRL is its hashing and copying, not re-encoding every entry. The
+// kept entries are checked against the state's revocation order and rebuilt
+// whenever they do not match it (a restart, a failed command) or one of
+// them has expired.
 // Thread-safety: all methods may be called concurrently; the listener runs
 // under the CA's lock, which serialises CRL numbers per CA.
 // Ownership: borrows the KeyValueStore, Signer and Clock.
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -64,13 +72,25 @@ class CaObjectsStore {
                    WriteBatch& batch);
 
  private:
-  CrlObject build(const CertAuth& state, uint64_t number, const std::string& key_id,
-                  const std::string& ca_cert_der) const;
+  CrlObject build(std::string_view entries, uint64_t number, const std::string& key_id,
+                  const std::string& ca_cert_der, int64_t this_update_ms) const;
+  // The encoded entries of every revoked, unexpired certificate of `ca`.
+  std::string revoked_entries(const std::string& ca, const CertAuth& state, int64_t now_ms);
+  int64_t this_update_now() const;
+
+  struct EntryCache {
+    size_t consumed = 0;       // revocation_order() items looked at
+    std::string last_serial;   // revocation_order()[consumed - 1]
+    std::string entries;       // concatenated DER of the listed ones
+    int64_t earliest_expiry = INT64_MAX;
+  };
 
   KeyValueStore& kv_;
   Signer& signer_;
   const Clock& clock_;
   CaObjectsConfig config_;
+  std::mutex cache_mutex_;
+  std::map<std::string, EntryCache> entry_cache_;  // by CA
 };
 
 }  // namespace cairn

@@ -5,6 +5,8 @@
 
 #include "core/certificate_builder.h"
 #include "core/certificate_request.h"
+#include "core/crl_builder.h"
+#include "core/x509_time.h"
 #include "core/der_reader.h"
 #include "core/distinguished_name.h"
 #include "core/public_key_info.h"
@@ -211,6 +213,29 @@ TEST(SansFromCertificateDer, AgreeWithOpenSsl) {
     EXPECT_EQ(from_der.size(), with_sans ? 4u : 0u);
     EXPECT_EQ(public_key_der(X509_get0_pubkey(parse_certificate(der).get())), request.public_key_der);
   }
+}
+
+TEST(CrlEntryEncoding, SameBytesAsOpenSsl) {
+  for (const std::string serial : {"01", "7f", "80", "00ff", "3a9c1f0e2d4b5a6978", "ffffffffffffffffffffffffffffffffffffffff"})
+    for (int64_t at : {int64_t{1'700'000'000'000}, int64_t{2'524'607'999'000}, int64_t{2'524'608'000'000}})
+      for (int reason : {0, 1, 4, 9}) {
+        X509RevokedPtr revoked(X509_REVOKED_new());
+        auto asn1_serial = serial_to_asn1(serial);
+        auto when = to_asn1_time(at);
+        X509_REVOKED_set_serialNumber(revoked.get(), asn1_serial.get());
+        X509_REVOKED_set_revocationDate(revoked.get(), when.get());
+        if (reason) {
+          Asn1EnumeratedPtr code(ASN1_ENUMERATED_new());
+          ASN1_ENUMERATED_set(code.get(), reason);
+          X509_REVOKED_add1_ext_i2d(revoked.get(), NID_crl_reason, code.get(), 0, 0);
+        }
+        unsigned char* der = nullptr;
+        int len = i2d_X509_REVOKED(revoked.get(), &der);
+        ASSERT_GT(len, 0);
+        std::string expected(reinterpret_cast<char*>(der), static_cast<size_t>(len));
+        OPENSSL_free(der);
+        EXPECT_EQ(encode_revoked_entry({serial, at, reason}), expected) << serial << " " << at << " " << reason;
+      }
 }
 
 }  // namespace

@@ -99,6 +99,31 @@ TEST_F(CrlTest, FailedWriteLeavesNeitherRevocationNorCrl) {
   EXPECT_EQ(crl_number("issuing"), 2u);
 }
 
+TEST_F(CrlTest, KeptEntriesNeverOutliveAFailedCommandOrARestart) {
+  auto a = pki.issue("a", "DNS:a.example").certificate;
+  auto b = pki.issue("b", "DNS:b.example").certificate;
+  auto c = pki.issue("c", "DNS:c.example").certificate;
+  pki.manager.revoke("t", "issuing", a.serial, "");
+  // The entry for b is encoded, then the batch fails: b stays valid ...
+  pki.kv.fail_write_number(1);
+  EXPECT_EQ(error_code_of([&] { pki.manager.revoke("t", "issuing", b.serial, "keyCompromise"); }), "storage_error");
+  // ... and a later revocation of another certificate must not list it.
+  pki.manager.revoke("t", "issuing", c.serial, "");
+  auto expected = std::vector<std::string>{a.serial, c.serial};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(crl_serials("issuing"), expected);
+  auto crl = parse_crl(objects.crl("issuing")->der);
+  auto cert = parse_certificate(pki.manager.get_ca("issuing").certificate_der);
+  EXPECT_EQ(X509_CRL_verify(crl.get(), X509_get0_pubkey(cert.get())), 1);
+  // A fresh store (a restart) builds the same list from the state alone.
+  CaObjectsStore restarted{pki.kv, pki.signer, pki.clock, CaObjectsConfig{24 * 3600 * 1000LL}};
+  restarted.attach(pki.manager.store());
+  pki.manager.revoke("t", "issuing", b.serial, "");
+  expected.push_back(b.serial);
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(crl_serials("issuing"), expected);
+}
+
 TEST_F(CrlTest, ReissueBeforeNextUpdateAddsNoHistory) {
   auto a = pki.issue("a", "DNS:a.example").certificate;
   pki.manager.revoke("t", "issuing", a.serial, "keyCompromise");
