@@ -114,6 +114,24 @@ void register_certificate_routes(Router& r) {
     send_json(res, 200, to_json(m.revoke(who.actor, ca, req.matches[2], reason)));
   });
 
+  // Bulk revocation (after a key compromise): all listed serials in one
+  // command and one CRL, or none of them. Operators only.
+  r.post(R"(/api/v1/cas/([^/]+)/revocations)", Access::Operate, [&m](const auto& req, auto& res, const Identity& who) {
+    std::string ca = path_name(req, 1);
+    require_ca(who, ca);
+    auto j = parse_json_body(req.body);
+    auto serials = j.find("serials");
+    if (serials == j.end() || !serials->is_array())
+      throw Error(ErrorKind::InvalidInput, "invalid_field", "'serials' must be an array of serial numbers");
+    std::vector<std::string> list;
+    for (const auto& s : *serials) {
+      if (!s.is_string()) throw Error(ErrorKind::InvalidInput, "invalid_field", "'serials' must hold strings");
+      list.push_back(s.template get<std::string>());
+    }
+    size_t revoked = m.revoke_many(who.actor, ca, list, json_reason(req.body));
+    send_json(res, 200, nlohmann::json{{"revoked", revoked}});
+  });
+
   r.post(one + "/renew", Access::Renew, [&m, &services](const auto& req, auto& res, const Identity& who) {
     std::string ca = path_name(req, 1);
     auto request = issue_request(parse_json_body(req.body.empty() ? "{}" : req.body));

@@ -385,6 +385,18 @@ bool CaManager::ensure_ocsp_responder(const std::string& actor, const std::strin
   return !store_.process(ca, IssueOcspResponder{validity_hours}, meta(actor), ctx).events.empty();
 }
 
+size_t CaManager::revoke_many(const std::string& actor, const std::string& ca,
+                              const std::vector<std::string>& serials, const std::string& reason) {
+  validate_aggregate_id(ca);
+  RevokeCertificates cmd;
+  cmd.reason = parse_revocation_reason(reason.empty() ? "unspecified" : reason);
+  cmd.serials.reserve(serials.size());
+  for (const auto& s : serials) cmd.serials.push_back(normalize_serial(s));
+  if (!store_.exists(ca)) throw Error(ErrorKind::NotFound, "ca_not_found", "CA '" + ca + "' does not exist");
+  CaContext ctx = context();
+  return store_.process(ca, cmd, meta(actor), ctx).events.size();
+}
+
 CertificateView CaManager::revoke(const std::string& actor, const std::string& ca,
                                   const std::string& serial, const std::string& reason) {
   validate_aggregate_id(ca);

@@ -189,6 +189,10 @@ class CaManager {
                               const IssueRequest& request, const IssueCheck& check = {});
   CertificateView revoke(const std::string& actor, const std::string& ca,
                          const std::string& serial, const std::string& reason);
+  // Revokes all of `serials` in one command (one CRL), or none; returns how
+  // many were revoked.
+  size_t revoke_many(const std::string& actor, const std::string& ca, const std::vector<std::string>& serials,
+                     const std::string& reason);
   std::vector<CertificateView> list_certificates(const std::string& ca,
                                                  const CertificateFilter& filter);
   CertificateView get_certificate(const std::string& ca, const std::string& serial);

@@ -1,6 +1,7 @@
 #include "core/cert_auth.h"
 
 #include <algorithm>
+#include <set>
 
 #include "core/certificate_builder.h"
 #include "core/certificate_cache.h"
@@ -160,6 +161,7 @@ std::vector<CaEvent> CertAuth::process(const CaCommand& command, const CommandMe
           [&](const InstallCaCertificate& c) { return install_certificate(c, ctx); },
           [&](const IssueCertificate& c) { return issue(c, meta, ctx); },
           [&](const RevokeCertificate& c) { return revoke(c, meta); },
+          [&](const RevokeCertificates& c) { return revoke_many(c, meta); },
           [&](const ApproveRequest& c) { return approve(c, meta, ctx); },
           [&](const RejectRequest& c) { return reject(c, meta); },
           [&](const IssueOcspResponder& c) { return issue_ocsp_responder(c, meta, ctx); },
@@ -376,6 +378,22 @@ std::vector<CaEvent> CertAuth::revoke(const RevokeCertificate& c, const CommandM
     throw Error(ErrorKind::Conflict, "already_revoked",
                 "certificate " + c.serial + " is already revoked");
   return {CertificateRevoked{c.serial, c.reason, truncate_to_second(m.time_ms)}};
+}
+
+std::vector<CaEvent> CertAuth::revoke_many(const RevokeCertificates& c, const CommandMeta& m) const {
+  if (c.serials.empty() || c.serials.size() > kMaxBulkRevocations)
+    throw Error(ErrorKind::InvalidInput, "invalid_serials",
+                "give between 1 and " + std::to_string(kMaxBulkRevocations) + " serials");
+  std::vector<CaEvent> events;
+  events.reserve(c.serials.size());
+  std::set<std::string> seen;
+  for (const auto& serial : c.serials) {
+    if (!seen.insert(serial).second)
+      throw Error(ErrorKind::InvalidInput, "duplicate_serial", "certificate " + serial + " is listed twice");
+    auto one = revoke(RevokeCertificate{serial, c.reason}, m);
+    events.insert(events.end(), std::make_move_iterator(one.begin()), std::make_move_iterator(one.end()));
+  }
+  return events;
 }
 
 void CertAuth::rebuild_revocation_order() {

@@ -148,6 +148,14 @@ struct RevokeCertificate {
   std::string serial;
   int reason = 0;
 };
+// Revokes several certificates in one command (one new CRL for all of them,
+// as after a key compromise); all or nothing: one unknown or already revoked
+// serial rejects the command. At most kMaxBulkRevocations serials.
+struct RevokeCertificates {
+  std::vector<std::string> serials;
+  int reason = 0;
+};
+inline constexpr size_t kMaxBulkRevocations = 100000;
 struct ApproveRequest {
   std::string id;
 };
@@ -171,7 +179,7 @@ struct RetireKey {
 using CaCommand = std::variant<CreateRootCa, CreateIntermediateCa, CertifyChildCa,
                                InstallCaCertificate, IssueCertificate, RevokeCertificate,
                                ApproveRequest, RejectRequest, IssueOcspResponder, StartKeyRoll,
-                               ActivateKeyRoll, RetireKey>;
+                               ActivateKeyRoll, RetireKey, RevokeCertificates>;
 
 struct CaContext {
   Signer& signer;
@@ -299,6 +307,7 @@ class CertAuth {
   std::vector<CaEvent> install_certificate(const InstallCaCertificate& c, CaContext& ctx) const;
   std::vector<CaEvent> issue(const IssueCertificate& c, const CommandMeta& m, CaContext& ctx) const;
   std::vector<CaEvent> revoke(const RevokeCertificate& c, const CommandMeta& m) const;
+  std::vector<CaEvent> revoke_many(const RevokeCertificates& c, const CommandMeta& m) const;
   std::vector<CaEvent> issue_ocsp_responder(const IssueOcspResponder& c, const CommandMeta& m,
                                             CaContext& ctx) const;  // cert_auth_ocsp.cpp
   // cert_auth_keyroll.cpp

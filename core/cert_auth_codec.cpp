@@ -237,6 +237,10 @@ std::string CertAuth::command_summary(const CaCommand& c) {
           [](const RevokeCertificate& x) {
             return "revoke " + x.serial + " (" + revocation_reason_name(x.reason) + ")";
           },
+          [](const RevokeCertificates& x) {
+            return "revoke " + std::to_string(x.serials.size()) + " certificates (" +
+                   revocation_reason_name(x.reason) + ")";
+          },
           [](const ApproveRequest& x) { return "approve request " + x.id; },
           [](const RejectRequest& x) { return "reject request " + x.id; },
           [](const IssueOcspResponder&) { return std::string("issue OCSP responder certificate if due"); },
@@ -275,6 +279,10 @@ std::string CertAuth::command_params_json(const CaCommand& c) {
           },
           [](const RevokeCertificate& x) -> nlohmann::json {
             return {{"type", "RevokeCertificate"}, {"serial", x.serial},
+                    {"reason", revocation_reason_name(x.reason)}};
+          },
+          [](const RevokeCertificates& x) -> nlohmann::json {
+            return {{"type", "RevokeCertificates"}, {"serials", x.serials},
                     {"reason", revocation_reason_name(x.reason)}};
           },
           [](const ApproveRequest& x) -> nlohmann::json { return {{"type", "ApproveRequest"}, {"id", x.id}}; },

@@ -170,6 +170,33 @@ TEST_F(HttpApiTest, CreateCaThroughTheApi) {
   EXPECT_EQ(code(post("/api/v1/cas", R"({"handle":"Bad/Name","subject":"CN=x"})")), "invalid_name");
 }
 
+TEST_F(HttpApiTest, BulkRevocationIsAllOrNothingWithOneCrl) {
+  std::vector<std::string> serials;
+  for (const char* name : {"b1.example", "b2.example", "b3.example"})
+    serials.push_back(issue(name)["certificate"]["serial"]);
+  uint64_t before = ca_version("issuing");
+  auto first = post("/api/v1/cas/issuing/revocations",
+                    json{{"serials", {serials[0], serials[1]}}, {"reason", "keyCompromise"}}.dump());
+  ASSERT_EQ(first->status, 200) << first->body;
+  EXPECT_EQ(json::parse(first->body)["revoked"], 2);
+  EXPECT_EQ(ca_version("issuing"), before + 2);  // one command, two events
+  auto crl = parse_crl(client_->Get("/crl/issuing.crl")->body);
+  for (int i = 0; i < 2; ++i) {
+    X509_REVOKED* entry = nullptr;
+    auto asn1 = serial_to_asn1(serials[static_cast<size_t>(i)]);
+    EXPECT_EQ(X509_CRL_get0_by_serial(crl.get(), &entry, asn1.get()), 1);
+  }
+  // One already revoked serial: nothing at all is revoked.
+  auto mixed = post("/api/v1/cas/issuing/revocations", json{{"serials", {serials[2], serials[0]}}}.dump());
+  EXPECT_EQ(code(mixed), "already_revoked");
+  EXPECT_EQ(json::parse(get("/api/v1/cas/issuing/certificates/" + serials[2])->body)["status"], "valid");
+  EXPECT_EQ(code(post("/api/v1/cas/issuing/revocations", R"({"serials": []})")), "invalid_serials");
+  EXPECT_EQ(code(post("/api/v1/cas/issuing/revocations", R"({"serials": "ab"})")), "invalid_field");
+  EXPECT_EQ(code(post("/api/v1/cas/issuing/revocations", json{{"serials", {serials[2], serials[2]}}}.dump())),
+            "duplicate_serial");
+  EXPECT_EQ(code(post("/api/v1/cas/issuing/revocations", R"({"serials": ["zz"]})")), "invalid_serial");
+}
+
 TEST_F(HttpApiTest, AuditorTokensReadButNeverChange) {
   std::string serial = issue("audited.example")["certificate"]["serial"];
   auto created = post("/api/v1/tokens", R"({"name":"eve-auditor","role":"auditor"})");
@@ -187,7 +214,7 @@ TEST_F(HttpApiTest, AuditorTokensReadButNeverChange) {
   const std::string csr = json{{"csr", testing::make_csr_pem("x", "DNS:x.example")}}.dump();
   const std::vector<std::string> mutating = {
       "/api/v1/cas", "/api/v1/cas/issuing/certify", "/api/v1/cas/issuing/certificates",
-      "/api/v1/cas/issuing/certificates/" + serial + "/revoke",
+      "/api/v1/cas/issuing/certificates/" + serial + "/revoke", "/api/v1/cas/issuing/revocations",
       "/api/v1/cas/issuing/certificates/" + serial + "/renew", "/api/v1/tokens",
       "/api/v1/tokens/" + token["id"].get<std::string>() + "/revoke"};
   for (const auto& path : mutating) {
