@@ -1,0 +1,170 @@
+// Scale benchmark for bench/run.sh: a CA with many certificates, driven
+// in-process through CaManager on a real RocksDB directory (the HTTP layer is
+// measured by bench_client). Prints one JSON object:
+//   issue_rate        certificates/s issued while building the CA (threads)
+//   revoke_to_crl_ms  {revoked count: median ms from a revoke request to the
+//                      new CRL read back from storage}
+//   crl_full_build_ms / crl_bytes / crl_entries   a CRL of every revoked
+//                      certificate built from scratch (no kept entries)
+//   replay_events_per_s, cold_start_snapshot_ms, cold_start_replay_ms
+//   rss_bytes_per_certificate  resident memory of one loaded copy of the CA
+// Usage: scale_bench DIR CERTIFICATES [THREADS]. Revocation points are 1,000,
+// 100,000 and 1,000,000 where CERTIFICATES allows.
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <thread>
+#include <unistd.h>
+
+#include "core/ca_manager.h"
+#include "core/encoding.h"
+#include "core/key_store.h"
+#include "eventstore/rocksdb_kv_store.h"
+#include "objects/ca_objects_store.h"
+
+using namespace cairn;
+using Steady = std::chrono::steady_clock;
+
+namespace {
+
+double ms_since(Steady::time_point t) {
+  return std::chrono::duration<double, std::milli>(Steady::now() - t).count();
+}
+
+size_t rss_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  size_t pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return resident * static_cast<size_t>(sysconf(_SC_PAGESIZE));
+}
+
+std::string make_csr(int i) {
+  EvpPkeyPtr key = generate_key(KeyAlgorithm::EcP256);
+  X509ReqPtr req(X509_REQ_new());
+  std::string cn = "scale-" + std::to_string(i) + ".example";
+  X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(req.get()), "CN", MBSTRING_UTF8,
+                             reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
+  X509_REQ_set_pubkey(req.get(), key.get());
+  X509_REQ_sign(req.get(), key.get(), EVP_sha256());
+  return to_der(req.get());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: scale_bench DIR CERTIFICATES [THREADS]\n");
+    return 2;
+  }
+  const std::string dir = argv[1];
+  const size_t total = std::stoul(argv[2]);
+  const int threads = argc > 3 ? std::stoi(argv[3]) : 8;
+
+  auto kv = RocksDbKvStore::open(dir + "/db");
+  MemoryKeyStore keys;
+  Signer signer(keys);
+  SystemClock clock;
+  CaManager manager(*kv, signer, clock, CaManagerConfig{"http://127.0.0.1:8080", 500, nullptr});
+  CaObjectsStore objects(*kv, signer, clock, CaObjectsConfig{});
+  objects.attach(manager.store());
+  manager.create_ca("bench", CreateCaRequest{"root", "CN=Scale Root", "ec-p256", "", 3650});
+  manager.create_ca("bench", CreateCaRequest{"issuing", "CN=Scale Issuing", "ec-p256", "root", 1825});
+
+  std::vector<std::string> csrs;
+  for (int i = 0; i < 64; ++i) csrs.push_back(make_csr(i));
+  std::vector<std::vector<std::string>> serials(static_cast<size_t>(threads));
+  std::atomic<size_t> next{0};
+  auto started = Steady::now();
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t)
+    workers.emplace_back([&, t] {
+      for (size_t i; (i = next++) < total;) {
+        IssueRequest r;
+        r.csr = csrs[i % csrs.size()];
+        r.profile = "server";
+        SubjectAltNames names;
+        names.dns = {"scale-" + std::to_string(i % csrs.size()) + ".example"};
+        r.sans = names;
+        serials[static_cast<size_t>(t)].push_back(manager.issue("bench", "issuing", r).certificate.serial);
+      }
+    });
+  for (auto& w : workers) w.join();
+  double issue_ms = ms_since(started);
+  std::vector<std::string> all;
+  for (auto& s : serials) all.insert(all.end(), s.begin(), s.end());
+  std::fprintf(stderr, "issued %zu certificates in %.1f s\n", all.size(), issue_ms / 1000);
+
+  nlohmann::json out;
+  out["certificates"] = all.size();
+  out["issue_threads"] = threads;
+  out["issue_rate"] = static_cast<double>(all.size()) / (issue_ms / 1000);
+
+  // Revocation latency at growing revoked counts. Bulk revocations (one
+  // command of up to 100,000) bring the CA to each point.
+  size_t revoked = 0;
+  nlohmann::json latency = nlohmann::json::object();
+  for (size_t point : {size_t{1000}, size_t{100000}, size_t{1000000}}) {
+    if (point + 5 > all.size()) break;
+    while (revoked + 1 < point) {
+      size_t n = std::min(kMaxBulkRevocations, point - 1 - revoked);
+      std::vector<std::string> batch(all.begin() + static_cast<long>(revoked),
+                                     all.begin() + static_cast<long>(revoked + n));
+      manager.revoke_many("bench", "issuing", batch, "superseded");
+      revoked += n;
+    }
+    std::vector<double> samples;
+    for (int i = 0; i < 5; ++i) {
+      auto t0 = Steady::now();
+      manager.revoke("bench", "issuing", all[revoked], "keyCompromise");
+      auto crl = objects.crl("issuing");
+      samples.push_back(ms_since(t0));
+      if (!crl) return 1;
+      ++revoked;
+    }
+    std::sort(samples.begin(), samples.end());
+    latency[std::to_string(point)] = samples[2];
+    std::fprintf(stderr, "revocation at %zu revoked: %.2f ms (median of 5)\n", point, samples[2]);
+  }
+  out["revoke_to_crl_ms"] = latency;
+
+  // A full CRL from scratch: a fresh objects store has no kept entries.
+  {
+    CaObjectsStore fresh(*kv, signer, clock, CaObjectsConfig{});
+    WriteBatch batch;
+    auto t0 = Steady::now();
+    manager.store().read("issuing", [&](const CertAuth& state, uint64_t) {
+      fresh.before_save("issuing", state, {CaEvent{CertificateRevoked{}}}, batch);
+    });
+    out["crl_full_build_ms"] = ms_since(t0);
+    auto crl = parse_crl(objects.crl("issuing")->der);
+    out["crl_entries"] = sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl.get()));
+    out["crl_bytes"] = objects.crl("issuing")->der.size();
+  }
+
+  // Replay (every event, no snapshot), then a cold load from the snapshot
+  // plus the events after it, as the server does at start.
+  uint64_t events = 0;
+  {
+    auto t0 = Steady::now();
+    CertAuth state = manager.store().replay("issuing");
+    double ms = ms_since(t0);
+    events = manager.store().log().head("issuing").version;
+    out["events"] = events;
+    out["replay_events_per_s"] = static_cast<double>(events) / (ms / 1000);
+    out["cold_start_replay_ms"] = ms;
+  }
+  {
+    size_t before = rss_bytes();
+    AggregateStore<CertAuth> cold(*kv, clock);
+    auto t0 = Steady::now();
+    cold.read("issuing", [](const CertAuth&, uint64_t) {});
+    out["cold_start_snapshot_ms"] = ms_since(t0);
+    out["rss_bytes_per_certificate"] = static_cast<double>(rss_bytes() - before) / static_cast<double>(all.size());
+  }
+  std::printf("%s\n", out.dump().c_str());
+  return 0;
+}
