@@ -1,6 +1,10 @@
 #include "api/http_server.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "api/router.h"
 #include "eventstore/error.h"
@@ -13,9 +17,12 @@ struct HttpServer::Impl {
   std::unique_ptr<httplib::Server> server;
   std::unique_ptr<Router> router;
   std::atomic<bool> stop_requested{false};
+  std::atomic<int> listen_socket{-1};  // the last socket httplib created to listen on
 };
 
 namespace {
+
+constexpr int kListenBacklog = 1024;
 
 std::string code_for_status(int status) {
   switch (status) {
@@ -49,6 +56,12 @@ HttpServer::HttpServer(HttpServerOptions options) : impl_(std::make_unique<Impl>
   // Headers and body go out in separate writes: without TCP_NODELAY, Nagle
   // and the client's delayed ACK add ~40 ms to every answer.
   s.set_tcp_nodelay(true);
+  // Remember the listening socket: httplib listens with a backlog of 5,
+  // which drops connections when many clients connect at once (see bind()).
+  s.set_socket_options([impl = impl_.get()](socket_t sock) {
+    httplib::default_socket_options(sock);
+    impl->listen_socket = static_cast<int>(sock);
+  });
   s.set_read_timeout(10, 0);
   s.set_write_timeout(10, 0);
   s.set_keep_alive_timeout(5);
@@ -87,6 +100,10 @@ int HttpServer::bind() {
   if (port < 0)
     throw Error(ErrorKind::Unavailable, "bind_failed",
                 "cannot listen on " + o.host + ":" + std::to_string(o.port));
+  // A second listen() on a listening socket only changes its backlog (Linux);
+  // the kernel caps it at net.core.somaxconn.
+  if (impl_->listen_socket >= 0 && ::listen(impl_->listen_socket, kListenBacklog) != 0)
+    spdlog::warn("could not raise the listen backlog: {}", std::strerror(errno));
   return port;
 }
 

@@ -6,11 +6,20 @@
 #     (Debian golang-cfssl, signing with its own P-256 intermediate under a
 #     P-256 root: cairn never exports its CA keys), and their ratio;
 #   - OpenSSL's own bound: ECDSA P-256 sign + verify per certificate (one CSR
-#     verify, one signature), on every core (openssl speed -multi).
-# Usage: bench/run.sh [SECONDS per point, default 10]. Needs root once to
-# install golang-cfssl; builds Release in build-release/. Loopback only.
+#     verify, one signature), on every core (openssl speed -multi);
+#   - OCSP answers/s at concurrency 32, cached (nonce-less) and freshly signed
+#     (with a nonce), cairn and `openssl ocsp -multi`;
+#   - CA scale (bench/scale_bench, in-process on RocksDB): revocation to new
+#     CRL at 1,000 / 100,000 / 1,000,000 revoked, a full CRL build and its
+#     size, replay events/s, cold start with and without the snapshot, and
+#     resident memory per certificate.
+# Usage: bench/run.sh [SECONDS per point, default 10] [CERTIFICATES for the
+# scale part, default 1000010; 1M takes ~10 min and ~6 GB of RAM]. Needs
+# root once to install golang-cfssl; builds Release in build-release/.
+# Loopback only.
 set -euo pipefail
 SECS=${1:-10}
+SCALE=${2:-1000010}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 if ! command -v cfssl >/dev/null; then
@@ -19,9 +28,10 @@ fi
 export CCACHE_BASEDIR="$ROOT" CCACHE_NOHASHDIR=1
 # GCC 12 at -O3 reports a false -Wrestrict inside std::string (GCC bug 105329): warnings stay on, not fatal.
 cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DCAIRN_BUILD_TESTS=OFF -DCAIRN_WERROR=OFF >/dev/null
-cmake --build build-release -j"$(nproc)" --target cairn bench_client >/dev/null
+cmake --build build-release -j"$(nproc)" --target cairn bench_client scale_bench >/dev/null
 CAIRN=$ROOT/build-release/cli/cairn
 CLIENT=$ROOT/build-release/bench/bench_client
+SCALE_BENCH=$ROOT/build-release/bench/scale_bench
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/cairn-bench-XXXXXX")
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
@@ -84,6 +94,7 @@ CAIRN_SERVER="http://127.0.0.1:$CAIRN_PORT" CAIRN_TOKEN="$TOKEN" "$CAIRN" cert i
   --dns ocsp.bench.example --out cairn-leaf.pem >/dev/null
 CAIRN_SERVER="http://127.0.0.1:$CAIRN_PORT" CAIRN_TOKEN="$TOKEN" "$CAIRN" ca chain issuing | openssl x509 -out cairn-issuing.pem
 openssl ocsp -issuer cairn-issuing.pem -cert cairn-leaf.pem -no_nonce -reqout cairn-ocsp.req >/dev/null 2>&1
+openssl ocsp -issuer cairn-issuing.pem -cert cairn-leaf.pem -reqout cairn-ocsp-nonce.req >/dev/null 2>&1
 openssl x509 -req -in leaf.csr -CA inter.pem -CAkey inter.key -CAcreateserial -out ossl-leaf.pem -days 90 2>/dev/null
 SERIAL=$(openssl x509 -in ossl-leaf.pem -noout -serial | cut -d= -f2)
 END=$(date -u -d "$(openssl x509 -in ossl-leaf.pem -noout -enddate | cut -d= -f2)" +%y%m%d%H%M%SZ)
@@ -93,18 +104,31 @@ openssl ocsp -index index.txt -port "$OCSP_PORT" -rsigner inter.pem -rkey inter.
   -multi "$(nproc)" >ocsp.log 2>&1 &
 PIDS+=($!)
 openssl ocsp -issuer inter.pem -cert ossl-leaf.pem -no_nonce -reqout ossl-ocsp.req >/dev/null 2>&1
+openssl ocsp -issuer inter.pem -cert ossl-leaf.pem -reqout ossl-ocsp-nonce.req >/dev/null 2>&1
 for _ in $(seq 1 50); do
   openssl ocsp -reqin ossl-ocsp.req -url "http://127.0.0.1:$OCSP_PORT/" -CAfile root.pem -timeout 2 >/dev/null 2>&1 && break
   sleep 0.1
 done
-for who in cairn ossl; do
-  if [[ $who == cairn ]]; then out=$("$CLIENT" ocsp 127.0.0.1 "$CAIRN_PORT" 32 "$SECS" cairn-ocsp.req /ocsp/issuing);
-  else out=$("$CLIENT" ocsp 127.0.0.1 "$OCSP_PORT" 32 "$SECS" ossl-ocsp.req /); fi
-  RATE[ocsp$who]=$(echo "$out" | field rate)
-  P99[ocsp$who]=$(echo "$out" | field p99_ms)
-  errs=$(echo "$out" | field errors)
-  [[ $errs == 0 ]] || echo "warning: OCSP against $who had $errs errors" >&2
+for kind in "" -nonce; do
+  for who in cairn ossl; do
+    if [[ $who == cairn ]]; then out=$("$CLIENT" ocsp 127.0.0.1 "$CAIRN_PORT" 32 "$SECS" "cairn-ocsp$kind.req" /ocsp/issuing);
+    else out=$("$CLIENT" ocsp 127.0.0.1 "$OCSP_PORT" 32 "$SECS" "ossl-ocsp$kind.req" /); fi
+    RATE[ocsp$who$kind]=$(echo "$out" | field rate)
+    P99[ocsp$who$kind]=$(echo "$out" | field p99_ms)
+    errs=$(echo "$out" | field errors)
+    [[ $errs == 0 ]] || echo "warning: OCSP$kind against $who had $errs errors" >&2
+  done
 done
+
+# CA scale, in-process on a RocksDB directory (the servers are stopped first
+# so the cores are its own).
+cleanup_servers() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; PIDS=(); }
+cleanup_servers
+mkdir -p scale
+SCALE_JSON=$("$SCALE_BENCH" "$PWD/scale" "$SCALE" 8 2>scale.log)
+SCALE_JSON+=$("$SCALE_BENCH" load "$PWD/scale")  # a fresh process: cold start and memory
+rm -rf scale
+sj() { echo "$SCALE_JSON" | sed -E "s/.*\"$1\":([0-9.e+-]+).*/\1/" | awk '{ if ($1 >= 100) printf "%.0f", $1; else printf "%.2f", $1 }'; }
 
 # OpenSSL's bound on all cores: one P-256 signature and one verify per certificate.
 speed=$(openssl speed -seconds 3 -multi "$(nproc)" ecdsap256 2>/dev/null | grep -E "^ *256 bits ecdsa|ecdsa \(nistp256\)" | tail -1)
@@ -129,18 +153,36 @@ CPU=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
       "$(awk -v a="${RATE[cairn$c]}" -v b="${RATE[cfssl$c]}" 'BEGIN { print (b > 0 ? a / b : 0) }')"
   done
   echo
-  echo "OCSP, nonce-less requests for a valid certificate (cached answers), concurrency 32:"
+  echo "OCSP for a valid certificate, concurrency 32: nonce-less requests (cached answers) and"
+  echo "requests with a nonce (each answer freshly signed):"
   echo
-  echo "| responder | answers/s | p99 ms |"
-  echo "| --- | ---: | ---: |"
-  printf "| cairn /ocsp/issuing | %.0f | %.2f |\n" "${RATE[ocspcairn]}" "${P99[ocspcairn]}"
-  printf "| openssl ocsp -multi %s | %.0f | %.2f |\n" "$(nproc)" "${RATE[ocspossl]}" "${P99[ocspossl]}"
-  printf "\ncairn / openssl ocsp: %.1f\n\n" "$(awk -v a="${RATE[ocspcairn]}" -v b="${RATE[ocspossl]}" 'BEGIN { print (b > 0 ? a / b : 0) }')"
+  echo "| responder | cached answers/s | p99 ms | nonce answers/s | p99 ms |"
+  echo "| --- | ---: | ---: | ---: | ---: |"
+  printf "| cairn /ocsp/issuing | %.0f | %.2f | %.0f | %.2f |\n" "${RATE[ocspcairn]}" "${P99[ocspcairn]}" \
+    "${RATE[ocspcairn-nonce]}" "${P99[ocspcairn-nonce]}"
+  printf "| openssl ocsp -multi %s | %.0f | %.2f | %.0f | %.2f |\n" "$(nproc)" "${RATE[ocspossl]}" "${P99[ocspossl]}" \
+    "${RATE[ocspossl-nonce]}" "${P99[ocspossl-nonce]}"
+  printf "\ncairn / openssl ocsp: %.1f cached, %.1f nonce\n\n" \
+    "$(awk -v a="${RATE[ocspcairn]}" -v b="${RATE[ocspossl]}" 'BEGIN { print (b > 0 ? a / b : 0) }')" \
+    "$(awk -v a="${RATE[ocspcairn-nonce]}" -v b="${RATE[ocspossl-nonce]}" 'BEGIN { print (b > 0 ? a / b : 0) }')"
   echo "OpenSSL on all cores (\`openssl speed -multi $(nproc) ecdsap256\`): $SIGN sign/s, $VERIFY verify/s;"
   echo "bound for one sign + one verify per certificate: $BOUND cert/s."
   printf "cairn at concurrency 32 reaches %.1f%% of it.\n" "$(awk -v a="${RATE[cairn32]}" -v b="$BOUND" 'BEGIN { print 100 * a / b }')"
   echo
-  echo "Not measured yet (issue 6): revocation-to-CRL latency at 1k/100k/1M revoked, nonce (freshly"
-  echo "signed) OCSP answers, replay and cold start at 1M certificates, memory per certificate."
+  echo "CA scale (\`scale_bench\`, in-process through CaManager on RocksDB, $(sj certificates) certificates"
+  echo "issued by $(sj issue_threads) threads at $(sj issue_rate) cert/s, durable):"
+  echo
+  echo "| measure | value |"
+  echo "| --- | ---: |"
+  for point in 1000 100000 1000000; do
+    if [[ $SCALE_JSON == *"revoke_to_crl_ms_$point\""* ]]; then
+      echo "| revocation to new CRL at $point revoked (median of 5) | $(sj "revoke_to_crl_ms_$point") ms |"
+    fi
+  done
+  echo "| CRL built from scratch ($(sj crl_entries) entries) | $(sj crl_full_build_ms) ms, $(sj crl_bytes) bytes |"
+  echo "| replay of $(sj events) events | $(sj replay_events_per_s) events/s |"
+  echo "| cold start without snapshot (replay) | $(sj cold_start_replay_ms) ms |"
+  echo "| cold start from the snapshot | $(sj cold_start_snapshot_ms) ms |"
+  echo "| resident memory per issued certificate | $(sj rss_bytes_per_certificate) bytes |"
 } > "$ROOT/bench/results.md"
 cat "$ROOT/bench/results.md"

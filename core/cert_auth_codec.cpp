@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "core/cert_auth.h"
+#include "eventstore/view_input.h"
 #include "core/encoding.h"
 #include "core/revocation_reason.h"
 #include "core/x509_time.h"
@@ -156,8 +157,8 @@ CaEvent CertAuth::decode_event(std::string_view bytes) {
     throw Error(ErrorKind::Internal, "corrupt_record", "unknown event envelope");
   CaEvent e;
   try {
-    std::istringstream in{std::string(bytes.substr(1))};
-    cereal::PortableBinaryInputArchive ar(in);
+    ViewInput in(bytes.substr(1));
+    cereal::PortableBinaryInputArchive ar(in.stream());
     ar(e);
   } catch (const std::exception& ex) {
     throw Error(ErrorKind::Internal, "corrupt_record", std::string("cannot decode event: ") + ex.what());
@@ -180,8 +181,8 @@ CertAuth CertAuth::decode_snapshot(std::string_view bytes) {
     throw Error(ErrorKind::Internal, "corrupt_record", "unknown snapshot envelope");
   CertAuth state;
   try {
-    std::istringstream in{std::string(bytes.substr(1))};
-    cereal::PortableBinaryInputArchive ar(in);
+    ViewInput in(bytes.substr(1));
+    cereal::PortableBinaryInputArchive ar(in.stream());
     ar(state);
     state.rebuild_revocation_order();
   } catch (const std::exception& ex) {

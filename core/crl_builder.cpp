@@ -42,7 +42,14 @@ X509CrlPtr signed_header(const CrlTemplate& t, Signer& signer, const std::string
 }  // namespace
 
 std::string encode_revoked_entry(const RevokedEntry& e) {
+  std::string out;
+  append_revoked_entry(out, e);
+  return out;
+}
+
+void append_revoked_entry(std::string& out, const RevokedEntry& e) {
   std::string body;
+  body.reserve(64);
   der_append(body, der_tag::kInteger, der_unsigned_integer_from_hex(e.serial));
   body += der_time(e.revoked_at_ms);
   if (e.reason != 0) {
@@ -52,7 +59,7 @@ std::string encode_revoked_entry(const RevokedEntry& e) {
     der_append(extension, 0x04, reason);
     body += der_wrap(der_tag::kSequence, der_wrap(der_tag::kSequence, extension));
   }
-  return der_wrap(der_tag::kSequence, body);
+  der_append(out, der_tag::kSequence, body);
 }
 
 std::string build_crl_with_entries(const CrlTemplate& t, std::string_view encoded_entries, Signer& signer,
@@ -93,7 +100,7 @@ std::string build_crl_with_entries(const CrlTemplate& t, std::string_view encode
 
 std::string build_crl(const CrlTemplate& t, Signer& signer, const std::string& signing_key_id) {
   std::string entries;
-  for (const auto& e : t.entries) entries += encode_revoked_entry(e);
+  for (const auto& e : t.entries) append_revoked_entry(entries, e);
   return build_crl_with_entries(t, entries, signer, signing_key_id);
 }
 

@@ -33,7 +33,8 @@ struct CrlTemplate {
   std::vector<RevokedEntry> entries;
 };
 
-// One revokedCertificates element (DER SEQUENCE).
+// One revokedCertificates element (DER SEQUENCE), appended to `out`.
+void append_revoked_entry(std::string& out, const RevokedEntry& entry);
 std::string encode_revoked_entry(const RevokedEntry& entry);
 
 // A CRL of `t` (whose `entries` are ignored) listing `encoded_entries`: the

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "eventstore/error.h"
+#include "eventstore/view_input.h"
 
 // Record layouts are versioned with cereal class versions so that fields can
 // be added later while old data keeps loading.
@@ -56,8 +57,8 @@ template <class T>
 T decode(std::string_view bytes, const char* what) {
   T value;
   try {
-    std::istringstream in{std::string(bytes)};
-    cereal::PortableBinaryInputArchive ar(in);
+    ViewInput in(bytes);
+    cereal::PortableBinaryInputArchive ar(in.stream());
     ar(value);
   } catch (const std::exception& e) {
     throw Error(ErrorKind::Internal, "corrupt_record",

@@ -84,7 +84,7 @@ void CaObjectsStore::before_save(const std::string& ca, const CertAuth& state,
   auto previous = crl(ca);
   uint64_t number = previous ? previous->number + 1 : 1;
   int64_t this_update = this_update_now();
-  std::string entries = revoked_entries(ca, state, this_update);
+  std::string_view entries = revoked_entries(ca, state, this_update);
   batch.put(crl_key(ca), encode(build(entries, number, state.key_id(), state.ca_cert_der(), this_update)));
   // Every key still in service signs a CRL of its own, with the same entries
   // (a serial identifies one certificate of this CA, whichever key signed it).
@@ -114,7 +114,7 @@ bool CaObjectsStore::reissue_if_due(AggregateStore<CertAuth>& store, const std::
     if (!due) return false;
     uint64_t number = current ? current->number + 1 : 1;
     int64_t this_update = this_update_now();
-    std::string entries = revoked_entries(ca, state, this_update);
+    std::string_view entries = revoked_entries(ca, state, this_update);
     WriteBatch batch;
     batch.put(crl_key(ca), encode(build(entries, number, state.key_id(), state.ca_cert_der(), this_update)));
     for (const auto& [generation, key] : state.retiring_keys())
@@ -134,7 +134,7 @@ int64_t CaObjectsStore::this_update_now() const {
   return now - now % 1000;
 }
 
-std::string CaObjectsStore::revoked_entries(const std::string& ca, const CertAuth& state, int64_t now_ms) {
+std::string_view CaObjectsStore::revoked_entries(const std::string& ca, const CertAuth& state, int64_t now_ms) {
   std::lock_guard lock(cache_mutex_);
   EntryCache& cache = entry_cache_[ca];
   const auto& order = state.revocation_order();
@@ -145,7 +145,7 @@ std::string CaObjectsStore::revoked_entries(const std::string& ca, const CertAut
   for (size_t i = cache.consumed; i < order.size(); ++i) {
     const IssuedCertificate* c = state.find(order[i]);
     if (!c || !c->revoked || c->not_after_ms <= now_ms) continue;  // expired: no longer listed
-    cache.entries += encode_revoked_entry({c->serial, c->revoked_at_ms, c->revocation_reason});
+    append_revoked_entry(cache.entries, {c->serial, c->revoked_at_ms, c->revocation_reason});
     cache.earliest_expiry = std::min(cache.earliest_expiry, c->not_after_ms);
   }
   cache.consumed = order.size();

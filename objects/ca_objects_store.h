@@ -75,7 +75,9 @@ class CaObjectsStore {
   CrlObject build(std::string_view entries, uint64_t number, const std::string& key_id,
                   const std::string& ca_cert_der, int64_t this_update_ms) const;
   // The encoded entries of every revoked, unexpired certificate of `ca`.
-  std::string revoked_entries(const std::string& ca, const CertAuth& state, int64_t now_ms);
+  // Valid until the next call for the same CA (calls for one CA are
+  // serialised by its lock; entries of a CA are never dropped, only reset).
+  std::string_view revoked_entries(const std::string& ca, const CertAuth& state, int64_t now_ms);
   int64_t this_update_now() const;
 
   struct EntryCache {

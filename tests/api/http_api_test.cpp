@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <sstream>
@@ -168,6 +169,24 @@ TEST_F(HttpApiTest, CreateCaThroughTheApi) {
   EXPECT_EQ(code(post("/api/v1/cas", R"({"handle":"team-b"})")), "missing_field");
   EXPECT_EQ(code(post("/api/v1/cas", R"({"handle":"team-b","subject":"CN=x","validity_days":-4})")), "invalid_field");
   EXPECT_EQ(code(post("/api/v1/cas", R"({"handle":"Bad/Name","subject":"CN=x"})")), "invalid_name");
+}
+
+TEST_F(HttpApiTest, ABurstOfNewConnectionsIsServed) {
+  // 64 clients connect at the same moment (services starting together):
+  // each is accepted and answered (the listen backlog is 1024, not 5).
+  constexpr int kClients = 64;
+  std::atomic<int> answered{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kClients; ++i)
+    clients.emplace_back([&] {
+      httplib::Client c("127.0.0.1", server_->port());
+      c.set_connection_timeout(5, 0);
+      c.set_read_timeout(5, 0);
+      auto r = c.Get("/health");
+      if (r && r->status == 200) ++answered;
+    });
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(answered.load(), kClients);
 }
 
 TEST_F(HttpApiTest, BulkRevocationIsAllOrNothingWithOneCrl) {
