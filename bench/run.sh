@@ -34,7 +34,7 @@ CLIENT=$ROOT/build-release/bench/bench_client
 SCALE_BENCH=$ROOT/build-release/bench/scale_bench
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/cairn-bench-XXXXXX")
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+cleanup() { for p in "${PIDS[@]}"; do pkill -KILL -P "$p" 2>/dev/null || true; kill -KILL "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
 trap cleanup EXIT
 cd "$WORK"
 
@@ -122,7 +122,12 @@ done
 
 # CA scale, in-process on a RocksDB directory (the servers are stopped first
 # so the cores are its own).
-cleanup_servers() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; PIDS=(); }
+# openssl ocsp -multi keeps its worker children on SIGTERM: stop them too.
+cleanup_servers() {
+  for p in "${PIDS[@]}"; do pkill -KILL -P "$p" 2>/dev/null || true; kill -KILL "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true; done
+  PIDS=()
+}
 cleanup_servers
 mkdir -p scale
 SCALE_JSON=$("$SCALE_BENCH" "$PWD/scale" "$SCALE" 8 2>scale.log)
