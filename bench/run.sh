@@ -133,7 +133,7 @@ mkdir -p scale
 SCALE_JSON=$("$SCALE_BENCH" "$PWD/scale" "$SCALE" 8 2>scale.log)
 SCALE_JSON+=$("$SCALE_BENCH" load "$PWD/scale")  # a fresh process: cold start and memory
 rm -rf scale
-sj() { echo "$SCALE_JSON" | sed -E "s/.*\"$1\":([0-9.e+-]+).*/\1/" | awk '{ if ($1 >= 100) printf "%.0f", $1; else printf "%.2f", $1 }'; }
+sj() { echo "$SCALE_JSON" | sed -E "s/.*\"$1\":([0-9.e+-]+).*/\1/" | awk '{ if ($1 >= 100 || $1 == int($1)) printf "%.0f", $1; else printf "%.2f", $1 }'; }
 
 # OpenSSL's bound on all cores: one P-256 signature and one verify per certificate.
 speed=$(openssl speed -seconds 3 -multi "$(nproc)" ecdsap256 2>/dev/null | grep -E "^ *256 bits ecdsa|ecdsa \(nistp256\)" | tail -1)

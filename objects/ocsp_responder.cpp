@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
+#include <mutex>
 
+#include "core/certificate_cache.h"
 #include "core/encoding.h"
 #include "core/serial_number.h"
 #include "core/x509_time.h"
@@ -57,7 +60,7 @@ std::string serial_of(OCSP_CERTID* id) {
 }
 
 // Does this CertID name `issuer` (by name hash and key hash)?
-bool names_issuer(OCSP_CERTID* id, X509* issuer) {
+bool names_issuer(OCSP_CERTID* id, const X509* issuer) {
   ASN1_OCTET_STRING *name_hash = nullptr, *key_hash = nullptr;
   ASN1_OBJECT* md_oid = nullptr;
   if (OCSP_id_get0_info(&name_hash, &md_oid, &key_hash, nullptr, id) != 1) return false;
@@ -68,6 +71,18 @@ bool names_issuer(OCSP_CERTID* id, X509* issuer) {
   if (X509_NAME_digest(X509_get_subject_name(issuer), md, buf, &len) != 1 || !same(name_hash, buf, len))
     return false;
   return X509_pubkey_digest(issuer, md, buf, &len) == 1 && same(key_hash, buf, len);
+}
+
+// The Signer key id of a delegated responder certificate, computed once per
+// certificate (it re-encodes the public key, which OpenSSL 3.0 makes slow).
+std::string responder_key_id(const std::string& der, const X509* responder) {
+  static std::mutex mutex;
+  static std::map<std::string, std::string> ids;
+  std::lock_guard lock(mutex);
+  auto it = ids.find(der);
+  if (it != ids.end()) return it->second;
+  if (ids.size() >= 64) ids.clear();
+  return ids.emplace(der, Signer::key_id_for(X509_get0_pubkey(responder))).first->second;
 }
 
 struct Answer {
@@ -246,12 +261,12 @@ std::string OcspResponder::sign_response(const std::string& ca, void* opaque_req
   if (who.ca_der.empty()) return unauthorized();
   // The key the request asks about: the current one, or a rolled-out key
   // (which then signs the answer itself). All CertIDs must name the same.
-  X509Ptr issuer = parse_certificate(who.ca_der);
+  std::shared_ptr<const X509> issuer = shared_certificate(who.ca_der);
   std::string issuer_key_id = who.ca_key_id;
   if (!names_issuer(OCSP_onereq_get0_id(OCSP_request_onereq_get0(request, 0)), issuer.get())) {
     bool matched = false;
     for (const auto& [key_id, der] : who.retiring) {
-      X509Ptr old = parse_certificate(der);
+      std::shared_ptr<const X509> old = shared_certificate(der);
       if (!names_issuer(OCSP_onereq_get0_id(OCSP_request_onereq_get0(request, 0)), old.get())) continue;
       issuer = std::move(old);
       issuer_key_id = key_id;
@@ -291,13 +306,14 @@ std::string OcspResponder::sign_response(const std::string& ca, void* opaque_req
   if (OCSP_copy_nonce(basic.get(), request) <= 0)
     throw_openssl(ErrorKind::Internal, "ocsp_error", "cannot copy the nonce");
   if (who.responder_der.empty()) {
-    signer_.sign(issuer_key_id, basic.get(), issuer.get(), OCSP_RESPID_KEY | OCSP_NOCERTS);
+    signer_.sign(issuer_key_id, basic.get(), const_cast<X509*>(issuer.get()), OCSP_RESPID_KEY | OCSP_NOCERTS);
   } else {
     // The responder certificate travels with the answer so that clients can
     // check that the CA delegated to it.
-    X509Ptr responder = parse_certificate(who.responder_der);
-    signer_.sign(Signer::key_id_for(X509_get0_pubkey(responder.get())), basic.get(), responder.get(),
-                 OCSP_RESPID_KEY);
+    // (OCSP_basic_sign only reads the certificate and takes a reference.)
+    std::shared_ptr<const X509> responder = shared_certificate(who.responder_der);
+    signer_.sign(responder_key_id(who.responder_der, responder.get()), basic.get(),
+                 const_cast<X509*>(responder.get()), OCSP_RESPID_KEY);
   }
   return response_der(OCSP_RESPONSE_STATUS_SUCCESSFUL, basic.get());
 }
