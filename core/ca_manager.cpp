@@ -373,21 +373,8 @@ std::optional<std::string> CaManager::managed_key_pem(const std::string& ca, con
 IssueResult CaManager::issued_result(const std::string& ca, const CertificateIssued& event,
                                      const EvpPkeyPtr& generated) {
   IssueResult result;
-  // From the durable event itself: a fresh certificate is valid, not yet
-  // replaced, and its view needs no second read of the CA.
-  IssuedCertificate issued;
-  issued.serial = event.serial;
-  issued.der = event.der;
-  issued.profile = event.profile;
-  issued.subject = event.subject;
-  issued.not_before_ms = event.not_before_ms;
-  issued.not_after_ms = event.not_after_ms;
-  issued.issued_at_ms = event.issued_at_ms;
-  issued.replaces = event.replaces;
-  issued.child_ca = event.child_ca;
-  issued.issuer_key_id = event.issuer_key_id;
-  issued.requested_by = event.requested_by;
-  result.certificate = view_of(ca, issued);
+  // From the durable event itself: its view needs no second read of the CA.
+  result.certificate = view_of(ca, IssuedCertificate::from_event(event));
   result.certificate.sans = SubjectAltNames::from_certificate_der(event.der);
   result.chain_pem = certificate_pem(event.der) + ca_chain_pem(ca);
   if (generated) result.private_key_pem = private_key_pem(generated.get());

@@ -101,18 +101,7 @@ void CertAuth::apply(const CaEvent& event) {
                    ca_not_after_ms_ = e.not_after_ms;
                  },
                  [&](const CertificateIssued& e) {
-                   IssuedCertificate c;
-                   c.serial = e.serial;
-                   c.der = e.der;
-                   c.profile = e.profile;
-                   c.subject = e.subject;
-                   c.not_before_ms = e.not_before_ms;
-                   c.not_after_ms = e.not_after_ms;
-                   c.issued_at_ms = e.issued_at_ms;
-                   c.replaces = e.replaces;
-                   c.child_ca = e.child_ca;
-                   c.issuer_key_id = e.issuer_key_id;
-                   c.requested_by = e.requested_by;
+                   IssuedCertificate c = IssuedCertificate::from_event(e);
                    if (!e.replaces.empty()) {
                      auto old = issued_.find(e.replaces);
                      if (old != issued_.end()) old->second.replaced_by = e.serial;
@@ -394,6 +383,22 @@ std::vector<CaEvent> CertAuth::revoke_many(const RevokeCertificates& c, const Co
     events.insert(events.end(), std::make_move_iterator(one.begin()), std::make_move_iterator(one.end()));
   }
   return events;
+}
+
+IssuedCertificate IssuedCertificate::from_event(const CertificateIssued& e) {
+  IssuedCertificate c;
+  c.serial = e.serial;
+  c.der = e.der;
+  c.profile = e.profile;
+  c.subject = e.subject;
+  c.not_before_ms = e.not_before_ms;
+  c.not_after_ms = e.not_after_ms;
+  c.issued_at_ms = e.issued_at_ms;
+  c.replaces = e.replaces;
+  c.child_ca = e.child_ca;
+  c.issuer_key_id = e.issuer_key_id;
+  c.requested_by = e.requested_by;
+  return c;
 }
 
 void CertAuth::rebuild_revocation_order() {

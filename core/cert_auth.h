@@ -204,6 +204,9 @@ struct IssuedCertificate {
   bool revoked = false;
   int64_t revoked_at_ms = 0;
   int revocation_reason = 0;
+
+  // A fresh (valid, not yet replaced) certificate as its event describes it.
+  static IssuedCertificate from_event(const CertificateIssued& e);
 };
 
 struct PendingRequest {

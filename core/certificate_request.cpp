@@ -11,9 +11,6 @@
 namespace cairn {
 namespace {
 
-using ExtensionsPtr = std::unique_ptr<STACK_OF(X509_EXTENSION), decltype([](STACK_OF(X509_EXTENSION)* s) {
-                                        sk_X509_EXTENSION_pop_free(s, X509_EXTENSION_free);
-                                      })>;
 using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, OpenSslDeleter<EVP_MD_CTX_free>>;
 
 const unsigned char* bytes_of(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
@@ -49,8 +46,8 @@ std::optional<std::string> pem_to_der(std::string_view pem) {
 // The Extensions of a PKCS#10 extensionRequest attribute (RFC 2986 4.1,
 // RFC 2985 5.4.2) inside the [0] attributes, or null if there is none.
 // Sets `ok` to false on a shape the fast path does not handle.
-ExtensionsPtr requested_extensions(std::string_view attributes, bool& ok) {
-  ExtensionsPtr found;
+X509ExtensionsPtr requested_extensions(std::string_view attributes, bool& ok) {
+  X509ExtensionsPtr found;
   DerReader r(attributes);
   while (auto attribute = r.next()) {
     if (attribute->tag != der_tag::kSequence) return ok = false, nullptr;
@@ -114,7 +111,7 @@ std::optional<CertificateRequest> parse_common_csr(std::string_view der) {
     return std::nullopt;
 
   bool shape_ok = true;
-  ExtensionsPtr extensions = attributes ? requested_extensions(attributes->content, shape_ok) : nullptr;
+  X509ExtensionsPtr extensions = attributes ? requested_extensions(attributes->content, shape_ok) : nullptr;
   if (!shape_ok) return ERR_clear_error(), std::nullopt;
   p = bytes_of(subject->whole);
   X509NamePtr name(d2i_X509_NAME(nullptr, &p, static_cast<long>(subject->whole.size())));
@@ -173,7 +170,7 @@ CertificateRequest parse_certificate_request_generic(std::string_view input) {
   out.subject = format_name(X509_REQ_get_subject_name(req.get()));
   out.public_key_der = public_key_der(key);
   out.key_type = describe_public_key(key);
-  ExtensionsPtr exts(X509_REQ_get_extensions(req.get()));
+  X509ExtensionsPtr exts(X509_REQ_get_extensions(req.get()));
   out.sans = sans_of(exts.get());
   return out;
 }

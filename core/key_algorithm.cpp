@@ -1,6 +1,7 @@
 #include "core/key_algorithm.h"
 
 #include <openssl/core_names.h>
+#include <openssl/ec.h>
 
 namespace cairn {
 
@@ -44,26 +45,40 @@ EvpPkeyPtr generate_key(KeyAlgorithm alg) {
 
 bool is_rsa(const EVP_PKEY* key) { return EVP_PKEY_is_a(key, "RSA"); }
 
-std::string describe_public_key(const EVP_PKEY* key) {
-  if (EVP_PKEY_is_a(key, "RSA")) {
-    int bits = EVP_PKEY_get_bits(key);
-    if (bits < 2048)
-      throw Error(ErrorKind::PolicyViolation, "weak_key",
-                  "RSA keys must have at least 2048 bits, this one has " + std::to_string(bits));
-    if (bits > 8192)
-      throw Error(ErrorKind::PolicyViolation, "unsupported_key", "RSA keys above 8192 bits are not accepted");
-    return "rsa-" + std::to_string(bits);
+std::string rsa_key_name(int bits) {
+  if (bits < 2048)
+    throw Error(ErrorKind::PolicyViolation, "weak_key",
+                "RSA keys must have at least 2048 bits, this one has " + std::to_string(bits));
+  if (bits > 8192)
+    throw Error(ErrorKind::PolicyViolation, "unsupported_key", "RSA keys above 8192 bits are not accepted");
+  return "rsa-" + std::to_string(bits);
+}
+
+std::string ec_key_name(int curve_nid) {
+  switch (curve_nid) {
+    case NID_X9_62_prime256v1: return "ec-p256";
+    case NID_secp384r1: return "ec-p384";
+    case NID_secp521r1: return "ec-p521";
+    case NID_undef: throw Error(ErrorKind::PolicyViolation, "unsupported_key", "EC key without a named curve");
+    default:
+      throw Error(ErrorKind::PolicyViolation, "unsupported_key",
+                  std::string("EC curve ") + OBJ_nid2sn(curve_nid) + " is not accepted");
   }
+}
+
+std::string describe_public_key(const EVP_PKEY* key) {
+  if (EVP_PKEY_is_a(key, "RSA")) return rsa_key_name(EVP_PKEY_get_bits(key));
   if (EVP_PKEY_is_a(key, "EC")) {
     char group[64] = {0};
     size_t len = 0;
     if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &len) != 1)
       throw Error(ErrorKind::PolicyViolation, "unsupported_key", "EC key without a named curve");
     std::string g(group, len);
-    if (g == "prime256v1" || g == "P-256") return "ec-p256";
-    if (g == "secp384r1" || g == "P-384") return "ec-p384";
-    if (g == "secp521r1" || g == "P-521") return "ec-p521";
-    throw Error(ErrorKind::PolicyViolation, "unsupported_key", "EC curve " + g + " is not accepted");
+    int nid = OBJ_sn2nid(g.c_str());
+    if (nid == NID_undef) nid = EC_curve_nist2nid(g.c_str());
+    if (nid == NID_undef)
+      throw Error(ErrorKind::PolicyViolation, "unsupported_key", "EC curve " + g + " is not accepted");
+    return ec_key_name(nid);
   }
   if (EVP_PKEY_is_a(key, "ED25519")) return "ed25519";
   throw Error(ErrorKind::PolicyViolation, "unsupported_key", "unsupported public key algorithm");

@@ -23,6 +23,11 @@ EvpPkeyPtr generate_key(KeyAlgorithm alg);
 // "ec-p256", "rsa-2048", "ed25519", ...; throws PolicyViolation "weak_key" or
 // "unsupported_key" for keys cairn will not certify.
 std::string describe_public_key(const EVP_PKEY* key);
+// The same names for an RSA modulus size and an EC named curve (by NID);
+// they throw what describe_public_key() throws. Shared with
+// describe_public_key_info(), which reads keys without OpenSSL's decoder.
+std::string rsa_key_name(int bits);
+std::string ec_key_name(int curve_nid);
 bool is_rsa(const EVP_PKEY* key);
 
 // Checks a detached signature made by Signer::sign_bytes.

@@ -5,6 +5,7 @@
 
 #include "core/der_reader.h"
 #include "core/encoding.h"
+#include "core/key_algorithm.h"
 
 namespace cairn {
 namespace {
@@ -117,25 +118,9 @@ std::string describe_public_key_info(const PublicKeyInfo& info) {
     case NID_rsaEncryption: {
       auto parts = rsa_parts(info.key_bytes);
       if (!parts) throw Error(ErrorKind::InvalidInput, "invalid_public_key", "not a valid DER RSA public key");
-      int bits = significant_bits(parts->first);
-      if (bits < 2048)
-        throw Error(ErrorKind::PolicyViolation, "weak_key",
-                    "RSA keys must have at least 2048 bits, this one has " + std::to_string(bits));
-      if (bits > 8192)
-        throw Error(ErrorKind::PolicyViolation, "unsupported_key", "RSA keys above 8192 bits are not accepted");
-      return "rsa-" + std::to_string(bits);
+      return rsa_key_name(significant_bits(parts->first));
     }
-    case NID_X9_62_id_ecPublicKey:
-      switch (info.curve_nid) {
-        case NID_undef:
-          throw Error(ErrorKind::PolicyViolation, "unsupported_key", "EC key without a named curve");
-        case NID_X9_62_prime256v1: return "ec-p256";
-        case NID_secp384r1: return "ec-p384";
-        case NID_secp521r1: return "ec-p521";
-        default:
-          throw Error(ErrorKind::PolicyViolation, "unsupported_key",
-                      std::string("EC curve ") + OBJ_nid2sn(info.curve_nid) + " is not accepted");
-      }
+    case NID_X9_62_id_ecPublicKey: return ec_key_name(info.curve_nid);
     case NID_ED25519: return "ed25519";
     default: throw Error(ErrorKind::PolicyViolation, "unsupported_key", "unsupported public key algorithm");
   }

@@ -182,10 +182,7 @@ SubjectAltNames SubjectAltNames::from_certificate_der(std::string_view der) {
   if (!extensions) return from_certificate(parse_certificate(der).get());
   if (extensions->empty()) return {};
   const auto* p = reinterpret_cast<const unsigned char*>(extensions->data());
-  std::unique_ptr<STACK_OF(X509_EXTENSION), decltype([](STACK_OF(X509_EXTENSION)* s) {
-                    sk_X509_EXTENSION_pop_free(s, X509_EXTENSION_free);
-                  })>
-      exts(d2i_X509_EXTENSIONS(nullptr, &p, static_cast<long>(extensions->size())));
+  X509ExtensionsPtr exts(d2i_X509_EXTENSIONS(nullptr, &p, static_cast<long>(extensions->size())));
   if (!exts) return from_certificate(parse_certificate(der).get());
   int idx = X509v3_get_ext_by_NID(exts.get(), NID_subject_alt_name, -1);
   // As X509_get_ext_d2i(): none, or more than one, is no names.
