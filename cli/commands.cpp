@@ -221,6 +221,24 @@ void Commands::cert_revoke(const std::string& ca, const std::string& serial, con
   print_certificate(out_, j);
 }
 
+void Commands::cert_revoke_many(const std::string& ca, const std::vector<std::string>& serials,
+                                const std::string& file, const std::string& reason) {
+  std::vector<std::string> all = serials;
+  if (!file.empty()) {
+    std::istringstream lines(file == "-" ? std::string(std::istreambuf_iterator<char>(std::cin), {}) : read_file(file));
+    for (std::string line; std::getline(lines, line);) {
+      line.erase(0, line.find_first_not_of(" \t\r"));
+      line.erase(line.find_last_not_of(" \t\r") + 1);
+      if (!line.empty() && line[0] != '#') all.push_back(line);
+    }
+  }
+  if (all.empty()) throw CliError("missing_serials", "give serial numbers as arguments or with --file", 2);
+  json body = {{"serials", all}, {"reason", reason.empty() ? "unspecified" : reason}};
+  auto j = parse(client_.post_json("/api/v1/cas/" + seg(ca) + "/revocations", body.dump()).body);
+  if (format_ == OutputFormat::Json) return void(out_ << j.dump(2) << '\n');
+  print_fields(out_, {{"ca", ca}, {"revoked", std::to_string(j.value("revoked", 0))}});
+}
+
 void Commands::crl_get(const std::string& ca, bool der, const std::string& out_file) {
   auto res = client_.get("/api/v1/cas/" + seg(ca) + "/crl?format=" + (der ? "der" : "pem"));
   write_or_print(res.body, out_file);

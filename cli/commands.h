@@ -60,6 +60,10 @@ class Commands {
   void cert_download(const std::string& ca, const std::string& serial, const std::string& kind,
                      const std::string& out_file);
   void cert_revoke(const std::string& ca, const std::string& serial, const std::string& reason);
+  // Serials from the arguments and from `file` (one per line, "-": stdin),
+  // all revoked in one command or none.
+  void cert_revoke_many(const std::string& ca, const std::vector<std::string>& serials, const std::string& file,
+                        const std::string& reason);
 
   void crl_get(const std::string& ca, bool der, const std::string& out_file);
 

@@ -114,6 +114,8 @@ int main(int argc, char** argv) {
   cert->require_subcommand(1);
   CertRequestOptions req;
   std::string ca_name, serial, status, profile, reason, kind = "pem";
+  std::vector<std::string> serials;
+  std::string serials_file;
   auto* issue = cert->add_subcommand("issue", "issue a certificate from a CSR (or a server-generated key)");
   issue->add_option("--ca", req.ca, "issuing CA")->required();
   add_request_options(issue, req);
@@ -149,6 +151,15 @@ int main(int argc, char** argv) {
   revoke->add_option("--ca", ca_name, "CA (found by serial if omitted)");
   add_client_options(revoke);
   revoke->callback([&] { action = [&](Commands& c) { c.cert_revoke(ca_name, serial, reason); }; });
+  auto* revoke_many = cert->add_subcommand("revoke-many", "revoke many certificates of one CA at once (all or none)");
+  revoke_many->add_option("serials", serials, "serial numbers");
+  revoke_many->add_option("--file", serials_file, "more serials, one per line ('-': stdin)");
+  revoke_many->add_option("--reason", reason, "RFC 5280 reason, e.g. keyCompromise (default unspecified)");
+  revoke_many->add_option("--ca", ca_name, "the CA")->required();
+  add_client_options(revoke_many);
+  revoke_many->callback([&] {
+    action = [&](Commands& c) { c.cert_revoke_many(ca_name, serials, serials_file, reason); };
+  });
 
   // crl
   auto* crl = app.add_subcommand("crl", "certificate revocation lists");

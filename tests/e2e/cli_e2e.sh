@@ -196,6 +196,31 @@ done
 [[ $(grep -c '"serial"' responders.json) == 1 ]] || fail "expected one responder certificate: $(cat responders.json)"
 "$CAIRN" audit verify --data-dir data --checkpoint kept.json >/dev/null || fail "audit verify after the responder"
 
+step "bulk revocation: several certificates in one command, one CRL, all or none"
+for n in 1 2 3; do
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout bulk$n.key -out bulk$n.csr \
+    -subj "/CN=bulk$n.example.com" 2>/dev/null
+  "$CAIRN" cert issue --ca issuing --csr bulk$n.csr --dns bulk$n.example.com --out bulk$n.pem >/dev/null
+done
+serial_of() { openssl x509 -in "$1" -noout -serial | cut -d= -f2; }
+serial_of bulk1.pem > serials.txt
+"$CAIRN" cert revoke-many --ca issuing --reason superseded --file serials.txt "$(serial_of bulk2.pem)" \
+  --format json > bulk.json || fail "revoke-many failed"
+grep -q '"revoked": 2' bulk.json || fail "revoke-many: $(cat bulk.json)"
+"$CAIRN" crl get issuing --out crl-bulk.pem
+for n in 1 2; do
+  if openssl verify -crl_check -CAfile chain.pem -CRLfile crl-bulk.pem bulk$n.pem >/dev/null 2>&1; then
+    fail "bulk$n.pem still verifies after the bulk revocation"
+  fi
+done
+openssl verify -crl_check -CAfile chain.pem -CRLfile crl-bulk.pem bulk3.pem | grep -q OK || fail "bulk3.pem was touched"
+# One serial already revoked: nothing is revoked, stable code, non-zero exit.
+if "$CAIRN" cert revoke-many --ca issuing "$(serial_of bulk3.pem)" "$(serial_of bulk1.pem)" 2>err.txt; then
+  fail "revoke-many with a revoked serial succeeded"
+fi
+grep -q already_revoked err.txt || fail "no stable code: $(cat err.txt)"
+"$CAIRN" cert show "$(serial_of bulk3.pem)" | grep -Eq "status: +valid" || fail "bulk3 was revoked by a refused command"
+
 stop_server
 
 step "the auditor's offline tools never write to the data directory"
