@@ -13,8 +13,6 @@ namespace {
 
 using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, OpenSslDeleter<EVP_MD_CTX_free>>;
 
-const unsigned char* bytes_of(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
-
 SubjectAltNames sans_of(const STACK_OF(X509_EXTENSION) * exts) {
   SubjectAltNames sans = SubjectAltNames::from_extensions(exts);
   sans.normalize();
@@ -55,14 +53,12 @@ X509ExtensionsPtr requested_extensions(std::string_view attributes, bool& ok) {
     auto oid = a.next_if(der_tag::kOid);
     auto values = a.next_if(der_tag::kSet);
     if (!oid || !values || !a.at_end()) return ok = false, nullptr;
-    const unsigned char* p = bytes_of(oid->whole);
-    Asn1ObjectPtr type(d2i_ASN1_OBJECT(nullptr, &p, static_cast<long>(oid->whole.size())));
-    if (!type) return ok = false, nullptr;
-    int nid = OBJ_obj2nid(type.get());
-    if (nid != NID_ext_req && nid != NID_ms_ext_req) continue;
+    std::optional<int> nid = der_oid_nid(*oid);
+    if (!nid) return ok = false, nullptr;
+    if (*nid != NID_ext_req && *nid != NID_ms_ext_req) continue;
     auto extensions = der_single(values->content, der_tag::kSequence);
     if (found || !extensions) return ok = false, nullptr;
-    p = bytes_of(extensions->whole);
+    const unsigned char* p = der_bytes(extensions->whole);
     found.reset(d2i_X509_EXTENSIONS(nullptr, &p, static_cast<long>(extensions->whole.size())));
     if (!found) return ok = false, nullptr;
   }
@@ -95,7 +91,7 @@ std::optional<CertificateRequest> parse_common_csr(std::string_view der) {
   if (!key_info || (key_info->algorithm_nid != NID_X9_62_id_ecPublicKey &&
                     key_info->algorithm_nid != NID_rsaEncryption && key_info->algorithm_nid != NID_ED25519))
     return std::nullopt;
-  const unsigned char* p = bytes_of(signature_algorithm->whole);
+  const unsigned char* p = der_bytes(signature_algorithm->whole);
   X509AlgorPtr algorithm(d2i_X509_ALGOR(nullptr, &p, static_cast<long>(signature_algorithm->whole.size())));
   if (!algorithm) return ERR_clear_error(), std::nullopt;
   int parameter_type = V_ASN1_UNDEF;
@@ -113,7 +109,7 @@ std::optional<CertificateRequest> parse_common_csr(std::string_view der) {
   bool shape_ok = true;
   X509ExtensionsPtr extensions = attributes ? requested_extensions(attributes->content, shape_ok) : nullptr;
   if (!shape_ok) return ERR_clear_error(), std::nullopt;
-  p = bytes_of(subject->whole);
+  p = der_bytes(subject->whole);
   X509NamePtr name(d2i_X509_NAME(nullptr, &p, static_cast<long>(subject->whole.size())));
   if (!name) return ERR_clear_error(), std::nullopt;
 
@@ -126,7 +122,7 @@ std::optional<CertificateRequest> parse_common_csr(std::string_view der) {
   MdCtxPtr verify(EVP_MD_CTX_new());
   std::string_view sig = signature->content.substr(1);
   if (!verify || EVP_DigestVerifyInit(verify.get(), nullptr, digest, nullptr, key.get()) != 1 ||
-      EVP_DigestVerify(verify.get(), bytes_of(sig), sig.size(), bytes_of(info->whole), info->whole.size()) != 1) {
+      EVP_DigestVerify(verify.get(), der_bytes(sig), sig.size(), der_bytes(info->whole), info->whole.size()) != 1) {
     ERR_clear_error();
     throw Error(ErrorKind::InvalidInput, "csr_signature_invalid",
                 "the CSR's signature does not verify with its own public key");

@@ -1,5 +1,8 @@
 #include "core/der_reader.h"
 
+#include <openssl/err.h>
+#include <openssl/objects.h>
+
 namespace cairn {
 
 std::optional<DerElement> DerReader::next() {
@@ -37,6 +40,19 @@ std::optional<DerElement> DerReader::next() {
 std::optional<DerElement> DerReader::next_if(uint8_t tag) {
   if (rest_.empty() || failed_ || static_cast<uint8_t>(rest_[0]) != tag) return std::nullopt;
   return next();
+}
+
+std::optional<int> der_oid_nid(const DerElement& oid) {
+  const unsigned char* p = der_bytes(oid.whole);
+  ASN1_OBJECT* object = d2i_ASN1_OBJECT(nullptr, &p, static_cast<long>(oid.whole.size()));
+  if (!object || p != der_bytes(oid.whole) + oid.whole.size()) {
+    ASN1_OBJECT_free(object);
+    ERR_clear_error();
+    return std::nullopt;
+  }
+  int nid = OBJ_obj2nid(object);
+  ASN1_OBJECT_free(object);
+  return nid;
 }
 
 std::optional<DerElement> der_single(std::string_view bytes, uint8_t tag) {

@@ -59,4 +59,11 @@ inline constexpr uint8_t kContext2Primitive = 0x82;
 // follows it; nullopt otherwise.
 std::optional<DerElement> der_single(std::string_view bytes, uint8_t tag);
 
+// The bytes as OpenSSL's d2i functions take them.
+inline const unsigned char* der_bytes(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
+
+// The OpenSSL NID of an OBJECT IDENTIFIER element (NID_undef for one OpenSSL
+// does not know); nullopt if it is not a valid OID.
+std::optional<int> der_oid_nid(const DerElement& oid);
+
 }  // namespace cairn

@@ -13,8 +13,6 @@ namespace {
 using ParamBuildPtr = std::unique_ptr<OSSL_PARAM_BLD, OpenSslDeleter<OSSL_PARAM_BLD_free>>;
 using ParamsPtr = std::unique_ptr<OSSL_PARAM, OpenSslDeleter<OSSL_PARAM_free>>;
 
-const unsigned char* bytes_of(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
-
 // The modulus and exponent of an RSAPublicKey (RFC 8017 A.1.1), positive.
 std::optional<std::pair<std::string_view, std::string_view>> rsa_parts(std::string_view key_bytes) {
   auto seq = der_single(key_bytes, der_tag::kSequence);
@@ -60,8 +58,8 @@ EvpPkeyPtr fast_key(const PublicKeyInfo& info) {
   if (info.algorithm_nid == NID_rsaEncryption) {
     auto parts = rsa_parts(info.key_bytes);
     if (!parts) return nullptr;
-    BignumPtr n(BN_bin2bn(bytes_of(parts->first), static_cast<int>(parts->first.size()), nullptr));
-    BignumPtr e(BN_bin2bn(bytes_of(parts->second), static_cast<int>(parts->second.size()), nullptr));
+    BignumPtr n(BN_bin2bn(der_bytes(parts->first), static_cast<int>(parts->first.size()), nullptr));
+    BignumPtr e(BN_bin2bn(der_bytes(parts->second), static_cast<int>(parts->second.size()), nullptr));
     ParamBuildPtr build(OSSL_PARAM_BLD_new());
     if (!n || !e || !build || !OSSL_PARAM_BLD_push_BN(build.get(), OSSL_PKEY_PARAM_RSA_N, n.get()) ||
         !OSSL_PARAM_BLD_push_BN(build.get(), OSSL_PKEY_PARAM_RSA_E, e.get()))
@@ -69,7 +67,7 @@ EvpPkeyPtr fast_key(const PublicKeyInfo& info) {
     return from_params("RSA", build.get());
   }
   if (info.algorithm_nid == NID_ED25519)
-    return EvpPkeyPtr(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, bytes_of(info.key_bytes),
+    return EvpPkeyPtr(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, der_bytes(info.key_bytes),
                                                   info.key_bytes.size()));
   return nullptr;
 }
@@ -85,25 +83,16 @@ std::optional<PublicKeyInfo> read_public_key_info(std::string_view der) {
   if (!algorithm || !key || !r.at_end() || key->content.empty() || key->content[0] != 0) return std::nullopt;
   DerReader a(algorithm->content);
   auto oid = a.next_if(der_tag::kOid);
-  if (!oid) return std::nullopt;
-  const unsigned char* p = bytes_of(oid->whole);
-  Asn1ObjectPtr object(d2i_ASN1_OBJECT(nullptr, &p, static_cast<long>(oid->whole.size())));
-  if (!object) {
-    ERR_clear_error();
-    return std::nullopt;
-  }
+  std::optional<int> algorithm_nid = oid ? der_oid_nid(*oid) : std::nullopt;
+  if (!algorithm_nid) return std::nullopt;
   PublicKeyInfo info;
   info.der = std::string(der);
-  info.algorithm_nid = OBJ_obj2nid(object.get());
+  info.algorithm_nid = *algorithm_nid;
   if (info.algorithm_nid == NID_X9_62_id_ecPublicKey) {
     if (auto curve = a.next_if(der_tag::kOid)) {
-      p = bytes_of(curve->whole);
-      Asn1ObjectPtr curve_object(d2i_ASN1_OBJECT(nullptr, &p, static_cast<long>(curve->whole.size())));
-      if (!curve_object) {
-        ERR_clear_error();
-        return std::nullopt;
-      }
-      info.curve_nid = OBJ_obj2nid(curve_object.get());
+      std::optional<int> curve_nid = der_oid_nid(*curve);
+      if (!curve_nid) return std::nullopt;
+      info.curve_nid = *curve_nid;
     }
   }
   while (a.next()) {
@@ -136,7 +125,7 @@ void set_certificate_public_key(X509* cert, const PublicKeyInfo& info) {
   auto spki = der_single(info.der, der_tag::kSequence);
   DerReader r(spki ? spki->content : std::string_view{});
   auto algorithm_der = r.next_if(der_tag::kSequence);
-  const unsigned char* p = algorithm_der ? bytes_of(algorithm_der->whole) : nullptr;
+  const unsigned char* p = algorithm_der ? der_bytes(algorithm_der->whole) : nullptr;
   X509AlgorPtr algorithm(p ? d2i_X509_ALGOR(nullptr, &p, static_cast<long>(algorithm_der->whole.size())) : nullptr);
   if (!algorithm) throw_openssl(ErrorKind::InvalidInput, "invalid_public_key", "not a valid public key algorithm");
   const ASN1_OBJECT* object = nullptr;

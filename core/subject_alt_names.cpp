@@ -181,7 +181,7 @@ SubjectAltNames SubjectAltNames::from_certificate_der(std::string_view der) {
   auto extensions = certificate_extensions(der);
   if (!extensions) return from_certificate(parse_certificate(der).get());
   if (extensions->empty()) return {};
-  const auto* p = reinterpret_cast<const unsigned char*>(extensions->data());
+  const unsigned char* p = der_bytes(*extensions);
   X509ExtensionsPtr exts(d2i_X509_EXTENSIONS(nullptr, &p, static_cast<long>(extensions->size())));
   if (!exts) return from_certificate(parse_certificate(der).get());
   int idx = X509v3_get_ext_by_NID(exts.get(), NID_subject_alt_name, -1);
