@@ -36,20 +36,22 @@ std::optional<Identity> identify_client_certificate(CaManager& manager, const SS
   const int64_t now = manager.clock().now_ms();
   for (const auto& ca : manager.store().ids()) {
     struct Found {
-      bool same = false, revoked = false, current = false;
+      bool found = false, revoked = false, current = false;
       std::string profile;
+      uint64_t event_version = 0;
     };
     Found f = manager.store().read(ca, [&](const CertAuth& state, uint64_t) {
       Found out;
-      const IssuedCertificate* c = state.find(serial);
-      if (!c || c->der != der) return out;
-      out.same = true;
+      std::optional<IssuedCertificate> c = state.find(serial);
+      if (!c) return out;
+      out.found = true;  // by serial; the DER is compared below
+      out.event_version = c->event_version;
       out.revoked = c->revoked;
       out.current = c->not_before_ms <= now && now < c->not_after_ms;
       out.profile = c->profile;
       return out;
     });
-    if (!f.same) continue;
+    if (!f.found || manager.issued_der(ca, f.event_version) != der) continue;
     if (f.revoked) refuse("is revoked");
     if (!f.current) refuse("is not within its validity period");
     Identity who;

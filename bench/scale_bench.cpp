@@ -69,7 +69,7 @@ int load(const std::string& dir) {
     size_t before = rss_bytes();
     AggregateStore<CertAuth> cold(*kv, clock);
     auto t0 = Steady::now();
-    certificates = cold.read("issuing", [](const CertAuth& state, uint64_t) { return state.issued().size(); });
+    certificates = cold.read("issuing", [](const CertAuth& state, uint64_t) { return state.certificates().size(); });
     out["cold_start_snapshot_ms"] = ms_since(t0);
     out["rss_bytes_per_certificate"] = static_cast<double>(rss_bytes() - before) / static_cast<double>(certificates);
   }
@@ -81,7 +81,7 @@ int load(const std::string& dir) {
   out["events"] = events;
   out["replay_events_per_s"] = static_cast<double>(events) / (ms / 1000);
   out["cold_start_replay_ms"] = ms;
-  if (state.issued().size() != certificates) return 1;
+  if (state.certificates().size() != certificates) return 1;
   std::printf("%s\n", out.dump().c_str());
   return 0;
 }

@@ -56,7 +56,7 @@ int audit_verify(const AuditFlags& flags, std::ostream& out) {
     nlohmann::json j = {{"ok", !r.problem},        {"cas", r.cas},
                         {"events", r.events},      {"commands", r.commands},
                         {"certificates", r.certificates}, {"crls", r.crls},
-                        {"snapshots", r.snapshots}, {"checkpoints", r.checkpoints}};
+                        {"snapshots", r.snapshots}, {"outdated_snapshots", r.outdated_snapshots}, {"checkpoints", r.checkpoints}};
     if (r.problem) j["problem"] = *r.problem;
     out << j.dump(2) << '\n';
   } else if (r.problem) {
@@ -64,7 +64,10 @@ int audit_verify(const AuditFlags& flags, std::ostream& out) {
   } else {
     out << "audit OK: " << r.cas << " CAs, " << r.events << " events, " << r.commands << " commands, "
         << r.certificates << " certificate signatures, " << r.crls << " CRLs, " << r.snapshots << " snapshots, "
-        << r.checkpoints << " checkpoints verified\n";
+        << r.checkpoints << " checkpoints verified";
+    if (r.outdated_snapshots)
+      out << " (" << r.outdated_snapshots << " snapshots of an earlier format: replaced on the next change)";
+    out << '\n';
   }
   return r.problem ? 1 : 0;
 }

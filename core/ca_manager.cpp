@@ -62,9 +62,8 @@ CaView CaManager::view_of(const CertAuth& ca, uint64_t version) const {
   v.not_after_ms = ca.ca_not_after_ms();
   v.certificate_der = ca.ca_cert_der();
   for (const auto& [child, serial] : ca.children()) v.children.push_back(child);
-  v.issued_count = ca.issued().size();
-  v.revoked_count = static_cast<size_t>(std::count_if(
-      ca.issued().begin(), ca.issued().end(), [](const auto& kv) { return kv.second.revoked; }));
+  v.issued_count = ca.certificates().size();
+  v.revoked_count = ca.certificates().revoked_count();
   v.version = version;
   v.key_generation = ca.key_generation();
   if (const PendingKey* p = ca.pending_key()) {
@@ -124,8 +123,20 @@ CertificateView CaManager::view_of(const std::string& ca, const IssuedCertificat
     v.revoked_at_ms = c.revoked_at_ms;
     v.revocation_reason = revocation_reason_name(c.revocation_reason);
   }
-  v.der = c.der;
   return v;
+}
+
+std::string CaManager::issued_der(const std::string& ca, uint64_t event_version) const {
+  std::optional<EventRecord> record = store_.log().event(ca, event_version);
+  if (!record)
+    throw Error(ErrorKind::Internal, "corrupt_history",
+                "ca/" + ca + " has no event " + std::to_string(event_version));
+  CaEvent event = CertAuth::decode_event(record->payload);
+  auto* issued = std::get_if<CertificateIssued>(&event);
+  if (!issued)
+    throw Error(ErrorKind::Internal, "corrupt_history",
+                "ca/" + ca + " event " + std::to_string(event_version) + " issued no certificate");
+  return std::move(issued->der);
 }
 
 CaView CaManager::create_ca(const std::string& actor, const CreateCaRequest& r) {
@@ -205,11 +216,12 @@ ChildCertificate CaManager::certify_remote_child(const std::string& actor, const
   std::string current = store_.read(parent, [&](const CertAuth& ca, uint64_t) -> std::string {
     auto it = ca.children().find(child);
     if (it == ca.children().end()) return "";
-    const IssuedCertificate* c = ca.find(it->second);
-    if (!c || c->revoked || c->issuer_key_id != ca.key_id() || now >= c->not_after_ms) return "";
+    std::optional<IssuedCertificate> c = ca.find(it->second);
+    const std::string* der = ca.child_certificate_der(it->second);
+    if (!c || !der || c->revoked || c->issuer_key_id != ca.key_id() || now >= c->not_after_ms) return "";
     if (c->not_after_ms - now <= (c->not_after_ms - c->not_before_ms) / 2) return "";
-    X509Ptr cert = parse_certificate(c->der);
-    return public_key_der(X509_get0_pubkey(cert.get())) == csr_key ? c->der : "";
+    X509Ptr cert = parse_certificate(*der);
+    return public_key_der(X509_get0_pubkey(cert.get())) == csr_key ? *der : "";
   });
   ChildCertificate out;
   if (current.empty()) {
@@ -374,7 +386,8 @@ IssueResult CaManager::issued_result(const std::string& ca, const CertificateIss
                                      const EvpPkeyPtr& generated) {
   IssueResult result;
   // From the durable event itself: its view needs no second read of the CA.
-  result.certificate = view_of(ca, IssuedCertificate::from_event(event));
+  result.certificate = view_of(ca, IssuedCertificate::from_event(event, 0));
+  result.certificate.der = event.der;
   result.certificate.sans = SubjectAltNames::from_certificate_der(event.der);
   result.chain_pem = certificate_pem(event.der) + ca_chain_pem(ca);
   if (generated) result.private_key_pem = private_key_pem(generated.get());
@@ -412,16 +425,27 @@ CertificateView CaManager::revoke(const std::string& actor, const std::string& c
 
 std::vector<CertificateView> CaManager::list_certificates(const std::string& ca,
                                                           const CertificateFilter& filter) {
+  std::vector<uint64_t> event_versions;
   auto out = store_.read(ca, [&](const CertAuth& state, uint64_t) {
     std::vector<CertificateView> views;
-    for (const auto& [serial, c] : state.issued()) {
+    const CertificateIndex& index = state.certificates();
+    std::optional<uint32_t> profile;
+    if (!filter.profile.empty()) {
+      profile = index.profile_id(filter.profile);
+      if (!profile) return views;
+    }
+    for (CertificateIndex::Position p = 0; p < index.size(); ++p) {
+      if (profile && index.at(p).profile != *profile) continue;
+      IssuedCertificate c = state.describe(p);
       auto v = view_of(ca, c);
       if (!filter.status.empty() && v.status != filter.status) continue;
-      if (!filter.profile.empty() && v.profile != filter.profile) continue;
       views.push_back(std::move(v));
+      event_versions.push_back(c.event_version);
     }
     return views;
   });
+  if (filter.with_der)
+    for (size_t i = 0; i < out.size(); ++i) out[i].der = issued_der(ca, event_versions[i]);
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
     return a.issued_at_ms != b.issued_at_ms ? a.issued_at_ms < b.issued_at_ms : a.serial < b.serial;
   });
@@ -430,13 +454,16 @@ std::vector<CertificateView> CaManager::list_certificates(const std::string& ca,
 
 CertificateView CaManager::get_certificate(const std::string& ca, const std::string& serial) {
   std::string normalized = normalize_serial(serial);
+  uint64_t event_version = 0;
   auto view = store_.read(ca, [&](const CertAuth& state, uint64_t) {
-    const IssuedCertificate* c = state.find(normalized);
+    std::optional<IssuedCertificate> c = state.find(normalized);
     if (!c)
       throw Error(ErrorKind::NotFound, "certificate_not_found",
                   "certificate " + normalized + " was not issued by CA '" + ca + "'");
+    event_version = c->event_version;
     return view_of(ca, *c);
   });
+  view.der = issued_der(ca, event_version);
   view.sans = SubjectAltNames::from_certificate_der(view.der);
   return view;
 }

@@ -131,6 +131,7 @@ struct IssueResult {
 struct CertificateFilter {
   std::string status;  // "", "valid", "revoked", "expired"
   std::string profile;
+  bool with_der = false;  // read each certificate's DER from the log (slower)
 };
 
 // Called with the complete command just before an issuance or renewal is
@@ -196,6 +197,9 @@ class CaManager {
   std::vector<CertificateView> list_certificates(const std::string& ca,
                                                  const CertificateFilter& filter);
   CertificateView get_certificate(const std::string& ca, const std::string& serial);
+  // The DER of the certificate issued by the event at `event_version` of
+  // `ca` (IssuedCertificate::event_version). The CA state keeps no DER.
+  std::string issued_der(const std::string& ca, uint64_t event_version) const;
 
   // Requests for profiles that need approval. status: "" for all.
   std::vector<RequestView> list_requests(const std::string& ca, const std::string& status);

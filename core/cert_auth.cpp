@@ -72,18 +72,53 @@ std::string event_type_name(const CaEvent& e) {
                     e);
 }
 
-const IssuedCertificate* CertAuth::find(const std::string& serial) const {
-  auto it = issued_.find(serial);
-  return it == issued_.end() ? nullptr : &it->second;
+std::optional<IssuedCertificate> CertAuth::find(const std::string& serial) const {
+  CertificateIndex::Position p = index_.find(serial);
+  if (p == CertificateIndex::kNone) return std::nullopt;
+  return describe(p);
 }
 
-const IssuedCertificate* CertAuth::ocsp_responder() const {
-  return ocsp_responder_serial_.empty() ? nullptr : find(ocsp_responder_serial_);
+IssuedCertificate CertAuth::describe(CertificateIndex::Position p) const {
+  const CertificateIndex::Entry& e = index_.at(p);
+  IssuedCertificate c;
+  c.serial = index_.serial(e);
+  c.event_version = e.event_version;
+  c.profile = index_.profile(e);
+  c.subject = index_.subject(e);
+  c.not_before_ms = e.not_before_ms;
+  c.not_after_ms = e.not_after_ms;
+  c.issued_at_ms = e.issued_at_ms;
+  if (e.replaces != CertificateIndex::kNone) c.replaces = index_.serial(index_.at(e.replaces));
+  if (e.replaced_by != CertificateIndex::kNone) c.replaced_by = index_.serial(index_.at(e.replaced_by));
+  c.child_ca = index_.child_ca(p);
+  c.issuer_key_id = index_.issuer_key_id(e);
+  c.requested_by = index_.requester(e);
+  c.revoked = e.revoked;
+  c.revoked_at_ms = e.revoked_at_ms;
+  c.revocation_reason = e.revocation_reason;
+  return c;
+}
+
+const std::string* CertAuth::child_certificate_der(const std::string& serial) const {
+  CertificateIndex::Position p = index_.find(serial);
+  return p == CertificateIndex::kNone || index_.child_ca(p).empty() ? nullptr : index_.kept_der(p);
+}
+
+std::optional<IssuedCertificate> CertAuth::ocsp_responder() const {
+  if (ocsp_responder_serial_.empty()) return std::nullopt;
+  return find(ocsp_responder_serial_);
+}
+
+const std::string* CertAuth::ocsp_responder_der() const {
+  if (ocsp_responder_serial_.empty()) return nullptr;
+  CertificateIndex::Position p = index_.find(ocsp_responder_serial_);
+  return p == CertificateIndex::kNone ? nullptr : index_.kept_der(p);
 }
 
 // ---- apply --------------------------------------------------------------
 
 void CertAuth::apply(const CaEvent& event) {
+  ++events_applied_;
   std::visit(Overloaded{
                  [&](const CaCreated& e) {
                    handle_ = e.handle;
@@ -101,22 +136,20 @@ void CertAuth::apply(const CaEvent& event) {
                    ca_not_after_ms_ = e.not_after_ms;
                  },
                  [&](const CertificateIssued& e) {
-                   IssuedCertificate c = IssuedCertificate::from_event(e);
-                   if (!e.replaces.empty()) {
-                     auto old = issued_.find(e.replaces);
-                     if (old != issued_.end()) old->second.replaced_by = e.serial;
+                   CertificateIndex::Position p = index_.add(e, events_applied_);
+                   // The few certificates the CA itself serves keep their DER at hand.
+                   if (!e.child_ca.empty()) {
+                     children_[e.child_ca] = e.serial;
+                     index_.keep_der(p, e.der);
                    }
-                   if (!e.child_ca.empty()) children_[e.child_ca] = e.serial;
-                   if (e.profile == kOcspResponderProfile) ocsp_responder_serial_ = e.serial;
-                   issued_[e.serial] = std::move(c);
+                   if (e.profile == kOcspResponderProfile) {
+                     ocsp_responder_serial_ = e.serial;
+                     index_.keep_der(p, e.der);
+                   }
                  },
                  [&](const CertificateRevoked& e) {
-                   auto it = issued_.find(e.serial);
-                   if (it == issued_.end()) return;
-                   if (!it->second.revoked) revocation_order_.push_back(e.serial);
-                   it->second.revoked = true;
-                   it->second.revoked_at_ms = e.revoked_at_ms;
-                   it->second.revocation_reason = e.reason;
+                   CertificateIndex::Position p = index_.find(e.serial);
+                   if (p != CertificateIndex::kNone) index_.revoke(p, e.revoked_at_ms, e.reason);
                  },
                  [&](const CertificateRequested& e) { requests_[e.id].request = e; },
                  [&](const RequestApproved& e) {
@@ -173,7 +206,7 @@ void CertAuth::require_active(int64_t now_ms) const {
 std::string CertAuth::fresh_serial() const {
   for (;;) {
     std::string s = random_serial();
-    if (!issued_.count(s)) return s;
+    if (index_.find(s) == CertificateIndex::kNone) return s;
   }
 }
 
@@ -359,11 +392,11 @@ std::vector<CaEvent> CertAuth::revoke(const RevokeCertificate& c, const CommandM
   if (!initialised()) throw Error(ErrorKind::NotFound, kNotFoundCode, "the CA does not exist");
   if (!is_valid_revocation_reason(c.reason))
     throw Error(ErrorKind::InvalidInput, "invalid_reason", "unsupported revocation reason code");
-  const IssuedCertificate* cert = find(c.serial);
-  if (!cert)
+  CertificateIndex::Position p = index_.find(c.serial);
+  if (p == CertificateIndex::kNone)
     throw Error(ErrorKind::NotFound, "certificate_not_found",
                 "certificate " + c.serial + " was not issued by CA '" + handle_ + "'");
-  if (cert->revoked)
+  if (index_.at(p).revoked)
     throw Error(ErrorKind::Conflict, "already_revoked",
                 "certificate " + c.serial + " is already revoked");
   return {CertificateRevoked{c.serial, c.reason, truncate_to_second(m.time_ms)}};
@@ -385,10 +418,10 @@ std::vector<CaEvent> CertAuth::revoke_many(const RevokeCertificates& c, const Co
   return events;
 }
 
-IssuedCertificate IssuedCertificate::from_event(const CertificateIssued& e) {
+IssuedCertificate IssuedCertificate::from_event(const CertificateIssued& e, uint64_t event_version) {
   IssuedCertificate c;
   c.serial = e.serial;
-  c.der = e.der;
+  c.event_version = event_version;
   c.profile = e.profile;
   c.subject = e.subject;
   c.not_before_ms = e.not_before_ms;
@@ -399,17 +432,6 @@ IssuedCertificate IssuedCertificate::from_event(const CertificateIssued& e) {
   c.issuer_key_id = e.issuer_key_id;
   c.requested_by = e.requested_by;
   return c;
-}
-
-void CertAuth::rebuild_revocation_order() {
-  std::vector<std::pair<int64_t, const std::string*>> revoked;
-  for (const auto& [serial, c] : issued_)
-    if (c.revoked) revoked.emplace_back(c.revoked_at_ms, &serial);
-  std::sort(revoked.begin(), revoked.end(),
-            [](const auto& a, const auto& b) { return a.first != b.first ? a.first < b.first : *a.second < *b.second; });
-  revocation_order_.clear();
-  revocation_order_.reserve(revoked.size());
-  for (const auto& r : revoked) revocation_order_.push_back(*r.second);
 }
 
 }  // namespace cairn

@@ -14,6 +14,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/certificate_index.h"
 #include "core/public_key_info.h"
 #include "core/signer.h"
 #include "core/subject_alt_names.h"
@@ -188,9 +189,11 @@ struct CaContext {
 };
 
 // ---- state --------------------------------------------------------------
+// One issued certificate as its index entry describes it (a copy). Its DER
+// is in the event log, at `event_version`.
 struct IssuedCertificate {
   std::string serial;
-  std::string der;
+  uint64_t event_version = 0;  // of its CertificateIssued event
   std::string profile;
   std::string subject;
   int64_t not_before_ms = 0;
@@ -206,7 +209,7 @@ struct IssuedCertificate {
   int revocation_reason = 0;
 
   // A fresh (valid, not yet replaced) certificate as its event describes it.
-  static IssuedCertificate from_event(const CertificateIssued& e);
+  static IssuedCertificate from_event(const CertificateIssued& e, uint64_t event_version);
 };
 
 struct PendingRequest {
@@ -266,8 +269,13 @@ class CertAuth {
   // The state as readable JSON (auditors' replay output); no DER bodies.
   std::string state_json(int64_t at_ms) const;
 
+  // cert_auth_codec.cpp. Loading a snapshot older than class version 6
+  // (which kept every certificate's DER and no event versions) throws
+  // Error "snapshot_outdated": the caller replays the events instead.
   template <class Ar>
-  void serialize(Ar& ar, std::uint32_t const version);  // cert_auth_codec.cpp
+  void save(Ar& ar, std::uint32_t const version) const;
+  template <class Ar>
+  void load(Ar& ar, std::uint32_t const version);
 
   bool initialised() const { return !handle_.empty(); }
   bool active() const { return !ca_cert_der_.empty(); }
@@ -282,21 +290,24 @@ class CertAuth {
   const std::string& ca_cert_der() const { return ca_cert_der_; }
   int64_t ca_not_before_ms() const { return ca_not_before_ms_; }
   int64_t ca_not_after_ms() const { return ca_not_after_ms_; }
-  const std::map<std::string, IssuedCertificate>& issued() const { return issued_; }
-  // Serials of revoked certificates in the order they were revoked (after a
-  // snapshot load: by revocation time, then serial). Derived, not stored.
-  const std::vector<std::string>& revocation_order() const { return revocation_order_; }
-  void rebuild_revocation_order();
+  // Every certificate issued, compactly (revocation order included).
+  const CertificateIndex& certificates() const { return index_; }
+  // Events applied so far: the version of the latest one.
+  uint64_t events_applied() const { return events_applied_; }
   const std::map<std::string, std::string>& children() const { return children_; }
   const std::map<std::string, PendingRequest>& requests() const { return requests_; }
-  const IssuedCertificate* find(const std::string& serial) const;
+  std::optional<IssuedCertificate> find(const std::string& serial) const;
+  IssuedCertificate describe(CertificateIndex::Position p) const;
+  // The DER of a child CA's certificates (its serial's), or null.
+  const std::string* child_certificate_der(const std::string& serial) const;
   int key_generation() const { return key_generation_; }
   const PendingKey* pending_key() const { return pending_key_.key_id.empty() ? nullptr : &pending_key_; }
   const std::map<int, RetiringKey>& retiring_keys() const { return retiring_; }
   // The latest notAfter of the certificates `key_id` issued (0: none).
   int64_t last_expiry_of_key(const std::string& key_id) const;
-  // The newest delegated OCSP responder certificate, or null.
-  const IssuedCertificate* ocsp_responder() const;
+  // The newest delegated OCSP responder certificate, if any, and its DER.
+  std::optional<IssuedCertificate> ocsp_responder() const;
+  const std::string* ocsp_responder_der() const;
   // Whether IssueOcspResponder would issue a new one now: there is none that
   // is valid and signed by the current key, or it has less than half of
   // `validity_hours` left and a new one would last longer.
@@ -367,8 +378,8 @@ class CertAuth {
   std::string ca_cert_der_;
   int64_t ca_not_before_ms_ = 0;
   int64_t ca_not_after_ms_ = 0;
-  std::map<std::string, IssuedCertificate> issued_;
-  std::vector<std::string> revocation_order_;
+  uint64_t events_applied_ = 0;
+  CertificateIndex index_;
   std::map<std::string, std::string> children_;  // child handle -> current serial
   std::map<std::string, PendingRequest> requests_;  // by request id
   std::string ocsp_responder_serial_;  // newest delegated responder certificate

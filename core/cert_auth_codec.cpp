@@ -3,6 +3,8 @@
 // for auditors and the history API and is never parsed back.
 #include <openssl/evp.h>
 
+#include <algorithm>
+
 #include <cereal/archives/portable_binary.hpp>
 #include <cereal/types/common.hpp>
 #include <cereal/types/map.hpp>
@@ -84,28 +86,35 @@ void serialize(Ar& ar, PendingRequest& r, std::uint32_t const) {
   ar(r.request, r.status, r.decided_by, r.decided_at_ms, r.serial, r.reason);
 }
 
+// Class version 6 keeps the certificate index as one binary block (see
+// CertificateIndex::encode) and the number of events applied; versions 1-5
+// kept a map of every certificate with its DER and cannot say at which
+// event version each DER is, so they are not loaded (snapshot_outdated).
 template <class Ar>
-void serialize(Ar& ar, IssuedCertificate& c, std::uint32_t const version) {
-  ar(c.serial, c.der, c.profile, c.subject, c.not_before_ms, c.not_after_ms, c.issued_at_ms,
-     c.replaces, c.replaced_by, c.child_ca, c.issuer_key_id, c.revoked, c.revoked_at_ms,
-     c.revocation_reason);
-  if (version >= 2) ar(c.requested_by);
+void CertAuth::save(Ar& ar, std::uint32_t const) const {
+  ar(handle_, kind_, key_id_, algorithm_, subject_, parent_, csr_der_, ca_cert_der_,
+     ca_not_before_ms_, ca_not_after_ms_, children_, requests_, ocsp_responder_serial_, parent_url_,
+     key_generation_, pending_key_, retiring_, events_applied_);
+  std::string index = index_.encode();
+  ar(index);
 }
 
 template <class Ar>
-void CertAuth::serialize(Ar& ar, std::uint32_t const version) {
+void CertAuth::load(Ar& ar, std::uint32_t const version) {
+  if (version < 6)
+    throw Error(ErrorKind::Internal, "snapshot_outdated",
+                "snapshot of class version " + std::to_string(version) + " (before the certificate index)");
   ar(handle_, kind_, key_id_, algorithm_, subject_, parent_, csr_der_, ca_cert_der_,
-     ca_not_before_ms_, ca_not_after_ms_, issued_, children_);
-  if (version >= 2) ar(requests_);
-  if (version >= 3) ar(ocsp_responder_serial_);
-  if (version >= 4) ar(parent_url_);
-  if (version >= 5) ar(key_generation_, pending_key_, retiring_);
+     ca_not_before_ms_, ca_not_after_ms_, children_, requests_, ocsp_responder_serial_, parent_url_,
+     key_generation_, pending_key_, retiring_, events_applied_);
+  std::string index;
+  ar(index);
+  index_ = CertificateIndex::decode(index);
 }
 
 }  // namespace cairn
 
-CEREAL_CLASS_VERSION(cairn::IssuedCertificate, 2)
-CEREAL_CLASS_VERSION(cairn::CertAuth, 5)
+CEREAL_CLASS_VERSION(cairn::CertAuth, 6)
 CEREAL_CLASS_VERSION(cairn::KeyRollStarted, 1)
 CEREAL_CLASS_VERSION(cairn::StagedCertificateInstalled, 1)
 CEREAL_CLASS_VERSION(cairn::KeyRollActivated, 1)
@@ -184,7 +193,8 @@ CertAuth CertAuth::decode_snapshot(std::string_view bytes) {
     ViewInput in(bytes.substr(1));
     cereal::PortableBinaryInputArchive ar(in.stream());
     ar(state);
-    state.rebuild_revocation_order();
+  } catch (const Error&) {
+    throw;  // snapshot_outdated, or a corrupt index
   } catch (const std::exception& ex) {
     throw Error(ErrorKind::Internal, "corrupt_record", std::string("cannot decode snapshot: ") + ex.what());
   }
@@ -193,7 +203,12 @@ CertAuth CertAuth::decode_snapshot(std::string_view bytes) {
 
 std::string CertAuth::state_json(int64_t at_ms) const {
   nlohmann::json certs = nlohmann::json::array();
-  for (const auto& [serial, c] : issued_) {
+  std::vector<IssuedCertificate> issued;
+  issued.reserve(index_.size());
+  for (size_t p = 0; p < index_.size(); ++p) issued.push_back(describe(static_cast<CertificateIndex::Position>(p)));
+  std::sort(issued.begin(), issued.end(), [](const auto& a, const auto& b) { return a.serial < b.serial; });
+  for (const auto& c : issued) {
+    const std::string& serial = c.serial;
     std::string status = c.revoked ? "revoked" : (at_ms >= c.not_after_ms ? "expired" : "valid");
     certs.push_back({{"serial", serial}, {"subject", c.subject}, {"profile", c.profile},
                      {"status", status}, {"not_before", iso8601(c.not_before_ms)},

@@ -20,10 +20,7 @@ template <class... Fs>
 KeyRollVisitor(Fs...) -> KeyRollVisitor<Fs...>;
 
 int64_t CertAuth::last_expiry_of_key(const std::string& key_id) const {
-  int64_t last = 0;
-  for (const auto& [serial, c] : issued_)
-    if (c.issuer_key_id == key_id) last = std::max(last, c.not_after_ms);
-  return last;
+  return index_.last_expiry_of_key(key_id);
 }
 
 void CertAuth::apply_key_roll(const CaEvent& event) {

@@ -13,7 +13,7 @@ constexpr int kMaxResponderValidityHours = 24 * 366;
 }  // namespace
 
 bool CertAuth::ocsp_responder_due(int64_t now_ms, int validity_hours) const {
-  const IssuedCertificate* current = ocsp_responder();
+  std::optional<IssuedCertificate> current = ocsp_responder();
   if (!current || current->revoked || current->issuer_key_id != key_id_ || now_ms >= current->not_after_ms)
     return true;
   bool fresh = current->not_after_ms - now_ms >= validity_hours * 3600LL * 1000 / 2;

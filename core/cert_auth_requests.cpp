@@ -66,7 +66,7 @@ std::vector<CaEvent> CertAuth::reject(const RejectRequest& c, const CommandMeta&
 
 std::string CertAuth::check_renewal(const std::string& replaces) const {
   if (replaces.empty()) return "";
-  const IssuedCertificate* old = find(replaces);
+  std::optional<IssuedCertificate> old = find(replaces);
   if (!old)
     throw Error(ErrorKind::NotFound, "certificate_not_found",
                 "certificate " + replaces + " was not issued by CA '" + handle_ + "'");
@@ -86,10 +86,16 @@ void CertAuth::check_requester_limit(const Profile& profile, const std::string& 
                                      const std::string& approving) const {
   if (profile.max_certificates_per_requester <= 0) return;
   int held = 0;
-  for (const auto& [serial, c] : issued_)
-    if (c.requested_by == requester && c.profile == profile.name && !c.revoked && c.not_after_ms > now_ms &&
-        c.replaced_by.empty() && serial != replaces)
-      ++held;
+  std::optional<uint32_t> requester_id = index_.requester_id(requester);
+  std::optional<uint32_t> profile_id = index_.profile_id(profile.name);
+  CertificateIndex::Position renewed = replaces.empty() ? CertificateIndex::kNone : index_.find(replaces);
+  if (requester_id && profile_id)
+    for (CertificateIndex::Position p = 0; p < index_.size(); ++p) {
+      const CertificateIndex::Entry& c = index_.at(p);
+      if (c.requester == *requester_id && c.profile == *profile_id && !c.revoked && c.not_after_ms > now_ms &&
+          c.replaced_by == CertificateIndex::kNone && p != renewed)
+        ++held;
+    }
   for (const auto& [id, r] : requests_)
     if (id != approving && r.status == "pending" && r.request.requested_by == requester && r.request.profile == profile.name)
       ++held;

@@ -48,13 +48,17 @@ std::string encode_revoked_entry(const RevokedEntry& e) {
 }
 
 void append_revoked_entry(std::string& out, const RevokedEntry& e) {
+  append_revoked_entry(out, e.serial, e.revoked_at_ms, e.reason);
+}
+
+void append_revoked_entry(std::string& out, std::string_view serial_hex, int64_t revoked_at_ms, int reason_code) {
   std::string body;
   body.reserve(64);
-  der_append(body, der_tag::kInteger, der_unsigned_integer_from_hex(e.serial));
-  body += der_time(e.revoked_at_ms);
-  if (e.reason != 0) {
+  der_append(body, der_tag::kInteger, der_unsigned_integer_from_hex(serial_hex));
+  body += der_time(revoked_at_ms);
+  if (reason_code != 0) {
     // Extensions { Extension { id-ce-cRLReasons, OCTET STRING { ENUMERATED } } }
-    std::string reason = der_wrap(0x0a, std::string(1, static_cast<char>(e.reason)));
+    std::string reason = der_wrap(0x0a, std::string(1, static_cast<char>(reason_code)));
     std::string extension = der_wrap(der_tag::kOid, "\x55\x1d\x15");
     der_append(extension, 0x04, reason);
     body += der_wrap(der_tag::kSequence, der_wrap(der_tag::kSequence, extension));

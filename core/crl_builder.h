@@ -35,6 +35,7 @@ struct CrlTemplate {
 
 // One revokedCertificates element (DER SEQUENCE), appended to `out`.
 void append_revoked_entry(std::string& out, const RevokedEntry& entry);
+void append_revoked_entry(std::string& out, std::string_view serial_hex, int64_t revoked_at_ms, int reason);
 std::string encode_revoked_entry(const RevokedEntry& entry);
 
 // A CRL of `t` (whose `entries` are ignored) listing `encoded_entries`: the

@@ -12,7 +12,8 @@
 //   static std::string command_summary(const Command&);
 //   static std::string command_params_json(const Command&);  // no secrets
 //   static std::string encode_snapshot(const A&);   // deterministic bytes
-//   static A decode_snapshot(std::string_view);
+//   static A decode_snapshot(std::string_view);  // may throw Error
+//                                                  // "snapshot_outdated": replayed instead
 //
 // process(): lock the aggregate, load it, run A::process, apply the events,
 // let pre-save listeners add to (or veto) the batch, then write ONE batch
@@ -242,9 +243,18 @@ class AggregateStore {
     uint64_t expected = 1;
     uint64_t snapshot_version = 0;
     if (auto snap = log_.snapshot(id); snap && snap->version <= head.version) {
-      *state = A::decode_snapshot(snap->state);
-      expected = snap->version + 1;
-      snapshot_version = snap->version;
+      try {
+        *state = A::decode_snapshot(snap->state);
+        expected = snap->version + 1;
+        snapshot_version = snap->version;
+      } catch (const Error& e) {
+        // An earlier encoding (after an upgrade): replay all events; the
+        // next command writes a snapshot in the current one.
+        if (e.code() != "snapshot_outdated") throw;
+        spdlog::info("{}/{}: snapshot of an earlier format ignored, replaying {} events", A::kType, id,
+                     head.version);
+        *state = A{};
+      }
     }
     log_.for_each_event(id, expected, [&](const EventRecord& r) {
       if (r.version != expected)

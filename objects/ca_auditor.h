@@ -36,6 +36,7 @@ struct AuditReport {
   size_t certificates = 0;
   size_t crls = 0;
   size_t snapshots = 0;
+  size_t outdated_snapshots = 0;  // of an earlier encoding: not loaded, replayed instead
   size_t checkpoints = 0;
   std::optional<std::string> problem;
 };

@@ -137,19 +137,21 @@ int64_t CaObjectsStore::this_update_now() const {
 std::string_view CaObjectsStore::revoked_entries(const std::string& ca, const CertAuth& state, int64_t now_ms) {
   std::lock_guard lock(cache_mutex_);
   EntryCache& cache = entry_cache_[ca];
-  const auto& order = state.revocation_order();
+  const CertificateIndex& index = state.certificates();
+  const auto& order = index.revocation_order();
   bool matches = cache.consumed <= order.size() &&
-                 (cache.consumed == 0 || order[cache.consumed - 1] == cache.last_serial) &&
+                 index.revocation_digest(cache.consumed) == cache.digest &&
                  cache.earliest_expiry > now_ms;
   if (!matches) cache = EntryCache{};
+  std::array<char, CertificateIndex::kMaxSerialDigits> serial;
   for (size_t i = cache.consumed; i < order.size(); ++i) {
-    const IssuedCertificate* c = state.find(order[i]);
-    if (!c || !c->revoked || c->not_after_ms <= now_ms) continue;  // expired: no longer listed
-    append_revoked_entry(cache.entries, {c->serial, c->revoked_at_ms, c->revocation_reason});
-    cache.earliest_expiry = std::min(cache.earliest_expiry, c->not_after_ms);
+    const CertificateIndex::Entry& c = index.at(order[i]);
+    if (c.not_after_ms <= now_ms) continue;  // expired: no longer listed
+    append_revoked_entry(cache.entries, index.serial(c, serial), c.revoked_at_ms, c.revocation_reason);
+    cache.earliest_expiry = std::min(cache.earliest_expiry, c.not_after_ms);
   }
   cache.consumed = order.size();
-  cache.last_serial = order.empty() ? "" : order.back();
+  cache.digest = index.revocation_digest(order.size());
   return cache.entries;
 }
 

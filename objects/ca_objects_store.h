@@ -81,8 +81,8 @@ class CaObjectsStore {
   int64_t this_update_now() const;
 
   struct EntryCache {
-    size_t consumed = 0;       // revocation_order() items looked at
-    std::string last_serial;   // revocation_order()[consumed - 1]
+    size_t consumed = 0;  // revocation_order() items looked at
+    uint64_t digest = 0;  // revocation_digest(consumed) when they were
     std::string entries;       // concatenated DER of the listed ones
     int64_t earliest_expiry = INT64_MAX;
   };

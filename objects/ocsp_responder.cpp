@@ -230,20 +230,24 @@ std::string OcspResponder::sign_response(const std::string& ca, void* opaque_req
     try {
       store_.read(ca, [&](const CertAuth& state, uint64_t) {
         who = Signing{state.ca_cert_der(), state.key_id(), "", 0, responder_due(state), {}};
-        const IssuedCertificate* responder = config_.delegated ? state.ocsp_responder() : nullptr;
+        std::optional<IssuedCertificate> responder;
+        if (config_.delegated) responder = state.ocsp_responder();
+        const std::string* responder_der = state.ocsp_responder_der();
         int64_t now = clock_.now_ms();
-        if (responder && !responder->revoked && responder->issuer_key_id == state.key_id() &&
+        if (responder && responder_der && !responder->revoked && responder->issuer_key_id == state.key_id() &&
             responder->not_before_ms <= now && now < responder->not_after_ms) {
-          who.responder_der = responder->der;
+          who.responder_der = *responder_der;
           who.responder_not_after_ms = responder->not_after_ms;
         }
         for (const auto& [generation, key] : state.retiring_keys()) who.retiring.emplace_back(key.key_id, key.ca_cert_der);
+        const CertificateIndex& index = state.certificates();
         for (size_t i = 0; i < serials.size(); ++i) {
-          const IssuedCertificate* c = state.find(serials[i]);
-          if (!c) continue;  // unknown
-          known[i] = Known{true, c->issuer_key_id,
-                           Answer{c->revoked ? V_OCSP_CERTSTATUS_REVOKED : V_OCSP_CERTSTATUS_GOOD, c->revoked_at_ms,
-                                  c->revocation_reason}};
+          CertificateIndex::Position p = index.find(serials[i]);
+          if (p == CertificateIndex::kNone) continue;  // unknown
+          const CertificateIndex::Entry& c = index.at(p);
+          known[i] = Known{true, index.issuer_key_id(c),
+                           Answer{c.revoked ? V_OCSP_CERTSTATUS_REVOKED : V_OCSP_CERTSTATUS_GOOD, c.revoked_at_ms,
+                                  c.revocation_reason}};
         }
         return 0;
       });

@@ -131,6 +131,7 @@ std::vector<PublishedObject> BackgroundTasks::publication(const std::string& ca,
   if (include_issued) {
     CertificateFilter valid;
     valid.status = "valid";
+    valid.with_der = true;
     for (const auto& c : manager_.list_certificates(ca, valid))
       out.push_back({"certs/" + ca + "/" + c.serial + ".cer", c.der});
   }

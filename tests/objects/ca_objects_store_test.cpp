@@ -124,6 +124,25 @@ TEST_F(CrlTest, KeptEntriesNeverOutliveAFailedCommandOrARestart) {
   EXPECT_EQ(crl_serials("issuing"), expected);
 }
 
+TEST_F(CrlTest, ARetriedRevocationIsListedAsRetriedNotAsFailed) {
+  pki.issue("a", "DNS:a.example");
+  auto b = pki.issue("b", "DNS:b.example").certificate;
+  // The failed command encoded b as keyCompromise; the retry says superseded
+  // a few seconds later: same serial at the same place in the order.
+  pki.kv.fail_write_number(1);
+  EXPECT_EQ(error_code_of([&] { pki.manager.revoke("t", "issuing", b.serial, "keyCompromise"); }), "storage_error");
+  pki.clock.advance_ms(5000);
+  pki.manager.revoke("t", "issuing", b.serial, "superseded");
+  auto crl = parse_crl(objects.crl("issuing")->der);
+  STACK_OF(X509_REVOKED)* revoked = X509_CRL_get_REVOKED(crl.get());
+  ASSERT_EQ(sk_X509_REVOKED_num(revoked), 1);
+  X509_REVOKED* entry = sk_X509_REVOKED_value(revoked, 0);
+  Asn1EnumeratedPtr reason(static_cast<ASN1_ENUMERATED*>(X509_REVOKED_get_ext_d2i(entry, NID_crl_reason, nullptr, nullptr)));
+  ASSERT_TRUE(reason);
+  EXPECT_EQ(ASN1_ENUMERATED_get(reason.get()), 4) << "superseded, not keyCompromise";
+  EXPECT_EQ(from_asn1_time(X509_REVOKED_get0_revocationDate(entry)), pki.manager.get_certificate("issuing", b.serial).revoked_at_ms);
+}
+
 TEST_F(CrlTest, ReissueBeforeNextUpdateAddsNoHistory) {
   auto a = pki.issue("a", "DNS:a.example").certificate;
   pki.manager.revoke("t", "issuing", a.serial, "keyCompromise");

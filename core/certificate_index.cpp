@@ -1,0 +1,425 @@
+#include "core/certificate_index.h"
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+
+#include "core/cert_auth.h"
+#include "eventstore/error.h"
+
+namespace cairn {
+namespace {
+
+[[noreturn]] void corrupt(const std::string& what) {
+  throw Error(ErrorKind::Internal, "corrupt_record", "certificate index: " + what);
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+// Packs lowercase hex digits two per byte; false for anything else.
+bool pack_serial(std::string_view hex, std::array<uint8_t, CertificateIndex::kMaxSerialDigits / 2>& out) {
+  if (hex.empty() || hex.size() > CertificateIndex::kMaxSerialDigits) return false;
+  out.fill(0);
+  for (size_t i = 0; i < hex.size(); ++i) {
+    int v = hex_value(hex[i]);
+    if (v < 0) return false;
+    out[i / 2] = static_cast<uint8_t>(out[i / 2] | (i % 2 ? v : v << 4));
+  }
+  return true;
+}
+
+size_t serial_hash(const std::array<uint8_t, CertificateIndex::kMaxSerialDigits / 2>& packed, uint8_t digits) {
+  // FNV-1a over the packed digits: serials are random, lookups may not be.
+  uint64_t h = 1469598103934665603ull ^ digits;
+  for (size_t i = 0; i < (digits + 1u) / 2; ++i) h = (h ^ packed[i]) * 1099511628211ull;
+  return static_cast<size_t>(h ^ (h >> 29));
+}
+
+// ---- fixed little-endian encoding -----------------------------------------
+class Writer {
+ public:
+  explicit Writer(std::string& out) : out_(out) {}
+  template <class T>
+  void integer(T v) {
+    auto u = static_cast<std::make_unsigned_t<T>>(v);
+    for (size_t i = 0; i < sizeof(T); ++i) out_.push_back(static_cast<char>((u >> (8 * i)) & 0xff));
+  }
+  void bytes(std::string_view s) {
+    integer<uint64_t>(s.size());
+    out_.append(s);
+  }
+
+ private:
+  std::string& out_;
+};
+
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : in_(in) {}
+  template <class T>
+  T integer() {
+    need(sizeof(T));
+    std::make_unsigned_t<T> u = 0;
+    for (size_t i = 0; i < sizeof(T); ++i)
+      u = static_cast<std::make_unsigned_t<T>>(u | (static_cast<std::make_unsigned_t<T>>(static_cast<uint8_t>(in_[at_ + i])) << (8 * i)));
+    at_ += sizeof(T);
+    return static_cast<T>(u);
+  }
+  std::string_view bytes() {
+    auto n = integer<uint64_t>();
+    need(n);
+    std::string_view s = in_.substr(at_, n);
+    at_ += n;
+    return s;
+  }
+  uint64_t count(size_t min_bytes_each) {
+    auto n = integer<uint64_t>();
+    if (min_bytes_each && n > (in_.size() - at_) / min_bytes_each) corrupt("count beyond the data");
+    return n;
+  }
+  bool done() const { return at_ == in_.size(); }
+
+ private:
+  void need(uint64_t n) const {
+    if (n > in_.size() - at_) corrupt("truncated");
+  }
+  std::string_view in_;
+  size_t at_ = 0;
+};
+
+constexpr uint32_t kFormat = 1;
+constexpr size_t kEncodedEntryBytes = 8 * 6 + 4 * 6 + 3 + CertificateIndex::kMaxSerialDigits / 2;
+
+}  // namespace
+
+// ---- StringTable -------------------------------------------------------------
+
+uint32_t CertificateIndex::StringTable::intern(std::string_view s) {
+  if (auto it = ids_.find(s); it != ids_.end()) return it->second;
+  values_.emplace_back(s);
+  auto id = static_cast<uint32_t>(values_.size() - 1);
+  ids_.emplace(values_.back(), id);
+  return id;
+}
+
+std::optional<uint32_t> CertificateIndex::StringTable::find(std::string_view s) const {
+  auto it = ids_.find(s);
+  if (it == ids_.end()) return std::nullopt;
+  return it->second;
+}
+
+// ---- construction --------------------------------------------------------------
+
+CertificateIndex::CertificateIndex() = default;
+CertificateIndex::CertificateIndex(CertificateIndex&&) noexcept = default;
+CertificateIndex& CertificateIndex::operator=(CertificateIndex&&) noexcept = default;
+CertificateIndex::~CertificateIndex() = default;
+
+CertificateIndex::CertificateIndex(const CertificateIndex& other) { copy_from(other); }
+
+CertificateIndex& CertificateIndex::operator=(const CertificateIndex& other) {
+  if (this != &other) {
+    CertificateIndex copy(other);
+    *this = std::move(copy);
+  }
+  return *this;
+}
+
+void CertificateIndex::copy_from(const CertificateIndex& other) {
+  // The string tables hold views into their own storage: rebuilt, not copied.
+  for (size_t i = 0; i < other.profiles_.size(); ++i) profiles_.intern(other.profiles_.at(static_cast<uint32_t>(i)));
+  for (size_t i = 0; i < other.requesters_.size(); ++i) requesters_.intern(other.requesters_.at(static_cast<uint32_t>(i)));
+  for (size_t i = 0; i < other.keys_.size(); ++i) keys_.intern(other.keys_.at(static_cast<uint32_t>(i)));
+  for (size_t i = 0; i < other.size_; ++i) append() = other.at(static_cast<Position>(i));
+  slots_ = other.slots_;
+  subject_chunks_ = other.subject_chunks_;
+  revocation_order_ = other.revocation_order_;
+  revocation_digest_ = other.revocation_digest_;
+  child_ca_ = other.child_ca_;
+  kept_der_ = other.kept_der_;
+  last_expiry_ = other.last_expiry_;
+}
+
+CertificateIndex::Entry& CertificateIndex::append() {
+  if ((size_ >> kChunkBits) >= chunks_.size()) chunks_.push_back(std::make_unique<Entry[]>(kChunkMask + 1));
+  Entry& e = mutable_at(static_cast<Position>(size_));
+  e = Entry{};
+  ++size_;
+  return e;
+}
+
+// ---- lookups -------------------------------------------------------------------
+
+size_t CertificateIndex::slot_of(const Entry& key) const {
+  const size_t mask = slots_.size() - 1;
+  size_t i = serial_hash(key.serial, key.serial_digits) & mask;
+  while (slots_[i] != kNone) {
+    const Entry& e = at(slots_[i]);
+    if (e.serial_digits == key.serial_digits && e.serial == key.serial) return i;
+    i = (i + 1) & mask;
+  }
+  return i;
+}
+
+CertificateIndex::Position CertificateIndex::find(std::string_view serial_hex) const {
+  if (slots_.empty()) return kNone;
+  Entry key;
+  if (!pack_serial(serial_hex, key.serial)) return kNone;
+  key.serial_digits = static_cast<uint8_t>(serial_hex.size());
+  return slots_[slot_of(key)];
+}
+
+void CertificateIndex::insert_slot(Position p) {
+  if ((size_ + 1) * 2 > slots_.size()) grow_slots();
+  slots_[slot_of(at(p))] = p;
+}
+
+void CertificateIndex::grow_slots() {
+  slots_.assign(std::max<size_t>(64, slots_.size() * 2), kNone);
+  for (size_t i = 0; i < size_; ++i) {
+    auto p = static_cast<Position>(i);
+    slots_[slot_of(at(p))] = p;
+  }
+}
+
+std::string CertificateIndex::serial(const Entry& e) const {
+  std::array<char, kMaxSerialDigits> buffer;
+  return std::string(serial(e, buffer));
+}
+
+std::string_view CertificateIndex::serial(const Entry& e, std::array<char, kMaxSerialDigits>& out) const {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  for (size_t i = 0; i < e.serial_digits; ++i)
+    out[i] = kDigits[i % 2 ? e.serial[i / 2] & 0x0f : e.serial[i / 2] >> 4];
+  return std::string_view(out.data(), e.serial_digits);
+}
+
+std::string_view CertificateIndex::subject(const Entry& e) const {
+  const std::string& chunk = subject_chunks_.at(e.subject_at >> 32);
+  return std::string_view(chunk).substr(e.subject_at & 0xffffffffu, e.subject_length);
+}
+
+const std::string& CertificateIndex::child_ca(Position p) const {
+  static const std::string kNoChild;
+  auto it = child_ca_.find(p);
+  return it == child_ca_.end() ? kNoChild : it->second;
+}
+
+const std::string* CertificateIndex::kept_der(Position p) const {
+  auto it = kept_der_.find(p);
+  return it == kept_der_.end() ? nullptr : &it->second;
+}
+
+int64_t CertificateIndex::last_expiry_of_key(std::string_view key_id) const {
+  auto id = keys_.find(key_id);
+  return id && *id < last_expiry_.size() ? last_expiry_[*id] : 0;
+}
+
+// ---- changes -------------------------------------------------------------------
+
+uint64_t CertificateIndex::add_subject(std::string_view subject) {
+  if (subject_chunks_.empty() || subject_chunks_.back().size() + subject.size() > kSubjectChunk) {
+    subject_chunks_.emplace_back();
+    subject_chunks_.back().reserve(std::max(kSubjectChunk, subject.size()));
+  }
+  std::string& chunk = subject_chunks_.back();
+  uint64_t at = (static_cast<uint64_t>(subject_chunks_.size() - 1) << 32) | chunk.size();
+  chunk.append(subject);
+  return at;
+}
+
+void CertificateIndex::note_expiry(const Entry& e) {
+  if (last_expiry_.size() <= e.issuer_key) last_expiry_.resize(e.issuer_key + 1, 0);
+  last_expiry_[e.issuer_key] = std::max(last_expiry_[e.issuer_key], e.not_after_ms);
+}
+
+CertificateIndex::Position CertificateIndex::add(const CertificateIssued& issued, uint64_t event_version) {
+  Entry e;
+  if (!pack_serial(issued.serial, e.serial)) corrupt("serial '" + issued.serial + "' is not canonical hex");
+  e.serial_digits = static_cast<uint8_t>(issued.serial.size());
+  if (!slots_.empty() && slots_[slot_of(e)] != kNone) corrupt("serial " + issued.serial + " issued twice");
+  if (size_ >= kNone) corrupt("too many certificates");
+  if (issued.subject.size() > UINT32_MAX) corrupt("subject too long");
+  e.event_version = event_version;
+  e.not_before_ms = issued.not_before_ms;
+  e.not_after_ms = issued.not_after_ms;
+  e.issued_at_ms = issued.issued_at_ms;
+  e.subject_at = add_subject(issued.subject);
+  e.subject_length = static_cast<uint32_t>(issued.subject.size());
+  e.profile = profiles_.intern(issued.profile);
+  e.requester = requesters_.intern(issued.requested_by);
+  e.issuer_key = keys_.intern(issued.issuer_key_id);
+  auto p = static_cast<Position>(size_);
+  if (!issued.replaces.empty()) {
+    Position old = find(issued.replaces);
+    e.replaces = old;
+    if (old != kNone) mutable_at(old).replaced_by = p;
+  }
+  append() = e;
+  insert_slot(p);
+  note_expiry(e);
+  if (!issued.child_ca.empty()) child_ca_[p] = issued.child_ca;
+  return p;
+}
+
+void CertificateIndex::revoke(Position p, int64_t revoked_at_ms, int reason) {
+  Entry& e = mutable_at(p);
+  bool first = !e.revoked;
+  e.revoked = true;
+  e.revoked_at_ms = revoked_at_ms;
+  e.revocation_reason = static_cast<uint8_t>(reason);
+  if (first) note_revocation(p);
+}
+
+void CertificateIndex::note_revocation(Position p) {
+  const Entry& e = at(p);
+  uint64_t h = revocation_digest_.empty() ? 0x9e3779b97f4a7c15ull : revocation_digest_.back();
+  for (uint64_t v : {uint64_t{p}, static_cast<uint64_t>(e.revoked_at_ms), uint64_t{e.revocation_reason}}) {
+    h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+  }
+  revocation_order_.push_back(p);
+  revocation_digest_.push_back(h);
+}
+
+void CertificateIndex::keep_der(Position p, std::string der) { kept_der_[p] = std::move(der); }
+
+// ---- encoding ------------------------------------------------------------------
+
+std::string CertificateIndex::encode() const {
+  std::string out;
+  size_t subjects = 0;
+  for (const auto& c : subject_chunks_) subjects += c.size() + 8;
+  out.reserve(64 + size_ * kEncodedEntryBytes + subjects + revocation_order_.size() * 4);
+  Writer w(out);
+  w.integer(kFormat);
+  auto table = [&](const StringTable& t) {
+    w.integer<uint64_t>(t.size());
+    for (size_t i = 0; i < t.size(); ++i) w.bytes(t.at(static_cast<uint32_t>(i)));
+  };
+  table(profiles_);
+  table(requesters_);
+  table(keys_);
+  w.integer<uint64_t>(subject_chunks_.size());
+  for (const auto& c : subject_chunks_) w.bytes(c);
+  w.integer<uint64_t>(size_);
+  for (size_t i = 0; i < size_; ++i) {
+    const Entry& e = at(static_cast<Position>(i));
+    w.integer(e.event_version);
+    w.integer(e.not_before_ms);
+    w.integer(e.not_after_ms);
+    w.integer(e.issued_at_ms);
+    w.integer(e.revoked_at_ms);
+    w.integer(e.subject_at);
+    w.integer(e.subject_length);
+    w.integer(e.replaces);
+    w.integer(e.replaced_by);
+    w.integer(e.profile);
+    w.integer(e.requester);
+    w.integer(e.issuer_key);
+    w.integer(e.serial_digits);
+    w.integer(e.revocation_reason);
+    w.integer<uint8_t>(e.revoked ? 1 : 0);
+    out.append(reinterpret_cast<const char*>(e.serial.data()), e.serial.size());
+  }
+  w.integer<uint64_t>(revocation_order_.size());
+  for (Position p : revocation_order_) w.integer(p);
+  w.integer<uint64_t>(child_ca_.size());
+  for (const auto& [p, child] : child_ca_) {
+    w.integer(p);
+    w.bytes(child);
+  }
+  w.integer<uint64_t>(kept_der_.size());
+  for (const auto& [p, der] : kept_der_) {
+    w.integer(p);
+    w.bytes(der);
+  }
+  return out;
+}
+
+CertificateIndex CertificateIndex::decode(std::string_view bytes) {
+  CertificateIndex x;
+  Reader r(bytes);
+  if (r.integer<uint32_t>() != kFormat) corrupt("unknown format");
+  auto table = [&](StringTable& t) {
+    uint64_t n = r.count(8);
+    for (uint64_t i = 0; i < n; ++i)
+      if (t.intern(r.bytes()) != i) corrupt("repeated string in a table");
+  };
+  table(x.profiles_);
+  table(x.requesters_);
+  table(x.keys_);
+  uint64_t chunks = r.count(8);
+  for (uint64_t i = 0; i < chunks; ++i) {
+    std::string_view c = r.bytes();
+    x.subject_chunks_.emplace_back();
+    x.subject_chunks_.back().reserve(std::max(kSubjectChunk, c.size()));
+    x.subject_chunks_.back().append(c);
+  }
+  uint64_t n = r.count(kEncodedEntryBytes);
+  if (n >= kNone) corrupt("too many certificates");
+  x.slots_.assign(std::max<size_t>(64, std::bit_ceil(n * 2 + 2)), kNone);
+  for (uint64_t i = 0; i < n; ++i) {
+    Entry& e = x.append();
+    e.event_version = r.integer<uint64_t>();
+    e.not_before_ms = r.integer<int64_t>();
+    e.not_after_ms = r.integer<int64_t>();
+    e.issued_at_ms = r.integer<int64_t>();
+    e.revoked_at_ms = r.integer<int64_t>();
+    e.subject_at = r.integer<uint64_t>();
+    e.subject_length = r.integer<uint32_t>();
+    e.replaces = r.integer<uint32_t>();
+    e.replaced_by = r.integer<uint32_t>();
+    e.profile = r.integer<uint32_t>();
+    e.requester = r.integer<uint32_t>();
+    e.issuer_key = r.integer<uint32_t>();
+    e.serial_digits = r.integer<uint8_t>();
+    e.revocation_reason = r.integer<uint8_t>();
+    e.revoked = r.integer<uint8_t>() != 0;
+    for (auto& b : e.serial) b = r.integer<uint8_t>();
+    if (e.profile >= x.profiles_.size() || e.requester >= x.requesters_.size() || e.issuer_key >= x.keys_.size())
+      corrupt("string id out of range");
+    if ((e.subject_at >> 32) >= x.subject_chunks_.size() ||
+        (e.subject_at & 0xffffffffu) + e.subject_length > x.subject_chunks_[e.subject_at >> 32].size())
+      corrupt("subject out of range");
+    if (e.serial_digits == 0 || e.serial_digits > kMaxSerialDigits) corrupt("bad serial");
+    if ((e.replaces != kNone && e.replaces >= n) || (e.replaced_by != kNone && e.replaced_by >= n))
+      corrupt("link out of range");
+    size_t slot = x.slot_of(e);
+    if (x.slots_[slot] != kNone) corrupt("serial listed twice");
+    x.slots_[slot] = static_cast<Position>(i);
+    x.note_expiry(e);
+  }
+  uint64_t revoked = r.count(4);
+  uint64_t marked = 0;
+  for (uint64_t i = 0; i < n; ++i) marked += x.at(static_cast<Position>(i)).revoked ? 1 : 0;
+  if (revoked != marked) corrupt("revocation order does not match the revoked certificates");
+  x.revocation_order_.reserve(revoked);
+  x.revocation_digest_.reserve(revoked);
+  for (uint64_t i = 0; i < revoked; ++i) {
+    auto p = r.integer<uint32_t>();
+    if (p >= n || !x.at(p).revoked) corrupt("revocation of an unknown or unrevoked certificate");
+    x.note_revocation(p);
+  }
+  uint64_t children = r.count(12);
+  for (uint64_t i = 0; i < children; ++i) {
+    auto p = r.integer<uint32_t>();
+    if (p >= n) corrupt("child CA of an unknown certificate");
+    x.child_ca_[p] = std::string(r.bytes());
+  }
+  uint64_t kept = r.count(12);
+  for (uint64_t i = 0; i < kept; ++i) {
+    auto p = r.integer<uint32_t>();
+    if (p >= n) corrupt("DER of an unknown certificate");
+    x.kept_der_[p] = std::string(r.bytes());
+  }
+  if (!r.done()) corrupt("trailing bytes");
+  return x;
+}
+
+}  // namespace cairn
