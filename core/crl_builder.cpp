@@ -52,18 +52,27 @@ void append_revoked_entry(std::string& out, const RevokedEntry& e) {
 }
 
 void append_revoked_entry(std::string& out, std::string_view serial_hex, int64_t revoked_at_ms, int reason_code) {
-  std::string body;
-  body.reserve(64);
-  der_append(body, der_tag::kInteger, der_unsigned_integer_from_hex(serial_hex));
-  body += der_time(revoked_at_ms);
+  // Written in place (a CRL may list a million): SEQUENCE { INTEGER serial,
+  // Time, [Extensions { Extension { id-ce-cRLReasons, OCTET STRING {
+  // ENUMERATED reason } } }] }. Every length is below 128.
+  uint8_t serial[kMaxDerSerialContent];
+  const size_t serial_length = der_unsigned_integer_from_hex(serial_hex, serial);
+  char time[kMaxDerTime];
+  const size_t time_length = der_time(revoked_at_ms, time);
+  static constexpr char kReasonPrefix[] = {0x30, 0x0c, 0x30, 0x0a, 0x06, 0x03, 0x55, 0x1d,
+                                           0x15, 0x04, 0x03, 0x0a, 0x01};
+  const size_t reason_length = reason_code != 0 ? sizeof kReasonPrefix + 1 : 0;
+  const size_t body = 2 + serial_length + time_length + reason_length;
+  out.push_back(static_cast<char>(der_tag::kSequence));
+  out.push_back(static_cast<char>(body));
+  out.push_back(static_cast<char>(der_tag::kInteger));
+  out.push_back(static_cast<char>(serial_length));
+  out.append(reinterpret_cast<const char*>(serial), serial_length);
+  out.append(time, time_length);
   if (reason_code != 0) {
-    // Extensions { Extension { id-ce-cRLReasons, OCTET STRING { ENUMERATED } } }
-    std::string reason = der_wrap(0x0a, std::string(1, static_cast<char>(reason_code)));
-    std::string extension = der_wrap(der_tag::kOid, "\x55\x1d\x15");
-    der_append(extension, 0x04, reason);
-    body += der_wrap(der_tag::kSequence, der_wrap(der_tag::kSequence, extension));
+    out.append(kReasonPrefix, sizeof kReasonPrefix);
+    out.push_back(static_cast<char>(reason_code));
   }
-  der_append(out, der_tag::kSequence, body);
 }
 
 std::string build_crl_with_entries(const CrlTemplate& t, std::string_view encoded_entries, Signer& signer,
