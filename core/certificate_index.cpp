@@ -4,7 +4,6 @@
 #include <bit>
 #include <cstring>
 
-#include "core/cert_auth.h"
 #include "eventstore/error.h"
 
 namespace cairn {
@@ -154,12 +153,18 @@ CertificateIndex::Entry& CertificateIndex::append() {
 
 // ---- lookups -------------------------------------------------------------------
 
-size_t CertificateIndex::slot_of(const Entry& key) const {
+uint32_t CertificateIndex::hash_of(const Entry& key) {
+  return static_cast<uint32_t>(serial_hash(key.serial, key.serial_digits));
+}
+
+size_t CertificateIndex::slot_of(const Entry& key, uint32_t hash) const {
   const size_t mask = slots_.size() - 1;
-  size_t i = serial_hash(key.serial, key.serial_digits) & mask;
-  while (slots_[i] != kNone) {
-    const Entry& e = at(slots_[i]);
-    if (e.serial_digits == key.serial_digits && e.serial == key.serial) return i;
+  size_t i = hash & mask;
+  while (slots_[i] != kEmptySlot) {
+    if ((slots_[i] >> 32) == hash) {
+      const Entry& e = at(static_cast<Position>(slots_[i]));
+      if (e.serial_digits == key.serial_digits && e.serial == key.serial) return i;
+    }
     i = (i + 1) & mask;
   }
   return i;
@@ -170,19 +175,25 @@ CertificateIndex::Position CertificateIndex::find(std::string_view serial_hex) c
   Entry key;
   if (!pack_serial(serial_hex, key.serial)) return kNone;
   key.serial_digits = static_cast<uint8_t>(serial_hex.size());
-  return slots_[slot_of(key)];
+  uint64_t slot = slots_[slot_of(key, hash_of(key))];
+  return slot == kEmptySlot ? kNone : static_cast<Position>(slot);
 }
 
-void CertificateIndex::insert_slot(Position p) {
+void CertificateIndex::insert_slot(Position p, uint32_t hash) {
   if ((size_ + 1) * 2 > slots_.size()) grow_slots();
-  slots_[slot_of(at(p))] = p;
+  slots_[slot_of(at(p), hash)] = static_cast<uint64_t>(hash) << 32 | p;
 }
 
 void CertificateIndex::grow_slots() {
-  slots_.assign(std::max<size_t>(64, slots_.size() * 2), kNone);
-  for (size_t i = 0; i < size_; ++i) {
-    auto p = static_cast<Position>(i);
-    slots_[slot_of(at(p))] = p;
+  std::vector<uint64_t> old(std::max<size_t>(64, slots_.size() * 2), kEmptySlot);
+  old.swap(slots_);
+  const size_t mask = slots_.size() - 1;
+  // Serials are unique: each goes to the first free slot from its home.
+  for (uint64_t slot : old) {
+    if (slot == kEmptySlot) continue;
+    size_t i = (slot >> 32) & mask;
+    while (slots_[i] != kEmptySlot) i = (i + 1) & mask;
+    slots_[i] = slot;
   }
 }
 
@@ -237,11 +248,14 @@ void CertificateIndex::note_expiry(const Entry& e) {
   last_expiry_[e.issuer_key] = std::max(last_expiry_[e.issuer_key], e.not_after_ms);
 }
 
-CertificateIndex::Position CertificateIndex::add(const CertificateIssued& issued, uint64_t event_version) {
+CertificateIndex::Position CertificateIndex::add(const IssuedFields& issued, uint64_t event_version) {
   Entry e;
-  if (!pack_serial(issued.serial, e.serial)) corrupt("serial '" + issued.serial + "' is not canonical hex");
+  if (!pack_serial(issued.serial, e.serial))
+    corrupt("serial '" + std::string(issued.serial.substr(0, 64)) + "' is not canonical hex");
   e.serial_digits = static_cast<uint8_t>(issued.serial.size());
-  if (!slots_.empty() && slots_[slot_of(e)] != kNone) corrupt("serial " + issued.serial + " issued twice");
+  const uint32_t hash = hash_of(e);
+  if (!slots_.empty() && slots_[slot_of(e, hash)] != kEmptySlot)
+    corrupt("serial " + std::string(issued.serial) + " issued twice");
   if (size_ >= kNone) corrupt("too many certificates");
   if (issued.subject.size() > UINT32_MAX) corrupt("subject too long");
   e.event_version = event_version;
@@ -260,9 +274,9 @@ CertificateIndex::Position CertificateIndex::add(const CertificateIssued& issued
     if (old != kNone) mutable_at(old).replaced_by = p;
   }
   append() = e;
-  insert_slot(p);
+  insert_slot(p, hash);
   note_expiry(e);
-  if (!issued.child_ca.empty()) child_ca_[p] = issued.child_ca;
+  if (!issued.child_ca.empty()) child_ca_[p] = std::string(issued.child_ca);
   return p;
 }
 
@@ -293,9 +307,14 @@ void CertificateIndex::keep_der(Position p, std::string der) { kept_der_[p] = st
 
 std::string CertificateIndex::encode() const {
   std::string out;
+  encode(out);
+  return out;
+}
+
+void CertificateIndex::encode(std::string& out) const {
   size_t subjects = 0;
   for (const auto& c : subject_chunks_) subjects += c.size() + 8;
-  out.reserve(64 + size_ * kEncodedEntryBytes + subjects + revocation_order_.size() * 4);
+  out.reserve(out.size() + 64 + size_ * kEncodedEntryBytes + subjects + revocation_order_.size() * 4);
   Writer w(out);
   w.integer(kFormat);
   auto table = [&](const StringTable& t) {
@@ -339,7 +358,6 @@ std::string CertificateIndex::encode() const {
     w.integer(p);
     w.bytes(der);
   }
-  return out;
 }
 
 CertificateIndex CertificateIndex::decode(std::string_view bytes) {
@@ -363,7 +381,7 @@ CertificateIndex CertificateIndex::decode(std::string_view bytes) {
   }
   uint64_t n = r.count(kEncodedEntryBytes);
   if (n >= kNone) corrupt("too many certificates");
-  x.slots_.assign(std::max<size_t>(64, std::bit_ceil(n * 2 + 2)), kNone);
+  x.slots_.assign(std::max<size_t>(64, std::bit_ceil(n * 2 + 2)), kEmptySlot);
   for (uint64_t i = 0; i < n; ++i) {
     Entry& e = x.append();
     e.event_version = r.integer<uint64_t>();
@@ -390,9 +408,10 @@ CertificateIndex CertificateIndex::decode(std::string_view bytes) {
     if (e.serial_digits == 0 || e.serial_digits > kMaxSerialDigits) corrupt("bad serial");
     if ((e.replaces != kNone && e.replaces >= n) || (e.replaced_by != kNone && e.replaced_by >= n))
       corrupt("link out of range");
-    size_t slot = x.slot_of(e);
-    if (x.slots_[slot] != kNone) corrupt("serial listed twice");
-    x.slots_[slot] = static_cast<Position>(i);
+    uint32_t hash = hash_of(e);
+    size_t slot = x.slot_of(e, hash);
+    if (x.slots_[slot] != kEmptySlot) corrupt("serial listed twice");
+    x.slots_[slot] = static_cast<uint64_t>(hash) << 32 | i;
     x.note_expiry(e);
   }
   uint64_t revoked = r.count(4);

@@ -28,7 +28,19 @@
 
 namespace cairn {
 
-struct CertificateIssued;
+// What the index takes from a CertificateIssued event (views into it).
+struct IssuedFields {
+  std::string_view serial;
+  std::string_view profile;
+  std::string_view subject;
+  std::string_view replaces;
+  std::string_view child_ca;
+  std::string_view issuer_key_id;
+  std::string_view requested_by;
+  int64_t not_before_ms = 0;
+  int64_t not_after_ms = 0;
+  int64_t issued_at_ms = 0;
+};
 
 class CertificateIndex {
  public:
@@ -65,7 +77,7 @@ class CertificateIndex {
   // Records an issued certificate. A serial that is not lowercase hex of at
   // most 40 digits, or already present, throws Error corrupt_record (cairn
   // never issues such; only a damaged history holds one).
-  Position add(const CertificateIssued& e, uint64_t event_version);
+  Position add(const IssuedFields& e, uint64_t event_version);
   // Marks `p` revoked (the first revocation also joins revocation_order()).
   void revoke(Position p, int64_t revoked_at_ms, int reason);
   void keep_der(Position p, std::string der);
@@ -103,6 +115,7 @@ class CertificateIndex {
   int64_t last_expiry_of_key(std::string_view key_id) const;
 
   std::string encode() const;
+  void encode(std::string& out) const;  // appends
   // Throws Error corrupt_record on anything but encode()'s output.
   static CertificateIndex decode(std::string_view bytes);
 
@@ -127,8 +140,10 @@ class CertificateIndex {
   Entry& mutable_at(Position p) { return chunks_[p >> kChunkBits][p & kChunkMask]; }
   Entry& append();
   uint64_t add_subject(std::string_view subject);
-  size_t slot_of(const Entry& key_source) const;
-  void insert_slot(Position p);
+  // The slot holding `key`'s serial, or the empty slot where it would go.
+  size_t slot_of(const Entry& key, uint32_t hash) const;
+  static uint32_t hash_of(const Entry& key);
+  void insert_slot(Position p, uint32_t hash);
   void grow_slots();
   void note_expiry(const Entry& e);
   void note_revocation(Position p);
@@ -136,7 +151,12 @@ class CertificateIndex {
 
   std::vector<std::unique_ptr<Entry[]>> chunks_;
   size_t size_ = 0;
-  std::vector<Position> slots_;  // open addressing by serial; kNone: empty
+  // Open addressing by serial: (low 32 bits of the hash << 32) | position;
+  // kEmptySlot: empty. The hash bits place the slot and spare most probes a
+  // look at the entry, and let the table grow by walking the old one in
+  // order (no entry is touched, writes go to two sequential streams).
+  static constexpr uint64_t kEmptySlot = UINT64_MAX;
+  std::vector<uint64_t> slots_;
   std::vector<std::string> subject_chunks_;
   StringTable profiles_;
   StringTable requesters_;
