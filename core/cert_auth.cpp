@@ -136,21 +136,12 @@ void CertAuth::apply(const CaEvent& event) {
                    ca_not_after_ms_ = e.not_after_ms;
                  },
                  [&](const CertificateIssued& e) {
-                   CertificateIndex::Position p = index_.add(e, events_applied_);
-                   // The few certificates the CA itself serves keep their DER at hand.
-                   if (!e.child_ca.empty()) {
-                     children_[e.child_ca] = e.serial;
-                     index_.keep_der(p, e.der);
-                   }
-                   if (e.profile == kOcspResponderProfile) {
-                     ocsp_responder_serial_ = e.serial;
-                     index_.keep_der(p, e.der);
-                   }
+                   apply_issued(IssuedFields{e.serial, e.profile, e.subject, e.replaces, e.child_ca,
+                                             e.issuer_key_id, e.requested_by, e.not_before_ms,
+                                             e.not_after_ms, e.issued_at_ms},
+                                e.der);
                  },
-                 [&](const CertificateRevoked& e) {
-                   CertificateIndex::Position p = index_.find(e.serial);
-                   if (p != CertificateIndex::kNone) index_.revoke(p, e.revoked_at_ms, e.reason);
-                 },
+                 [&](const CertificateRevoked& e) { apply_revoked(e.serial, e.reason, e.revoked_at_ms); },
                  [&](const CertificateRequested& e) { requests_[e.id].request = e; },
                  [&](const RequestApproved& e) {
                    auto& r = requests_[e.id];
@@ -169,6 +160,24 @@ void CertAuth::apply(const CaEvent& event) {
                  [&](const auto& e) { apply_key_roll(e); },
              },
              event);
+}
+
+void CertAuth::apply_issued(const IssuedFields& f, std::string_view der) {
+  CertificateIndex::Position p = index_.add(f, events_applied_);
+  // The few certificates the CA itself serves keep their DER at hand.
+  if (!f.child_ca.empty()) {
+    children_[std::string(f.child_ca)] = std::string(f.serial);
+    index_.keep_der(p, std::string(der));
+  }
+  if (f.profile == kOcspResponderProfile) {
+    ocsp_responder_serial_ = std::string(f.serial);
+    index_.keep_der(p, std::string(der));
+  }
+}
+
+void CertAuth::apply_revoked(std::string_view serial, int reason, int64_t revoked_at_ms) {
+  CertificateIndex::Position p = index_.find(serial);
+  if (p != CertificateIndex::kNone) index_.revoke(p, revoked_at_ms, reason);
 }
 
 // ---- process ------------------------------------------------------------

@@ -256,6 +256,10 @@ class CertAuth {
   using Context = CaContext;
 
   void apply(const CaEvent& event);
+  // apply(decode_event(payload)), reading certificate issuance and
+  // revocation events in place (no copies); other events, and any payload
+  // not in the expected layout, go through decode_event.
+  void apply_encoded(std::string_view payload);
   std::vector<CaEvent> process(const CaCommand& command, const CommandMeta& meta,
                                CaContext& ctx) const;
 
@@ -330,6 +334,8 @@ class CertAuth {
   std::vector<CaEvent> retire_key(const RetireKey& c, const CommandMeta& m) const;
   std::vector<CaEvent> install_staged(const InstallCaCertificate& c, const X509* cert) const;
   void apply_key_roll(const CaEvent& event);
+  void apply_issued(const IssuedFields& fields, std::string_view der);
+  void apply_revoked(std::string_view serial, int reason, int64_t revoked_at_ms);
   // cert_auth_requests.cpp
   std::vector<CaEvent> approve(const ApproveRequest& c, const CommandMeta& m, CaContext& ctx) const;
   std::vector<CaEvent> reject(const RejectRequest& c, const CommandMeta& m) const;

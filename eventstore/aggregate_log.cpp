@@ -48,6 +48,10 @@ std::optional<EventRecord> AggregateLog::event(std::string_view id, uint64_t ver
   return decode_event_record(*bytes);
 }
 
+std::optional<std::string> AggregateLog::snapshot_bytes(std::string_view id) const {
+  return kv_.get(snapshot_key(id));
+}
+
 std::optional<SnapshotRecord> AggregateLog::snapshot(std::string_view id) const {
   auto bytes = kv_.get(snapshot_key(id));
   if (!bytes) return std::nullopt;
@@ -78,6 +82,13 @@ void AggregateLog::for_each_event(std::string_view id, uint64_t from_version,
                                   const std::function<bool(const EventRecord&)>& visit) const {
   kv_.scan(prefix(id) + "e/", [&](std::string_view, std::string_view value) {
     return visit(decode_event_record(value));
+  }, event_key(id, from_version));
+}
+
+void AggregateLog::for_each_event_view(std::string_view id, uint64_t from_version,
+                                       const std::function<bool(const EventRecordView&)>& visit) const {
+  kv_.scan(prefix(id) + "e/", [&](std::string_view, std::string_view value) {
+    return visit(decode_event_record_view(value));
   }, event_key(id, from_version));
 }
 

@@ -36,11 +36,17 @@ class AggregateLog {
   // Visits events with version >= from_version in order; return false to stop.
   void for_each_event(std::string_view id, uint64_t from_version,
                       const std::function<bool(const EventRecord&)>& visit) const;
+  // The same without copying: the views last only during the call.
+  void for_each_event_view(std::string_view id, uint64_t from_version,
+                           const std::function<bool(const EventRecordView&)>& visit) const;
   void for_each_command(std::string_view id, uint64_t from_seq,
                         const std::function<bool(const CommandRecord&)>& visit) const;
   std::optional<CommandRecord> command(std::string_view id, uint64_t seq) const;
   std::optional<EventRecord> event(std::string_view id, uint64_t version) const;
   std::optional<SnapshotRecord> snapshot(std::string_view id) const;
+  // The stored snapshot record undecoded (decode_snapshot_record_view reads
+  // it in place; a large CA's is over 100 MB).
+  std::optional<std::string> snapshot_bytes(std::string_view id) const;
 
   // Adds the records for one command (and its events, possibly none) to
   // `batch`, chaining hashes from `head`. Fills command.seq, event_versions

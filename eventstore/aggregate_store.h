@@ -9,6 +9,7 @@
 //       // returns events, none for a no-op, or throws cairn::Error to reject
 //   static std::string encode_event(const Event&);
 //   static Event decode_event(std::string_view);
+//   void apply_encoded(std::string_view);  // optional: apply(decode_event()) without copies
 //   static std::string command_summary(const Command&);
 //   static std::string command_params_json(const Command&);  // no secrets
 //   static std::string encode_snapshot(const A&);   // deterministic bytes
@@ -212,15 +213,24 @@ class AggregateStore {
   // without touching the cache. Used by auditors and tests.
   A replay(const std::string& id, uint64_t up_to_version = 0) const {
     A state;
-    log_.for_each_event(id, 1, [&](const EventRecord& r) {
+    log_.for_each_event_view(id, 1, [&](const EventRecordView& r) {
       if (up_to_version && r.version > up_to_version) return false;
-      state.apply(A::decode_event(r.payload));
+      apply_payload(state, r.payload);
       return true;
     });
     return state;
   }
 
  private:
+  // A::apply_encoded(payload) when A has one (it may skip building the
+  // event), else apply(decode_event(payload)).
+  static void apply_payload(A& state, std::string_view payload) {
+    if constexpr (requires(A& a, std::string_view p) { a.apply_encoded(p); })
+      state.apply_encoded(payload);
+    else
+      state.apply(A::decode_event(payload));
+  }
+
   struct Slot {
     std::mutex mutex;
     std::unique_ptr<A> state;  // null: not loaded
@@ -242,11 +252,16 @@ class AggregateStore {
     AggregateHead head = log_.head(id);
     uint64_t expected = 1;
     uint64_t snapshot_version = 0;
-    if (auto snap = log_.snapshot(id); snap && snap->version <= head.version) {
+    std::optional<std::string> raw = log_.snapshot_bytes(id);
+    std::optional<SnapshotRecordView> snap;
+    if (raw) snap = decode_snapshot_record_view(*raw);
+    if (snap && snap->version <= head.version) {
       try {
         *state = A::decode_snapshot(snap->state);
         expected = snap->version + 1;
         snapshot_version = snap->version;
+        snap.reset();
+        raw.reset();  // a large CA's is over 100 MB: not kept while replaying the rest
       } catch (const Error& e) {
         // An earlier encoding (after an upgrade): replay all events; the
         // next command writes a snapshot in the current one.
@@ -256,13 +271,13 @@ class AggregateStore {
         *state = A{};
       }
     }
-    log_.for_each_event(id, expected, [&](const EventRecord& r) {
+    log_.for_each_event_view(id, expected, [&](const EventRecordView& r) {
       if (r.version != expected)
         throw Error(ErrorKind::Internal, "corrupt_history",
                     std::string(A::kType) + "/" + id + ": event version " +
                         std::to_string(r.version) + " where " + std::to_string(expected) +
                         " was expected");
-      state->apply(A::decode_event(r.payload));
+      apply_payload(*state, r.payload);
       ++expected;
       return true;
     });

@@ -28,6 +28,15 @@ struct EventRecord {
   std::string hash;  // 32 raw bytes
 };
 
+// An EventRecord read in place: the views point into the stored bytes.
+struct EventRecordView {
+  uint64_t version = 0;
+  int64_t time_ms = 0;
+  uint64_t command_seq = 0;
+  std::string_view payload;
+  std::string_view hash;
+};
+
 struct CommandRecord {
   uint64_t seq = 0;
   int64_t time_ms = 0;
@@ -58,12 +67,23 @@ struct SnapshotRecord {
   std::string state;       // A::encode_snapshot()
 };
 
+// A SnapshotRecord read in place.
+struct SnapshotRecordView {
+  uint64_t version = 0;
+  std::string_view event_hash;
+  std::string_view state;
+};
+
 std::string encode_record(const EventRecord& r);
 std::string encode_record(const SnapshotRecord& r);
 SnapshotRecord decode_snapshot_record(std::string_view bytes);
+SnapshotRecordView decode_snapshot_record_view(std::string_view bytes);  // throws corrupt_record
 std::string encode_record(const CommandRecord& r);
 std::string encode_record(const AggregateHead& r);
 EventRecord decode_event_record(std::string_view bytes);
+// The same record without copies; `bytes` must outlive the view. Throws
+// corrupt_record like decode_event_record.
+EventRecordView decode_event_record_view(std::string_view bytes);
 CommandRecord decode_command_record(std::string_view bytes);
 AggregateHead decode_head(std::string_view bytes);
 

@@ -30,6 +30,12 @@ rocksdb::Options make_options(bool create) {
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  // Large values (a big CA's snapshot, a CRL of a million entries) go to
+  // blob files: read with one pread, not as one huge compressed block, and
+  // not rewritten by every compaction. Overwritten ones are collected.
+  options.enable_blob_files = true;
+  options.min_blob_size = 256 << 10;
+  options.enable_blob_garbage_collection = true;
   return options;
 }
 
@@ -68,6 +74,16 @@ std::optional<std::string> RocksDbKvStore::get(std::string_view key) const {
 void RocksDbKvStore::scan(std::string_view prefix, const Visitor& visit,
                           std::string_view start) const {
   rocksdb::ReadOptions ro;
+  ro.fill_cache = false;  // a replay or an audit reads everything once
+  // Stop at the end of the prefix instead of reading past it.
+  std::string end(prefix);
+  while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff) end.pop_back();
+  rocksdb::Slice upper;
+  if (!end.empty()) {
+    end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
+    upper = rocksdb::Slice(end);
+    ro.iterate_upper_bound = &upper;
+  }
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro));
   std::string_view from = start.empty() || start < prefix ? prefix : start;
   for (it->Seek(rocksdb::Slice(from.data(), from.size())); it->Valid(); it->Next()) {

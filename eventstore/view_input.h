@@ -16,6 +16,11 @@ class ViewInput {
   ViewInput(const ViewInput&) = delete;
   ViewInput& operator=(const ViewInput&) = delete;
   std::istream& stream() { return stream_; }
+  // The bytes not read yet (what follows a cereal archive, say).
+  std::string_view rest() const {
+    std::streamsize left = buffer_.left();
+    return left > 0 ? std::string_view(buffer_.next(), static_cast<size_t>(left)) : std::string_view();
+  }
 
  private:
   class Buffer : public std::streambuf {
@@ -24,6 +29,8 @@ class ViewInput {
       char* begin = const_cast<char*>(bytes.data());  // only ever read
       setg(begin, begin, begin + bytes.size());
     }
+    std::streamsize left() const { return egptr() - gptr(); }
+    const char* next() const { return gptr(); }
   };
   Buffer buffer_;
   std::istream stream_;

@@ -138,6 +138,60 @@ TEST(CertAuth, ExpiredCaRefusesToIssue) {
   EXPECT_EQ(pki.manager.get_ca("issuing").status, "expired");
 }
 
+// apply_encoded (replay without copies) reads issuance and revocation events
+// in place; it must end in exactly the state apply(decode_event()) reaches,
+// for every event type, and on damaged payloads either agree or both refuse.
+TEST(CertAuth, ApplyEncodedEqualsApplyOfTheDecodedEvent) {
+  PkiHarness pki;
+  pki.make_hierarchy();
+  std::vector<std::string> serials;
+  for (int i = 0; i < 6; ++i)
+    serials.push_back(pki.issue("e" + std::to_string(i), "DNS:e" + std::to_string(i) + ".example").certificate.serial);
+  pki.manager.revoke("t", "issuing", serials[0], "keyCompromise");
+  pki.manager.revoke_many("t", "issuing", {serials[1], serials[2]}, "superseded");
+  IssueRequest renewal;
+  renewal.csr = testing::make_csr_pem("e3", "DNS:e3.example");
+  pki.manager.renew("t", "issuing", serials[3], renewal);
+  pki.manager.ensure_ocsp_responder("t", "issuing", 24);
+  size_t fast_paths = 0;
+  for (const char* id : {"root", "issuing"}) {
+    CertAuth decoded, encoded;
+    std::vector<std::string> payloads;
+    pki.manager.store().log().for_each_event(id, 1, [&](const EventRecord& r) {
+      payloads.push_back(r.payload);
+      return true;
+    });
+    for (const auto& payload : payloads) {
+      decoded.apply(CertAuth::decode_event(payload));
+      encoded.apply_encoded(payload);
+      CaEvent e = CertAuth::decode_event(payload);
+      fast_paths += std::holds_alternative<CertificateIssued>(e) || std::holds_alternative<CertificateRevoked>(e);
+    }
+    EXPECT_EQ(CertAuth::encode_snapshot(encoded), CertAuth::encode_snapshot(decoded)) << id;
+    EXPECT_EQ(encoded.events_applied(), payloads.size());
+
+    // Damaged payloads: every truncation and a changed byte at every place.
+    for (const auto& payload : payloads) {
+      auto both = [&](const std::string& bytes) {
+        CertAuth a = decoded, b = decoded;
+        std::string code_a = error_code_of([&] { a.apply(CertAuth::decode_event(bytes)); });
+        std::string code_b = error_code_of([&] { b.apply_encoded(bytes); });
+        EXPECT_EQ(code_a, code_b) << id << " payload of " << payload.size() << " bytes changed";
+        if (code_a.empty() && code_b.empty()) {
+          EXPECT_EQ(CertAuth::encode_snapshot(a), CertAuth::encode_snapshot(b));
+        }
+      };
+      for (size_t n = 0; n < payload.size(); n += 7) both(payload.substr(0, n));
+      for (size_t i = 0; i < payload.size(); i += 5) {
+        std::string changed = payload;
+        changed[i] = static_cast<char>(changed[i] ^ 0x20);
+        both(changed);
+      }
+    }
+  }
+  EXPECT_GE(fast_paths, 10u);
+}
+
 TEST(CertAuth, ReplayReproducesTheLiveState) {
   PkiHarness pki;
   pki.make_hierarchy();
