@@ -13,22 +13,26 @@ namespace {
   throw Error(ErrorKind::Internal, "corrupt_record", "certificate index: " + what);
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
+// Lowercase hex digit values; 0xff for anything else.
+constexpr std::array<uint8_t, 256> kHexValue = [] {
+  std::array<uint8_t, 256> t{};
+  t.fill(0xff);
+  for (int c = '0'; c <= '9'; ++c) t[static_cast<size_t>(c)] = static_cast<uint8_t>(c - '0');
+  for (int c = 'a'; c <= 'f'; ++c) t[static_cast<size_t>(c)] = static_cast<uint8_t>(c - 'a' + 10);
+  return t;
+}();
 
 // Packs lowercase hex digits two per byte; false for anything else.
 bool pack_serial(std::string_view hex, std::array<uint8_t, CertificateIndex::kMaxSerialDigits / 2>& out) {
   if (hex.empty() || hex.size() > CertificateIndex::kMaxSerialDigits) return false;
   out.fill(0);
+  uint8_t bad = 0;
   for (size_t i = 0; i < hex.size(); ++i) {
-    int v = hex_value(hex[i]);
-    if (v < 0) return false;
+    uint8_t v = kHexValue[static_cast<uint8_t>(hex[i])];
+    bad |= v;  // 0xff marks a non-digit; digits are < 0x10
     out[i / 2] = static_cast<uint8_t>(out[i / 2] | (i % 2 ? v : v << 4));
   }
-  return true;
+  return (bad & 0xf0) == 0;
 }
 
 size_t serial_hash(const std::array<uint8_t, CertificateIndex::kMaxSerialDigits / 2>& packed, uint8_t digits) {
@@ -63,10 +67,20 @@ class Reader {
   T integer() {
     need(sizeof(T));
     std::make_unsigned_t<T> u = 0;
-    for (size_t i = 0; i < sizeof(T); ++i)
-      u = static_cast<std::make_unsigned_t<T>>(u | (static_cast<std::make_unsigned_t<T>>(static_cast<uint8_t>(in_[at_ + i])) << (8 * i)));
+    if constexpr (std::endian::native == std::endian::little) {
+      std::memcpy(&u, in_.data() + at_, sizeof(T));
+    } else {
+      for (size_t i = 0; i < sizeof(T); ++i)
+        u = static_cast<std::make_unsigned_t<T>>(
+            u | (static_cast<std::make_unsigned_t<T>>(static_cast<uint8_t>(in_[at_ + i])) << (8 * i)));
+    }
     at_ += sizeof(T);
     return static_cast<T>(u);
+  }
+  void copy(void* out, size_t n) {
+    need(n);
+    std::memcpy(out, in_.data() + at_, n);
+    at_ += n;
   }
   std::string_view bytes() {
     auto n = integer<uint64_t>();
@@ -94,6 +108,9 @@ constexpr uint32_t kFormat = 1;
 constexpr size_t kEncodedEntryBytes = 8 * 6 + 4 * 6 + 3 + CertificateIndex::kMaxSerialDigits / 2;
 
 }  // namespace
+
+static_assert(std::is_trivially_copyable_v<CertificateIndex::Entry>,
+              "entries live in raw chunks and are copied as bytes");
 
 // ---- StringTable -------------------------------------------------------------
 
@@ -144,7 +161,10 @@ void CertificateIndex::copy_from(const CertificateIndex& other) {
 }
 
 CertificateIndex::Entry& CertificateIndex::append() {
-  if ((size_ >> kChunkBits) >= chunks_.size()) chunks_.push_back(std::make_unique<Entry[]>(kChunkMask + 1));
+  if ((size_ >> kChunkBits) >= chunks_.size()) {
+    Entry* chunk = HugePageAllocator<Entry>().allocate(kChunkMask + 1);
+    chunks_.emplace_back(chunk);  // entries are trivially copyable: assigned before use
+  }
   Entry& e = mutable_at(static_cast<Position>(size_));
   e = Entry{};
   ++size_;
@@ -179,13 +199,33 @@ CertificateIndex::Position CertificateIndex::find(std::string_view serial_hex) c
   return slot == kEmptySlot ? kNone : static_cast<Position>(slot);
 }
 
+void CertificateIndex::prefetch_slot(std::string_view serial_hex) const {
+  Entry key;
+  if (slots_.empty() || !pack_serial(serial_hex, key.serial)) return;
+  key.serial_digits = static_cast<uint8_t>(serial_hex.size());
+  __builtin_prefetch(&slots_[hash_of(key) & (slots_.size() - 1)]);
+}
+
+void CertificateIndex::prefetch_entry(std::string_view serial_hex) const {
+  Entry key;
+  if (slots_.empty() || !pack_serial(serial_hex, key.serial)) return;
+  key.serial_digits = static_cast<uint8_t>(serial_hex.size());
+  const uint32_t hash = hash_of(key);
+  const size_t mask = slots_.size() - 1;
+  for (size_t i = hash & mask; slots_[i] != kEmptySlot; i = (i + 1) & mask)
+    if ((slots_[i] >> 32) == hash) {
+      __builtin_prefetch(&at(static_cast<Position>(slots_[i])));
+      return;
+    }
+}
+
 void CertificateIndex::insert_slot(Position p, uint32_t hash) {
   if ((size_ + 1) * 2 > slots_.size()) grow_slots();
   slots_[slot_of(at(p), hash)] = static_cast<uint64_t>(hash) << 32 | p;
 }
 
 void CertificateIndex::grow_slots() {
-  std::vector<uint64_t> old(std::max<size_t>(64, slots_.size() * 2), kEmptySlot);
+  std::vector<uint64_t, HugePageAllocator<uint64_t>> old(std::max<size_t>(64, slots_.size() * 2), kEmptySlot);
   old.swap(slots_);
   const size_t mask = slots_.size() - 1;
   // Serials are unique: each goes to the first free slot from its home.
@@ -382,6 +422,8 @@ CertificateIndex CertificateIndex::decode(std::string_view bytes) {
   uint64_t n = r.count(kEncodedEntryBytes);
   if (n >= kNone) corrupt("too many certificates");
   x.slots_.assign(std::max<size_t>(64, std::bit_ceil(n * 2 + 2)), kEmptySlot);
+  std::vector<uint32_t> hashes;
+  hashes.reserve(n);
   for (uint64_t i = 0; i < n; ++i) {
     Entry& e = x.append();
     e.event_version = r.integer<uint64_t>();
@@ -399,7 +441,7 @@ CertificateIndex CertificateIndex::decode(std::string_view bytes) {
     e.serial_digits = r.integer<uint8_t>();
     e.revocation_reason = r.integer<uint8_t>();
     e.revoked = r.integer<uint8_t>() != 0;
-    for (auto& b : e.serial) b = r.integer<uint8_t>();
+    r.copy(e.serial.data(), e.serial.size());
     if (e.profile >= x.profiles_.size() || e.requester >= x.requesters_.size() || e.issuer_key >= x.keys_.size())
       corrupt("string id out of range");
     if ((e.subject_at >> 32) >= x.subject_chunks_.size() ||
@@ -408,11 +450,18 @@ CertificateIndex CertificateIndex::decode(std::string_view bytes) {
     if (e.serial_digits == 0 || e.serial_digits > kMaxSerialDigits) corrupt("bad serial");
     if ((e.replaces != kNone && e.replaces >= n) || (e.replaced_by != kNone && e.replaced_by >= n))
       corrupt("link out of range");
-    uint32_t hash = hash_of(e);
-    size_t slot = x.slot_of(e, hash);
-    if (x.slots_[slot] != kEmptySlot) corrupt("serial listed twice");
-    x.slots_[slot] = static_cast<uint64_t>(hash) << 32 | i;
+    hashes.push_back(hash_of(e));
     x.note_expiry(e);
+  }
+  // Into the table with the slots a few entries ahead already on their way
+  // from memory (each insert is otherwise a cache miss).
+  constexpr size_t kAhead = 16;
+  const size_t mask = x.slots_.size() - 1;
+  for (uint64_t i = 0; i < n; ++i) {
+    if (i + kAhead < n) __builtin_prefetch(&x.slots_[hashes[i + kAhead] & mask]);
+    size_t slot = x.slot_of(x.at(static_cast<Position>(i)), hashes[i]);
+    if (x.slots_[slot] != kEmptySlot) corrupt("serial listed twice");
+    x.slots_[slot] = static_cast<uint64_t>(hashes[i]) << 32 | i;
   }
   uint64_t revoked = r.count(4);
   uint64_t marked = 0;

@@ -26,6 +26,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/huge_page_allocator.h"
+
 namespace cairn {
 
 // What the index takes from a CertificateIssued event (views into it).
@@ -89,6 +91,11 @@ class CertificateIndex {
   Position find(std::string_view serial_hex) const;
   // Positions of revoked certificates in the order they were revoked.
   const std::vector<Position>& revocation_order() const { return revocation_order_; }
+  // Hints for a replay that knows which serials come next: start loading
+  // the table slot of `serial_hex` (stage 1) and, once that is in, the entry
+  // it names (stage 2). No effect on the contents.
+  void prefetch_slot(std::string_view serial_hex) const;
+  void prefetch_entry(std::string_view serial_hex) const;
   // A digest of the first `count` revocations (position, time, reason), so
   // a cache built from them can tell whether they are still the same after a
   // failed command was rolled back. 0 for count 0.
@@ -120,7 +127,7 @@ class CertificateIndex {
   static CertificateIndex decode(std::string_view bytes);
 
  private:
-  static constexpr unsigned kChunkBits = 13;
+  static constexpr unsigned kChunkBits = 15;  // 3 MiB of entries
   static constexpr Position kChunkMask = (1u << kChunkBits) - 1;
   static constexpr size_t kSubjectChunk = 1 << 20;
 
@@ -149,14 +156,17 @@ class CertificateIndex {
   void note_revocation(Position p);
   void copy_from(const CertificateIndex& other);
 
-  std::vector<std::unique_ptr<Entry[]>> chunks_;
+  struct ChunkFree {
+    void operator()(Entry* p) const { HugePageAllocator<Entry>().deallocate(p, 0); }
+  };
+  std::vector<std::unique_ptr<Entry[], ChunkFree>> chunks_;
   size_t size_ = 0;
   // Open addressing by serial: (low 32 bits of the hash << 32) | position;
   // kEmptySlot: empty. The hash bits place the slot and spare most probes a
   // look at the entry, and let the table grow by walking the old one in
   // order (no entry is touched, writes go to two sequential streams).
   static constexpr uint64_t kEmptySlot = UINT64_MAX;
-  std::vector<uint64_t> slots_;
+  std::vector<uint64_t, HugePageAllocator<uint64_t>> slots_;
   std::vector<std::string> subject_chunks_;
   StringTable profiles_;
   StringTable requesters_;
