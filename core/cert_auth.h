@@ -260,6 +260,10 @@ class CertAuth {
   // revocation events in place (no copies); other events, and any payload
   // not in the expected layout, go through decode_event.
   void apply_encoded(std::string_view payload);
+  // apply_encoded() of consecutive events, in order, with the index memory
+  // they will touch requested ahead (a replay is otherwise bound by one
+  // cache miss per certificate).
+  void apply_encoded_batch(const std::vector<std::string_view>& payloads);
   std::vector<CaEvent> process(const CaCommand& command, const CommandMeta& meta,
                                CaContext& ctx) const;
 

@@ -179,6 +179,35 @@ CaEvent CertAuth::decode_event(std::string_view bytes) {
 static_assert(std::is_same_v<std::variant_alternative_t<2, CaEvent>, CertificateIssued>);
 static_assert(std::is_same_v<std::variant_alternative_t<3, CaEvent>, CertificateRevoked>);
 
+namespace {
+
+// The serial of an issuance or revocation payload, and whether it is a
+// revocation; nullopt for other events (only a hint: apply_encoded decides).
+std::optional<std::pair<std::string_view, bool>> peek_serial(std::string_view payload) {
+  PortableBinaryView in;
+  int32_t index = -1;
+  uint32_t version = 0;
+  std::string_view serial;
+  if (payload.empty() || payload[0] != kEnvelopeV1 || !in.open(payload.substr(1)) || !in.read(index) ||
+      (index != 2 && index != 3) || !in.read(version) || !in.read(serial))
+    return std::nullopt;
+  return std::make_pair(serial, index == 3);
+}
+
+}  // namespace
+
+void CertAuth::apply_encoded_batch(const std::vector<std::string_view>& payloads) {
+  std::vector<std::optional<std::pair<std::string_view, bool>>> serials;
+  serials.reserve(payloads.size());
+  for (std::string_view p : payloads) {
+    serials.push_back(peek_serial(p));
+    if (serials.back()) index_.prefetch_slot(serials.back()->first);
+  }
+  for (const auto& s : serials)
+    if (s && s->second) index_.prefetch_entry(s->first);  // revocations change their entry
+  for (std::string_view p : payloads) apply_encoded(p);
+}
+
 void CertAuth::apply_encoded(std::string_view payload) {
   PortableBinaryView in;
   int32_t index = -1;

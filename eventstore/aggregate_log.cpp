@@ -52,6 +52,10 @@ std::optional<std::string> AggregateLog::snapshot_bytes(std::string_view id) con
   return kv_.get(snapshot_key(id));
 }
 
+bool AggregateLog::read_snapshot(std::string_view id, const std::function<void(std::string_view)>& visit) const {
+  return kv_.read(snapshot_key(id), visit);
+}
+
 std::optional<SnapshotRecord> AggregateLog::snapshot(std::string_view id) const {
   auto bytes = kv_.get(snapshot_key(id));
   if (!bytes) return std::nullopt;

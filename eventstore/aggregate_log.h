@@ -47,6 +47,8 @@ class AggregateLog {
   // The stored snapshot record undecoded (decode_snapshot_record_view reads
   // it in place; a large CA's is over 100 MB).
   std::optional<std::string> snapshot_bytes(std::string_view id) const;
+  // The same, lent to `visit` without a copy; false if there is none.
+  bool read_snapshot(std::string_view id, const std::function<void(std::string_view record)>& visit) const;
 
   // Adds the records for one command (and its events, possibly none) to
   // `batch`, chaining hashes from `head`. Fills command.seq, event_versions

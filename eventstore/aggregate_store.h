@@ -213,11 +213,13 @@ class AggregateStore {
   // without touching the cache. Used by auditors and tests.
   A replay(const std::string& id, uint64_t up_to_version = 0) const {
     A state;
+    Applier apply(state);
     log_.for_each_event_view(id, 1, [&](const EventRecordView& r) {
       if (up_to_version && r.version > up_to_version) return false;
-      apply_payload(state, r.payload);
+      apply(r.payload);
       return true;
     });
+    apply.flush();
     return state;
   }
 
@@ -230,6 +232,44 @@ class AggregateStore {
     else
       state.apply(A::decode_event(payload));
   }
+
+  // Applies events of a scan in batches when A can take them
+  // (apply_encoded_batch: it looks ahead), one by one otherwise. The scan's
+  // views last only during its callback, so a batch copies its payloads.
+  class Applier {
+   public:
+    explicit Applier(A& state) : state_(state) {}
+    void operator()(std::string_view payload) {
+      if constexpr (requires(A& a, const std::vector<std::string_view>& b) { a.apply_encoded_batch(b); }) {
+        ends_.push_back(buffer_.size() + payload.size());
+        buffer_.append(payload);
+        if (ends_.size() == kBatch) flush();
+      } else {
+        apply_payload(state_, payload);
+      }
+    }
+    void flush() {
+      if constexpr (requires(A& a, const std::vector<std::string_view>& b) { a.apply_encoded_batch(b); }) {
+        if (ends_.empty()) return;
+        views_.clear();
+        size_t begin = 0;
+        for (size_t end : ends_) {
+          views_.emplace_back(buffer_.data() + begin, end - begin);
+          begin = end;
+        }
+        state_.apply_encoded_batch(views_);
+        buffer_.clear();
+        ends_.clear();
+      }
+    }
+
+   private:
+    static constexpr size_t kBatch = 64;
+    A& state_;
+    std::string buffer_;
+    std::vector<size_t> ends_;
+    std::vector<std::string_view> views_;
+  };
 
   struct Slot {
     std::mutex mutex;
@@ -252,16 +292,13 @@ class AggregateStore {
     AggregateHead head = log_.head(id);
     uint64_t expected = 1;
     uint64_t snapshot_version = 0;
-    std::optional<std::string> raw = log_.snapshot_bytes(id);
-    std::optional<SnapshotRecordView> snap;
-    if (raw) snap = decode_snapshot_record_view(*raw);
-    if (snap && snap->version <= head.version) {
+    log_.read_snapshot(id, [&](std::string_view raw) {
+      SnapshotRecordView snap = decode_snapshot_record_view(raw);
+      if (snap.version > head.version) return;
       try {
-        *state = A::decode_snapshot(snap->state);
-        expected = snap->version + 1;
-        snapshot_version = snap->version;
-        snap.reset();
-        raw.reset();  // a large CA's is over 100 MB: not kept while replaying the rest
+        *state = A::decode_snapshot(snap.state);
+        expected = snap.version + 1;
+        snapshot_version = snap.version;
       } catch (const Error& e) {
         // An earlier encoding (after an upgrade): replay all events; the
         // next command writes a snapshot in the current one.
@@ -270,17 +307,19 @@ class AggregateStore {
                      head.version);
         *state = A{};
       }
-    }
+    });
+    Applier apply(*state);
     log_.for_each_event_view(id, expected, [&](const EventRecordView& r) {
       if (r.version != expected)
         throw Error(ErrorKind::Internal, "corrupt_history",
                     std::string(A::kType) + "/" + id + ": event version " +
                         std::to_string(r.version) + " where " + std::to_string(expected) +
                         " was expected");
-      apply_payload(*state, r.payload);
+      apply(r.payload);
       ++expected;
       return true;
     });
+    apply.flush();
     if (expected - 1 != head.version)
       throw Error(ErrorKind::Internal, "corrupt_history",
                   std::string(A::kType) + "/" + id + ": head says version " +

@@ -48,6 +48,13 @@ class KeyValueStore {
   virtual ~KeyValueStore() = default;
 
   virtual std::optional<std::string> get(std::string_view key) const = 0;
+  // Calls visit(value) if `key` exists and returns whether it did; the value
+  // is lent, in place where the store can (large values: no copy).
+  virtual bool read(std::string_view key, const std::function<void(std::string_view value)>& visit) const {
+    auto value = get(key);
+    if (value) visit(*value);
+    return value.has_value();
+  }
 
   // Visits keys that start with `prefix`, in ascending order, beginning at
   // the first key >= `start` (or at `prefix` when start is empty).

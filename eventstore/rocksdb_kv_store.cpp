@@ -29,6 +29,7 @@ rocksdb::Options make_options(bool create) {
   options.IncreaseParallelism(2);
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table.block_size = 16 << 10;  // events are read in long runs (replay, audit)
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   // Large values (a big CA's snapshot, a CRL of a million entries) go to
   // blob files: read with one pread, not as one huge compressed block, and
@@ -36,6 +37,9 @@ rocksdb::Options make_options(bool create) {
   options.enable_blob_files = true;
   options.min_blob_size = 256 << 10;
   options.enable_blob_garbage_collection = true;
+  // Events are mostly DER, which hardly compresses: LZ4 costs the least to
+  // read back (a replay decompresses every block once).
+  options.compression = rocksdb::kLZ4Compression;
   return options;
 }
 
@@ -69,6 +73,16 @@ std::optional<std::string> RocksDbKvStore::get(std::string_view key) const {
   if (s.IsNotFound()) return std::nullopt;
   if (!s.ok()) fail("read failed", s);
   return value;
+}
+
+bool RocksDbKvStore::read(std::string_view key, const std::function<void(std::string_view value)>& visit) const {
+  rocksdb::PinnableSlice value;
+  auto s = impl_->db->Get(rocksdb::ReadOptions(), impl_->db->DefaultColumnFamily(),
+                          rocksdb::Slice(key.data(), key.size()), &value);
+  if (s.IsNotFound()) return false;
+  if (!s.ok()) fail("read failed", s);
+  visit(std::string_view(value.data(), value.size()));
+  return true;
 }
 
 void RocksDbKvStore::scan(std::string_view prefix, const Visitor& visit,

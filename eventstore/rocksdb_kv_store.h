@@ -22,6 +22,7 @@ class RocksDbKvStore final : public KeyValueStore {
   ~RocksDbKvStore() override;
 
   std::optional<std::string> get(std::string_view key) const override;
+  bool read(std::string_view key, const std::function<void(std::string_view value)>& visit) const override;
   void scan(std::string_view prefix, const Visitor& visit,
             std::string_view start = {}) const override;
   void write(const WriteBatch& batch, Durability durability) override;

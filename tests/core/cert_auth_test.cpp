@@ -169,6 +169,16 @@ TEST(CertAuth, ApplyEncodedEqualsApplyOfTheDecodedEvent) {
     }
     EXPECT_EQ(CertAuth::encode_snapshot(encoded), CertAuth::encode_snapshot(decoded)) << id;
     EXPECT_EQ(encoded.events_applied(), payloads.size());
+    // In batches (a replay looks ahead), of every size up to all at once.
+    for (size_t batch = 1; batch <= payloads.size(); ++batch) {
+      CertAuth batched;
+      for (size_t at = 0; at < payloads.size(); at += batch) {
+        std::vector<std::string_view> views(payloads.begin() + static_cast<long>(at),
+                                            payloads.begin() + static_cast<long>(std::min(at + batch, payloads.size())));
+        batched.apply_encoded_batch(views);
+      }
+      EXPECT_EQ(CertAuth::encode_snapshot(batched), CertAuth::encode_snapshot(decoded)) << id << " batch " << batch;
+    }
 
     // Damaged payloads: every truncation and a changed byte at every place.
     for (const auto& payload : payloads) {

@@ -32,6 +32,10 @@ TEST_P(KvStoreTest, PutGetDelete) {
   EXPECT_EQ(kv_->get("a"), "1");
   EXPECT_EQ(kv_->get("b"), std::string("\0x\xff", 3));
   EXPECT_FALSE(kv_->get("c").has_value());
+  std::string lent;
+  EXPECT_TRUE(kv_->read("b", [&](std::string_view v) { lent = v; }));
+  EXPECT_EQ(lent, std::string("\0x\xff", 3));
+  EXPECT_FALSE(kv_->read("c", [&](std::string_view) { ADD_FAILURE() << "no value to lend"; }));
   WriteBatch d;
   d.erase("a");
   kv_->write(d, Durability::NoSync);
