@@ -1,10 +1,14 @@
-// Test helpers: a temporary directory removed at scope exit.
+// Test helpers: a temporary directory removed at scope exit; the stable
+// error code a call throws.
 #pragma once
 
 #include <stdlib.h>
 
 #include <filesystem>
+#include <functional>
 #include <string>
+
+#include "eventstore/error.h"
 
 namespace cairn::testing {
 
@@ -27,5 +31,15 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// The code of the cairn::Error `fn` throws, "" if it throws none.
+inline std::string error_code_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.code();
+  }
+  return "";
+}
 
 }  // namespace cairn::testing

@@ -18,14 +18,7 @@ namespace {
 
 using testing::make_csr;
 
-std::string code_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  return "";
-}
+using testing::error_code_of;
 
 void expect_same(const CertificateRequest& a, const CertificateRequest& b) {
   EXPECT_EQ(a.der, b.der);
@@ -77,10 +70,10 @@ TEST(PublicKeyInfo, NamesKeysAsOpenSslDoes) {
   EvpPkeyPtr p521(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-521"));
   EXPECT_EQ(describe_public_key_info(*read_public_key_info(public_key_der(p521.get()))), "ec-p521");
   EvpPkeyPtr k256(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "secp256k1"));
-  EXPECT_EQ(code_of([&] { describe_public_key_info(*read_public_key_info(public_key_der(k256.get()))); }),
+  EXPECT_EQ(error_code_of([&] { describe_public_key_info(*read_public_key_info(public_key_der(k256.get()))); }),
             "unsupported_key");
   EvpPkeyPtr weak(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{1024}));
-  EXPECT_EQ(code_of([&] { describe_public_key_info(*read_public_key_info(public_key_der(weak.get()))); }),
+  EXPECT_EQ(error_code_of([&] { describe_public_key_info(*read_public_key_info(public_key_der(weak.get()))); }),
             "weak_key");
 }
 
@@ -90,7 +83,7 @@ TEST(PublicKeyInfo, RejectsAPointOffTheCurve) {
   der.back() = static_cast<char>(der.back() ^ 0x01);  // last byte of Y
   auto info = read_public_key_info(der);
   ASSERT_TRUE(info);  // well-formed DER ...
-  EXPECT_EQ(code_of([&] { public_key_from_info(*info); }), "invalid_public_key");  // ... but no key
+  EXPECT_EQ(error_code_of([&] { public_key_from_info(*info); }), "invalid_public_key");  // ... but no key
   EXPECT_FALSE(read_public_key_info(der + "x"));
   EXPECT_FALSE(read_public_key_info(der.substr(0, der.size() - 1)));
 }
@@ -160,13 +153,13 @@ TEST(CommonCsrReader, AgreesWithOpenSslOnBadRequests) {
   size_t at = tampered.find("svc.example");
   ASSERT_NE(at, std::string::npos);
   tampered[at] = 'S';
-  EXPECT_EQ(code_of([&] { parse_certificate_request(tampered); }), "csr_signature_invalid");
-  EXPECT_EQ(code_of([&] { parse_certificate_request_generic(tampered); }), "csr_signature_invalid");
+  EXPECT_EQ(error_code_of([&] { parse_certificate_request(tampered); }), "csr_signature_invalid");
+  EXPECT_EQ(error_code_of([&] { parse_certificate_request_generic(tampered); }), "csr_signature_invalid");
   // Every truncation and every single-byte change gives the same outcome.
   for (size_t cut = 1; cut < der.size(); cut += 7) {
     std::string shorter = der.substr(0, cut);
-    EXPECT_EQ(code_of([&] { parse_certificate_request(shorter); }),
-              code_of([&] { parse_certificate_request_generic(shorter); }))
+    EXPECT_EQ(error_code_of([&] { parse_certificate_request(shorter); }),
+              error_code_of([&] { parse_certificate_request_generic(shorter); }))
         << "cut at " << cut;
   }
   for (size_t i = 0; i < der.size(); ++i) {
@@ -174,8 +167,8 @@ TEST(CommonCsrReader, AgreesWithOpenSslOnBadRequests) {
     changed[i] = static_cast<char>(changed[i] ^ 0x5a);
     // Where the reader declines (it is stricter DER than OpenSSL), the
     // generic parser decides, so the outcome is always the same.
-    EXPECT_EQ(code_of([&] { parse_certificate_request(changed); }),
-              code_of([&] { parse_certificate_request_generic(changed); }))
+    EXPECT_EQ(error_code_of([&] { parse_certificate_request(changed); }),
+              error_code_of([&] { parse_certificate_request_generic(changed); }))
         << "byte " << i;
   }
   // RSA 1024: weak either way.
@@ -183,8 +176,8 @@ TEST(CommonCsrReader, AgreesWithOpenSslOnBadRequests) {
   X509ReqPtr req(X509_REQ_new());
   X509_REQ_set_pubkey(req.get(), small.get());
   X509_REQ_sign(req.get(), small.get(), EVP_sha256());
-  EXPECT_EQ(code_of([&] { parse_certificate_request(to_der(req.get())); }), "weak_key");
-  EXPECT_EQ(code_of([&] { parse_certificate_request_generic(to_der(req.get())); }), "weak_key");
+  EXPECT_EQ(error_code_of([&] { parse_certificate_request(to_der(req.get())); }), "weak_key");
+  EXPECT_EQ(error_code_of([&] { parse_certificate_request_generic(to_der(req.get())); }), "weak_key");
 }
 
 TEST(SansFromCertificateDer, AgreeWithOpenSsl) {

@@ -14,6 +14,7 @@
 #include "core/encoding.h"
 #include "core/key_store.h"
 #include "eventstore/memory_kv_store.h"
+#include "tests/test_util.h"
 
 namespace cairn::testing {
 
@@ -111,15 +112,6 @@ inline std::string private_scalar(const EVP_PKEY* key) {
   std::string out(static_cast<size_t>(BN_num_bytes(bn)), '\0');
   BN_bn2bin(bn, reinterpret_cast<unsigned char*>(out.data()));
   return out;
-}
-
-inline std::string error_code_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  return "";
 }
 
 }  // namespace cairn::testing

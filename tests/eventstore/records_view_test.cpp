@@ -5,18 +5,12 @@
 
 #include "eventstore/error.h"
 #include "eventstore/records.h"
+#include "tests/test_util.h"
 
 namespace cairn {
 namespace {
 
-std::string code_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  return "";
-}
+using testing::error_code_of;
 
 TEST(RecordViews, EventRecordReadsInPlace) {
   EventRecord r{42, -5, 7, std::string("payload\0with nul", 16), std::string(32, 'h')};
@@ -30,7 +24,7 @@ TEST(RecordViews, EventRecordReadsInPlace) {
   EXPECT_GE(v.payload.data(), bytes.data());  // a view into the stored bytes
   EXPECT_LT(v.payload.data(), bytes.data() + bytes.size());
   for (size_t n = 0; n < bytes.size(); ++n)
-    EXPECT_EQ(code_of([&] { decode_event_record_view(std::string_view(bytes).substr(0, n)); }), "corrupt_record") << n;
+    EXPECT_EQ(error_code_of([&] { decode_event_record_view(std::string_view(bytes).substr(0, n)); }), "corrupt_record") << n;
 }
 
 TEST(RecordViews, SnapshotRecordReadsInPlace) {
@@ -43,10 +37,10 @@ TEST(RecordViews, SnapshotRecordReadsInPlace) {
   SnapshotRecord copied = decode_snapshot_record(bytes);
   EXPECT_EQ(copied.state, v.state);
   for (size_t n = 0; n < 80; ++n)
-    EXPECT_EQ(code_of([&] { decode_snapshot_record_view(std::string_view(bytes).substr(0, n)); }), "corrupt_record") << n;
+    EXPECT_EQ(error_code_of([&] { decode_snapshot_record_view(std::string_view(bytes).substr(0, n)); }), "corrupt_record") << n;
   std::string big_endian = bytes;
   big_endian[0] = 0;  // an archive written big-endian is not read in place
-  EXPECT_NE(code_of([&] { decode_snapshot_record_view(big_endian); }), "");
+  EXPECT_NE(error_code_of([&] { decode_snapshot_record_view(big_endian); }), "");
 }
 
 }  // namespace
