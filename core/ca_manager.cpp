@@ -268,21 +268,23 @@ CaView CaManager::get_ca(const std::string& handle) {
   return store_.read(handle, [&](const CertAuth& ca, uint64_t v) { return view_of(ca, v); });
 }
 
+CaManager::ChainLink CaManager::ChainLink::of(const CertAuth& ca) {
+  return ChainLink{ca.ca_cert_der(), ca.parent(), !ca.parent_url().empty()};
+}
+
 std::string CaManager::ca_chain_pem(const std::string& handle) {
-  std::string pem;
-  std::string current = handle;
-  for (int depth = 0; depth < 16 && !current.empty(); ++depth) {
-    auto [der, parent, remote] = store_.read(current, [](const CertAuth& ca, uint64_t) {
-      return std::make_tuple(ca.ca_cert_der(), ca.parent(), !ca.parent_url().empty());
-    });
-    if (der.empty())
-      throw Error(ErrorKind::Conflict, "ca_not_active", "CA '" + current + "' has no certificate yet");
-    pem += certificate_pem(der);
-    if (remote) return pem + stored_parent_chain(current);
-    if (parent.empty() || !store_.exists(parent)) break;
-    current = parent;
-  }
-  return pem;
+  ChainLink link = store_.read(handle, [](const CertAuth& ca, uint64_t) { return ChainLink::of(ca); });
+  return chain_pem_from(handle, link);
+}
+
+std::string CaManager::chain_pem_from(const std::string& handle, const ChainLink& link, int depth) {
+  if (link.der.empty())
+    throw Error(ErrorKind::Conflict, "ca_not_active", "CA '" + handle + "' has no certificate yet");
+  std::string pem = certificate_pem(link.der);
+  if (link.remote) return pem + stored_parent_chain(handle);
+  if (link.parent.empty() || depth >= 15 || !store_.exists(link.parent)) return pem;
+  ChainLink up = store_.read(link.parent, [](const CertAuth& ca, uint64_t) { return ChainLink::of(ca); });
+  return pem + chain_pem_from(link.parent, up, depth + 1);
 }
 
 IssueResult CaManager::issue(const std::string& actor, const std::string& ca,
@@ -356,7 +358,8 @@ IssueResult CaManager::issue_command(const std::string& actor, const std::string
   if (check) check(ca, cmd);
 
   CaContext ctx = context();
-  auto outcome = store_.process(ca, cmd, meta(actor), ctx);
+  ChainLink issuer;
+  auto outcome = store_.process(ca, cmd, meta(actor), ctx, [&](const CertAuth& s) { issuer = ChainLink::of(s); });
   if (const auto* requested = std::get_if<CertificateRequested>(&outcome.events.at(0))) {
     IssueResult result;
     result.pending = get_request(ca, requested->id);
@@ -374,7 +377,7 @@ IssueResult CaManager::issue_command(const std::string& actor, const std::string
     }
     OPENSSL_cleanse(pem.data(), pem.size());
   }
-  return issued_result(ca, issued, generated);
+  return issued_result(ca, issued, generated, issuer);
 }
 
 std::optional<std::string> CaManager::managed_key_pem(const std::string& ca, const std::string& serial) {
@@ -383,13 +386,13 @@ std::optional<std::string> CaManager::managed_key_pem(const std::string& ca, con
 }
 
 IssueResult CaManager::issued_result(const std::string& ca, const CertificateIssued& event,
-                                     const EvpPkeyPtr& generated) {
+                                     const EvpPkeyPtr& generated, const ChainLink& issuer) {
   IssueResult result;
   // From the durable event itself: its view needs no second read of the CA.
   result.certificate = view_of(ca, IssuedCertificate::from_event(event, 0));
   result.certificate.der = event.der;
   result.certificate.sans = SubjectAltNames::from_certificate_der(event.der);
-  result.chain_pem = certificate_pem(event.der) + ca_chain_pem(ca);
+  result.chain_pem = certificate_pem(event.der) + chain_pem_from(ca, issuer);
   if (generated) result.private_key_pem = private_key_pem(generated.get());
   return result;
 }

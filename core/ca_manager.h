@@ -225,8 +225,19 @@ class CaManager {
   CertificateView view_of(const std::string& ca, const IssuedCertificate& c) const;
   CommandMeta meta(const std::string& actor) const;
   CaContext context() { return CaContext{signer_, config_.public_url, *profiles_}; }
+  // What a CA's chain starts with: its certificate and where its parent is.
+  struct ChainLink {
+    std::string der;
+    std::string parent;
+    bool remote = false;
+    static ChainLink of(const CertAuth& ca);
+  };
+  // `link`'s certificate, then its parent's chain (read from the parent, or
+  // the stored chain of a remote parent), as PEM.
+  std::string chain_pem_from(const std::string& handle, const ChainLink& link, int depth = 0);
+  // `issuer`: the issuing CA as the command left it (no second read).
   IssueResult issued_result(const std::string& ca, const CertificateIssued& event,
-                            const EvpPkeyPtr& generated);
+                            const EvpPkeyPtr& generated, const ChainLink& issuer);
 
   std::string stored_parent_chain(const std::string& handle) const;
 

@@ -65,8 +65,10 @@ IssueResult CaManager::approve(const std::string& actor, const std::string& ca, 
   check_request_id(id);
   if (!store_.exists(ca)) throw Error(ErrorKind::NotFound, "ca_not_found", "CA '" + ca + "' does not exist");
   CaContext ctx = context();
-  auto outcome = store_.process(ca, ApproveRequest{id}, meta(actor), ctx);
-  return issued_result(ca, std::get<CertificateIssued>(outcome.events.at(1)), EvpPkeyPtr());
+  ChainLink issuer;
+  auto outcome = store_.process(ca, ApproveRequest{id}, meta(actor), ctx,
+                                [&](const CertAuth& s) { issuer = ChainLink::of(s); });
+  return issued_result(ca, std::get<CertificateIssued>(outcome.events.at(1)), EvpPkeyPtr(), issuer);
 }
 
 RequestView CaManager::reject(const std::string& actor, const std::string& ca, const std::string& id,

@@ -10,6 +10,8 @@
 //   static std::string encode_event(const Event&);
 //   static Event decode_event(std::string_view);
 //   void apply_encoded(std::string_view);  // optional: apply(decode_event()) without copies
+//   void apply_encoded_batch(const std::vector<std::string_view>&);  // optional: the same
+//       // for consecutive events, so it can look ahead (used when loading and replaying)
 //   static std::string command_summary(const Command&);
 //   static std::string command_params_json(const Command&);  // no secrets
 //   static std::string encode_snapshot(const A&);   // deterministic bytes
@@ -99,8 +101,10 @@ class AggregateStore {
   bool exists(const std::string& id) const { return log_.exists(id); }
   std::vector<std::string> ids() const { return log_.ids(); }
 
+  // `observe`, if given, sees the state this command produced, under the
+  // aggregate's lock; what it takes is durable once process() returns.
   Outcome process(const std::string& id, const Command& command, CommandMeta meta,
-                  Context& context) {
+                  Context& context, const std::function<void(const A&)>& observe = nullptr) {
     validate_aggregate_id(id);
     if (meta.time_ms == 0) meta.time_ms = clock_.now_ms();
     auto slot = slot_for(id);
@@ -161,6 +165,7 @@ class AggregateStore {
         slot->state.reset();  // the cached state may hold unsaved events
         throw;
       }
+      if (observe) observe(*slot->state);
     }
     commit_.wait_durable(ticket);
     for (auto& listener : post_save_) {
