@@ -115,10 +115,15 @@ static_assert(std::is_trivially_copyable_v<CertificateIndex::Entry>,
 // ---- StringTable -------------------------------------------------------------
 
 uint32_t CertificateIndex::StringTable::intern(std::string_view s) {
-  if (auto it = ids_.find(s); it != ids_.end()) return it->second;
+  if (last_ && values_[*last_] == s) return *last_;
+  if (auto it = ids_.find(s); it != ids_.end()) {
+    last_ = it->second;
+    return it->second;
+  }
   values_.emplace_back(s);
   auto id = static_cast<uint32_t>(values_.size() - 1);
   ids_.emplace(values_.back(), id);
+  last_ = id;
   return id;
 }
 

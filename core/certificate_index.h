@@ -142,6 +142,9 @@ class CertificateIndex {
    private:
     std::deque<std::string> values_;  // stable addresses: ids_ keys view them
     std::unordered_map<std::string_view, uint32_t> ids_;
+    // The last string interned: consecutive certificates mostly share their
+    // profile, requester and issuing key, so most interns end here.
+    std::optional<uint32_t> last_;
   };
 
   Entry& mutable_at(Position p) { return chunks_[p >> kChunkBits][p & kChunkMask]; }
