@@ -167,7 +167,12 @@ void CertificateIndex::copy_from(const CertificateIndex& other) {
 
 CertificateIndex::Entry& CertificateIndex::append() {
   if ((size_ >> kChunkBits) >= chunks_.size()) {
-    Entry* chunk = HugePageAllocator<Entry>().allocate(kChunkMask + 1);
+    // The first chunk on small pages: a CA with a few certificates should not
+    // hold a 2 MiB page for them (only touched pages are resident).
+    const size_t n = kChunkMask + 1;
+    Entry* chunk = chunks_.empty() ? static_cast<Entry*>(std::malloc(n * sizeof(Entry)))
+                                   : HugePageAllocator<Entry>().allocate(n);
+    if (!chunk) throw std::bad_alloc();
     chunks_.emplace_back(chunk);  // entries are trivially copyable: assigned before use
   }
   Entry& e = mutable_at(static_cast<Position>(size_));

@@ -17,6 +17,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstdlib>
 #include <deque>
 #include <map>
 #include <memory>
@@ -159,8 +160,8 @@ class CertificateIndex {
   void note_revocation(Position p);
   void copy_from(const CertificateIndex& other);
 
-  struct ChunkFree {
-    void operator()(Entry* p) const { HugePageAllocator<Entry>().deallocate(p, 0); }
+  struct ChunkFree {  // chunks come from malloc or HugePageAllocator: both free()
+    void operator()(Entry* p) const { std::free(p); }
   };
   std::vector<std::unique_ptr<Entry[], ChunkFree>> chunks_;
   size_t size_ = 0;
