@@ -35,6 +35,14 @@ bool pack_serial(std::string_view hex, std::array<uint8_t, CertificateIndex::kMa
   return (bad & 0xf0) == 0;
 }
 
+// A lookup key: `serial_hex` packed into an entry's serial fields; false if
+// it is not lowercase hex of 1-40 digits.
+bool key_for(std::string_view serial_hex, CertificateIndex::Entry& key) {
+  if (!pack_serial(serial_hex, key.serial)) return false;
+  key.serial_digits = static_cast<uint8_t>(serial_hex.size());
+  return true;
+}
+
 size_t serial_hash(const std::array<uint8_t, CertificateIndex::kMaxSerialDigits / 2>& packed, uint8_t digits) {
   // FNV-1a over the packed digits: serials are random, lookups may not be.
   uint64_t h = 1469598103934665603ull ^ digits;
@@ -203,23 +211,20 @@ size_t CertificateIndex::slot_of(const Entry& key, uint32_t hash) const {
 CertificateIndex::Position CertificateIndex::find(std::string_view serial_hex) const {
   if (slots_.empty()) return kNone;
   Entry key;
-  if (!pack_serial(serial_hex, key.serial)) return kNone;
-  key.serial_digits = static_cast<uint8_t>(serial_hex.size());
+  if (!key_for(serial_hex, key)) return kNone;
   uint64_t slot = slots_[slot_of(key, hash_of(key))];
   return slot == kEmptySlot ? kNone : static_cast<Position>(slot);
 }
 
 void CertificateIndex::prefetch_slot(std::string_view serial_hex) const {
   Entry key;
-  if (slots_.empty() || !pack_serial(serial_hex, key.serial)) return;
-  key.serial_digits = static_cast<uint8_t>(serial_hex.size());
+  if (slots_.empty() || !key_for(serial_hex, key)) return;
   __builtin_prefetch(&slots_[hash_of(key) & (slots_.size() - 1)]);
 }
 
 void CertificateIndex::prefetch_entry(std::string_view serial_hex) const {
   Entry key;
-  if (slots_.empty() || !pack_serial(serial_hex, key.serial)) return;
-  key.serial_digits = static_cast<uint8_t>(serial_hex.size());
+  if (slots_.empty() || !key_for(serial_hex, key)) return;
   const uint32_t hash = hash_of(key);
   const size_t mask = slots_.size() - 1;
   for (size_t i = hash & mask; slots_[i] != kEmptySlot; i = (i + 1) & mask)
@@ -300,9 +305,8 @@ void CertificateIndex::note_expiry(const Entry& e) {
 
 CertificateIndex::Position CertificateIndex::add(const IssuedFields& issued, uint64_t event_version) {
   Entry e;
-  if (!pack_serial(issued.serial, e.serial))
+  if (!key_for(issued.serial, e))
     corrupt("serial '" + std::string(issued.serial.substr(0, 64)) + "' is not canonical hex");
-  e.serial_digits = static_cast<uint8_t>(issued.serial.size());
   const uint32_t hash = hash_of(e);
   if (!slots_.empty() && slots_[slot_of(e, hash)] != kEmptySlot)
     corrupt("serial " + std::string(issued.serial) + " issued twice");
@@ -434,6 +438,7 @@ CertificateIndex CertificateIndex::decode(std::string_view bytes) {
   x.slots_.assign(std::max<size_t>(64, std::bit_ceil(n * 2 + 2)), kEmptySlot);
   std::vector<uint32_t> hashes;
   hashes.reserve(n);
+  uint64_t marked = 0;  // entries marked revoked
   for (uint64_t i = 0; i < n; ++i) {
     Entry& e = x.append();
     e.event_version = r.integer<uint64_t>();
@@ -462,6 +467,7 @@ CertificateIndex CertificateIndex::decode(std::string_view bytes) {
       corrupt("link out of range");
     hashes.push_back(hash_of(e));
     x.note_expiry(e);
+    marked += e.revoked ? 1 : 0;
   }
   // Into the table with the slots a few entries ahead already on their way
   // from memory (each insert is otherwise a cache miss).
@@ -474,8 +480,6 @@ CertificateIndex CertificateIndex::decode(std::string_view bytes) {
     x.slots_[slot] = static_cast<uint64_t>(hashes[i]) << 32 | i;
   }
   uint64_t revoked = r.count(4);
-  uint64_t marked = 0;
-  for (uint64_t i = 0; i < n; ++i) marked += x.at(static_cast<Position>(i)).revoked ? 1 : 0;
   if (revoked != marked) corrupt("revocation order does not match the revoked certificates");
   x.revocation_order_.reserve(revoked);
   x.revocation_digest_.reserve(revoked);
