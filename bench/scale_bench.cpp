@@ -78,16 +78,15 @@ int load(const std::string& dir) {
     // What the cold start above consists of: the snapshot (read, decoded)
     // and the events after it.
     auto t1 = Steady::now();
-    auto raw = store.log().snapshot_bytes("issuing");
-    if (raw) {
+    store.log().read_snapshot("issuing", [&](std::string_view raw) {
       out["snapshot_read_ms"] = ms_since(t1);
-      SnapshotRecordView snap = decode_snapshot_record_view(*raw);
+      SnapshotRecordView snap = decode_snapshot_record_view(raw);
       auto t2 = Steady::now();
       CertAuth decoded = CertAuth::decode_snapshot(snap.state);
       out["snapshot_decode_ms"] = ms_since(t2);
       out["snapshot_bytes"] = snap.state.size();
       out["events_after_snapshot"] = store.log().head("issuing").version - snap.version;
-    }
+    });
   }
   auto t0 = Steady::now();
   CertAuth state = store.replay("issuing");

@@ -48,10 +48,6 @@ std::optional<EventRecord> AggregateLog::event(std::string_view id, uint64_t ver
   return decode_event_record(*bytes);
 }
 
-std::optional<std::string> AggregateLog::snapshot_bytes(std::string_view id) const {
-  return kv_.get(snapshot_key(id));
-}
-
 bool AggregateLog::read_snapshot(std::string_view id, const std::function<void(std::string_view)>& visit) const {
   return kv_.read(snapshot_key(id), visit);
 }

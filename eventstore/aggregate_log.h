@@ -44,10 +44,9 @@ class AggregateLog {
   std::optional<CommandRecord> command(std::string_view id, uint64_t seq) const;
   std::optional<EventRecord> event(std::string_view id, uint64_t version) const;
   std::optional<SnapshotRecord> snapshot(std::string_view id) const;
-  // The stored snapshot record undecoded (decode_snapshot_record_view reads
-  // it in place; a large CA's is over 100 MB).
-  std::optional<std::string> snapshot_bytes(std::string_view id) const;
-  // The same, lent to `visit` without a copy; false if there is none.
+  // The stored snapshot record undecoded, lent to `visit` without a copy
+  // (decode_snapshot_record_view reads it in place; a large CA's is over
+  // 100 MB); false if there is none.
   bool read_snapshot(std::string_view id, const std::function<void(std::string_view record)>& visit) const;
 
   // Adds the records for one command (and its events, possibly none) to
