@@ -42,6 +42,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -51,6 +52,7 @@
 #include "eventstore/aggregate_log.h"
 #include "eventstore/clock.h"
 #include "eventstore/error.h"
+#include "eventstore/event_applier.h"
 #include "eventstore/group_commit.h"
 
 namespace cairn {
@@ -218,64 +220,19 @@ class AggregateStore {
   // without touching the cache. Used by auditors and tests.
   A replay(const std::string& id, uint64_t up_to_version = 0) const {
     A state;
-    Applier apply(state);
+    uint64_t last = log_.head(id).version;
+    if (up_to_version) last = std::min(last, up_to_version);
+    EventApplier<A> apply(state, last);
     log_.for_each_event_view(id, 1, [&](const EventRecordView& r) {
       if (up_to_version && r.version > up_to_version) return false;
       apply(r.payload);
       return true;
     });
-    apply.flush();
+    apply.finish();
     return state;
   }
 
  private:
-  // A::apply_encoded(payload) when A has one (it may skip building the
-  // event), else apply(decode_event(payload)).
-  static void apply_payload(A& state, std::string_view payload) {
-    if constexpr (requires(A& a, std::string_view p) { a.apply_encoded(p); })
-      state.apply_encoded(payload);
-    else
-      state.apply(A::decode_event(payload));
-  }
-
-  // Applies events of a scan in batches when A can take them
-  // (apply_encoded_batch: it looks ahead), one by one otherwise. The scan's
-  // views last only during its callback, so a batch copies its payloads.
-  class Applier {
-   public:
-    explicit Applier(A& state) : state_(state) {}
-    void operator()(std::string_view payload) {
-      if constexpr (requires(A& a, const std::vector<std::string_view>& b) { a.apply_encoded_batch(b); }) {
-        ends_.push_back(buffer_.size() + payload.size());
-        buffer_.append(payload);
-        if (ends_.size() == kBatch) flush();
-      } else {
-        apply_payload(state_, payload);
-      }
-    }
-    void flush() {
-      if constexpr (requires(A& a, const std::vector<std::string_view>& b) { a.apply_encoded_batch(b); }) {
-        if (ends_.empty()) return;
-        views_.clear();
-        size_t begin = 0;
-        for (size_t end : ends_) {
-          views_.emplace_back(buffer_.data() + begin, end - begin);
-          begin = end;
-        }
-        state_.apply_encoded_batch(views_);
-        buffer_.clear();
-        ends_.clear();
-      }
-    }
-
-   private:
-    static constexpr size_t kBatch = 64;
-    A& state_;
-    std::string buffer_;
-    std::vector<size_t> ends_;
-    std::vector<std::string_view> views_;
-  };
-
   struct Slot {
     std::mutex mutex;
     std::unique_ptr<A> state;  // null: not loaded
@@ -313,7 +270,7 @@ class AggregateStore {
         *state = A{};
       }
     });
-    Applier apply(*state);
+    EventApplier<A> apply(*state, head.version >= expected ? head.version - expected + 1 : 0);
     log_.for_each_event_view(id, expected, [&](const EventRecordView& r) {
       if (r.version != expected)
         throw Error(ErrorKind::Internal, "corrupt_history",
@@ -324,7 +281,7 @@ class AggregateStore {
       ++expected;
       return true;
     });
-    apply.flush();
+    apply.finish();
     if (expected - 1 != head.version)
       throw Error(ErrorKind::Internal, "corrupt_history",
                   std::string(A::kType) + "/" + id + ": head says version " +

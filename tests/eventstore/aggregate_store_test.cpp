@@ -77,6 +77,41 @@ TEST_P(AggregateStoreTest, StateIsRebuiltFromStorageAfterReopen) {
   EXPECT_EQ(store_->replay("c1", 1).total, 5);
 }
 
+// Long enough for the applier's second thread (EventApplier::kThreadedFrom).
+TEST_P(AggregateStoreTest, LongHistoryIsLoadedInOrderAfterReopen) {
+  const int per_command = static_cast<int>(EventApplier<Counter>::kThreadedFrom / 2) + 3;
+  for (int64_t amount : {1, 2, 3}) store_->process("c1", Add{amount, per_command}, meta(), ctx_);
+  std::vector<int64_t> expected;
+  for (int64_t amount : {1, 2, 3}) expected.insert(expected.end(), static_cast<size_t>(per_command), amount);
+  reopen();
+  EXPECT_EQ(store_->read("c1", [](const Counter& c, uint64_t) { return c.history; }), expected);
+  EXPECT_EQ(store_->replay("c1").history, expected);
+  EXPECT_EQ(store_->replay("c1", static_cast<uint64_t>(per_command) + 1).total, per_command + 2);
+}
+
+// A history with a hole is refused whether the events are applied by the
+// loading thread (short) or by a second one (long); other aggregates load.
+TEST_P(AggregateStoreTest, AMissingEventIsCorruptHistory) {
+  const int long_run = static_cast<int>(EventApplier<Counter>::kThreadedFrom) + 100;
+  store_->process("short", Add{1, 50}, meta(), ctx_);
+  store_->process("long", Add{1, long_run}, meta(), ctx_);
+  store_->process("intact", Add{4, 1}, meta(), ctx_);
+  WriteBatch holes;
+  holes.erase(store_->log().event_key("short", 20));
+  holes.erase(store_->log().event_key("long", static_cast<uint64_t>(long_run) - 10));
+  kv_->write(holes, Durability::Sync);
+  reopen();
+  for (const char* id : {"short", "long"}) {
+    try {
+      total(id);
+      FAIL() << id << " loaded despite a missing event";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), "corrupt_history") << id;
+    }
+  }
+  EXPECT_EQ(total("intact"), 4);
+}
+
 TEST_P(AggregateStoreTest, CommandRecordsCarryActorTimeSummaryAndVersions) {
   clock_.set_ms(1'800'000'000'000);
   store_->process("c1", Add{3, 2}, meta("alice"), ctx_);
