@@ -120,7 +120,6 @@ void HttpServer::run(const ApiServices& services) {
   register_history_routes(*impl_->router);
   register_token_routes(*impl_->router);
   register_audit_routes(*impl_->router);
-  register_ocsp_routes(*impl_->router);
   register_task_routes(*impl_->router);
   register_child_routes(*impl_->router);
   register_service_routes(*impl_->router);

@@ -63,7 +63,6 @@ void register_public_routes(Router& router);
 void register_history_routes(Router& router);
 void register_token_routes(Router& router);
 void register_audit_routes(Router& router);
-void register_ocsp_routes(Router& router);
 void register_task_routes(Router& router);
 void register_child_routes(Router& router);
 void register_service_routes(Router& router);

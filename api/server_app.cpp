@@ -9,6 +9,8 @@
 
 #include "api/http_server.h"
 #include "api/periodic_jobs.h"
+#include "api/public_endpoints.h"
+#include "api/public_listener.h"
 #include "api/server_tls_certificate.h"
 #include "api/token_authenticator.h"
 #include "core/ca_manager.h"
@@ -43,6 +45,9 @@ struct ServerApp::Impl {
   std::unique_ptr<ServerTlsCertificate> tls_certificate;
   std::unique_ptr<HttpServer> https;
   int tls_port = 0;
+  std::unique_ptr<PublicListener> public_listener;
+  std::unique_ptr<PublicEndpoints> public_endpoints;
+  int public_port = 0;
   PeriodicJobs jobs;  // checkpoints, OCSP responder rotation
   std::string new_token;
   std::string public_url;
@@ -143,8 +148,21 @@ int ServerApp::start() {
     i.tls_port = i.https->bind();
   }
 
-  std::string host = o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host;
-  i.public_url = o.public_url.empty() ? "http://" + host + ":" + std::to_string(port) : o.public_url;
+  if (!o.public_host.empty()) {
+    PublicListenerOptions p;
+    p.host = o.public_host;
+    p.port = o.public_port;
+    p.threads = o.public_threads;
+    p.request_timeout = o.public_request_timeout;
+    i.public_listener = std::make_unique<PublicListener>(p);
+    i.public_port = i.public_listener->bind();
+  }
+
+  // Certificates name the public listener's URLs when there is one.
+  const std::string& url_host = i.public_listener ? o.public_host : o.host;
+  int url_port = i.public_listener ? i.public_port : port;
+  std::string host = url_host.find(':') != std::string::npos ? "[" + url_host + "]" : url_host;
+  i.public_url = o.public_url.empty() ? "http://" + host + ":" + std::to_string(url_port) : o.public_url;
   check_public_url(i.public_url);
   i.manager = std::make_unique<CaManager>(*i.kv, *i.signer, i.clock, CaManagerConfig{i.public_url, static_cast<uint64_t>(o.snapshot_interval),
                       std::make_shared<const ProfileCatalog>(o.profiles)});
@@ -203,10 +221,19 @@ void ServerApp::run() {
                        i.options.service_rate_per_hour, i.tasks.get(), &i.metrics};
   std::thread https;
   if (i.https) https = std::thread([&i, &services] { i.https->run(services); });
+  std::thread public_urls;
+  if (i.public_listener) {
+    i.public_endpoints = std::make_unique<PublicEndpoints>(*i.manager, *i.objects, *i.ocsp, &i.metrics);
+    public_urls = std::thread([&i] { i.public_listener->run(*i.public_endpoints); });
+  }
   i.http->run(services);
   if (https.joinable()) {
     i.https->stop();
     https.join();
+  }
+  if (public_urls.joinable()) {
+    i.public_listener->stop();
+    public_urls.join();
   }
 }
 
@@ -214,6 +241,7 @@ void ServerApp::stop() {
   if (!impl_) return;
   if (impl_->http) impl_->http->stop();
   if (impl_->https) impl_->https->stop();
+  if (impl_->public_listener) impl_->public_listener->stop();
   impl_->jobs.stop();
   if (impl_->tasks) impl_->tasks->stop();
 }
@@ -222,5 +250,6 @@ const std::string& ServerApp::new_admin_token() const { return impl_->new_token;
 const std::string& ServerApp::public_url() const { return impl_->public_url; }
 CaManager& ServerApp::manager() { return *impl_->manager; }
 int ServerApp::tls_port() const { return impl_->tls_port; }
+int ServerApp::public_port() const { return impl_->public_port; }
 
 }  // namespace cairn::api

@@ -2,12 +2,14 @@
 // in <data_dir>/db, CA keys encrypted in <data_dir>/keys, the admin token in
 // <data_dir>/admin.token), wires CaManager, CaObjectsStore and the HTTP
 // server, and optionally creates a ready root + issuing CA hierarchy.
-// With tls_host set it also serves the API over HTTPS (see ServeOptions).
+// With tls_host set it also serves the API over HTTPS, with public_host the
+// public URLs on a port of their own (see ServeOptions).
 // Used by `cairn serve` and by in-process API tests.
 // Thread-safety: start() then run() on one thread; stop() from any thread.
 // Ownership: owns every component it opens.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,7 +29,15 @@ struct ServeOptions {
   std::string passphrase;       // opens the encrypted key store; required
   std::string host = "127.0.0.1";
   int port = 8080;              // 0: any free port
-  std::string public_url;       // empty: http://host:port
+  std::string public_url;       // empty: http://host:port, or the public listener's
+  // Public listener (off while public_host is empty): OCSP, CRLs, CA
+  // certificates and /health on their own plain-HTTP port, served by
+  // PublicListener (event-driven, for high request rates). The API
+  // listener serves these URLs too.
+  std::string public_host;
+  int public_port = 8081;   // 0: any free port
+  int public_threads = 0;   // 0: one per core
+  std::chrono::milliseconds public_request_timeout{10000};  // see PublicListenerOptions
   int crl_validity_hours = 168;
   std::string ocsp_signing = "ca";         // "ca" or "delegated"
   int ocsp_responder_validity_hours = 168;  // delegated responder certificates
@@ -71,6 +81,7 @@ class ServerApp {
   const std::string& new_admin_token() const;
   const std::string& public_url() const;
   int tls_port() const;  // the bound HTTPS port, 0 without HTTPS
+  int public_port() const;  // the bound public listener port, 0 without it
   CaManager& manager();
 
  private:

@@ -67,6 +67,10 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--tls-ca", serve.tls_ca, "CA that issues the HTTPS certificate (default: the issuing CA)");
   serve_cmd->add_option("--tls-name", serve.tls_names, "name in the HTTPS certificate (repeat; default: the TLS host)");
   serve_cmd->add_option("--tls-port-file", serve.tls_port_file, "write the bound HTTPS port to this file");
+  serve_cmd->add_option("--public-listen", serve.public_listen,
+                        "also serve OCSP, CRLs and CA certificates on HOST:PORT (plain HTTP, event-driven, for "
+                        "high request rates); certificates then name this address unless --public-url is given");
+  serve_cmd->add_option("--public-port-file", serve.public_port_file, "write the bound public listener port here");
   serve_cmd->add_option("--ocsp-signing", serve.ocsp_signing,
                         "who signs OCSP answers: ca (the CA key) or delegated (a responder certificate cairn "
                         "issues and rotates)")

@@ -54,6 +54,10 @@ api::ServeOptions load_options(const ServeFlags& flags) {
     if (const auto* tls = t["tls"].as_table()) o.tls_names = string_array(*tls, "names", "tls");
     o.tls_validity_days = typed(t["tls"]["validity_days"], "tls.validity_days", o.tls_validity_days);
     o.public_url = typed(t["public_url"], "public_url", o.public_url);
+    if (t["public_listen"])
+      parse_listen(typed(t["public_listen"], "public_listen", std::string()), o.public_host, o.public_port,
+                   "public_listen");
+    o.public_threads = typed(t["public_threads"], "public_threads", o.public_threads);
     o.snapshot_interval = typed(t["snapshot_interval"], "snapshot_interval", o.snapshot_interval);
     o.checkpoint_interval_minutes =
         typed(t["checkpoint_interval_minutes"], "checkpoint_interval_minutes", o.checkpoint_interval_minutes);
@@ -107,6 +111,9 @@ api::ServeOptions load_options(const ServeFlags& flags) {
   if (o.tls_validity_days < 1 || o.tls_validity_days > 397)
     throw CliError("invalid_config", "tls.validity_days must be 1-397", 2);
   if (!flags.public_url.empty()) o.public_url = flags.public_url;
+  if (!flags.public_listen.empty()) parse_listen(flags.public_listen, o.public_host, o.public_port, "--public-listen");
+  if (o.public_threads < 0 || o.public_threads > 64)
+    throw CliError("invalid_config", "public_threads must be 0-64 (0: one per core)", 2);
   if (flags.init_hierarchy) o.init_hierarchy = true;
   if (!flags.ocsp_signing.empty()) o.ocsp_signing = flags.ocsp_signing;
   if (o.crl_reissue_remaining < 0.05 || o.crl_reissue_remaining > 0.95)
@@ -179,7 +186,11 @@ int run_serve(const ServeFlags& flags) {
             << ", data in " << options.data_dir << ")" << std::endl;
   if (app.tls_port())
     std::cout << "cairn serving HTTPS on " << options.tls_host << ":" << app.tls_port() << std::endl;
+  if (app.public_port())
+    std::cout << "cairn serving OCSP, CRLs and CA certificates on " << options.public_host << ":" << app.public_port()
+              << std::endl;
   write_port_file(flags.tls_port_file, app.tls_port());
+  write_port_file(flags.public_port_file, app.public_port());
   write_port_file(flags.port_file, port);
 
   std::thread waiter([&] {

@@ -24,6 +24,8 @@ struct ServeFlags {
   std::string tls_ca;
   std::vector<std::string> tls_names;
   std::string tls_port_file;
+  std::string public_listen;     // HOST:PORT for the public URLs' own listener; empty: the config's (default none)
+  std::string public_port_file;
   std::string ocsp_signing;  // "ca" or "delegated"; empty: the config's (default "ca")
 };
 

@@ -12,9 +12,9 @@ export CCACHE_BASEDIR="$ROOT" CCACHE_NOHASHDIR=1
 CLANG=$(command -v clang++-14 || command -v clang++)
 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER="$CLANG" \
   -DCAIRN_FUZZ=ON -DCAIRN_BUILD_TESTS=OFF -DCAIRN_WERROR=OFF >/dev/null
-cmake --build build-fuzz -j"$(nproc)" --target fuzz_csr_policy fuzz_ocsp fuzz_json_command
+cmake --build build-fuzz -j"$(nproc)" --target fuzz_csr_policy fuzz_ocsp fuzz_json_command fuzz_http1_request
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-for target in fuzz_csr_policy fuzz_ocsp fuzz_json_command; do
+for target in fuzz_csr_policy fuzz_ocsp fuzz_json_command fuzz_http1_request; do
   work="build-fuzz/corpus-$target"
   mkdir -p "$work"
   cp -n fuzz/corpus/"$target"/* "$work"/ 2>/dev/null || true

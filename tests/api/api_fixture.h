@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -23,13 +24,15 @@ using nlohmann::json;
 
 class RunningServer {
  public:
-  explicit RunningServer(const std::string& data_dir) {
+  // `adjust` may change the options (e.g. turn on the public listener).
+  explicit RunningServer(const std::string& data_dir, const std::function<void(api::ServeOptions&)>& adjust = {}) {
     api::ServeOptions o;
     o.data_dir = data_dir;
     o.port = 0;
     o.threads = 4;
     o.init_hierarchy = true;
     o.passphrase = "correct horse battery staple";
+    if (adjust) adjust(o);
     app_ = std::make_unique<api::ServerApp>(o);
     port_ = app_->start();
     thread_ = std::thread([this] { app_->run(); });

@@ -1,0 +1,280 @@
+#include "api/public_listener.h"
+
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <atomic>
+#include <boost/asio.hpp>
+#include <ctime>
+#include <nlohmann/json.hpp>
+#include <thread>
+#include <vector>
+
+#include "api/http1_request.h"
+#include "api/json_codec.h"
+#include "api/public_endpoints.h"
+#include "eventstore/error.h"
+
+namespace cairn::api {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+struct PublicListener::Impl {
+  PublicListenerOptions options;
+  std::atomic<size_t> open_connections{0};  // outlives the contexts (declared first)
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+  std::unique_ptr<tcp::acceptor> acceptor;
+  const PublicEndpoints* endpoints = nullptr;
+  size_t next_context = 0;
+  std::atomic<bool> stopped{false};
+
+  void accept();
+};
+
+namespace {
+
+const char* reason_phrase(int status) {
+  switch (status) {
+    case 100: return "Continue";
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 411: return "Length Required";
+    case 413: return "Content Too Large";
+    case 422: return "Unprocessable Content";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    case 505: return "HTTP Version Not Supported";
+    default: return status < 400 ? "OK" : status < 500 ? "Client Error" : "Server Error";
+  }
+}
+
+// The Date header's value (RFC 9110 5.6.7), formatted once a second per thread.
+const std::string& http_date() {
+  thread_local std::time_t formatted_at = 0;
+  thread_local std::string text;
+  std::time_t now = std::time(nullptr);
+  if (now != formatted_at) {
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char buf[64];
+    size_t n = std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    text.assign(buf, n);
+    formatted_at = now;
+  }
+  return text;
+}
+
+void append_answer(std::string& out, const PublicAnswer& a, bool head_only, bool keep_alive, bool http10) {
+  out += "HTTP/1.1 ";
+  out += std::to_string(a.status);
+  out += ' ';
+  out += reason_phrase(a.status);
+  out += "\r\nDate: ";
+  out += http_date();
+  out += "\r\nContent-Type: ";
+  out += a.content_type;
+  out += "\r\nContent-Length: ";
+  out += std::to_string(a.body.size());
+  if (!a.cache_control.empty()) {
+    out += "\r\nCache-Control: ";
+    out += a.cache_control;
+  }
+  if (!a.allow.empty()) {
+    out += "\r\nAllow: ";
+    out += a.allow;
+  }
+  if (!keep_alive)
+    out += "\r\nConnection: close";
+  else if (http10)
+    out += "\r\nConnection: keep-alive";
+  out += "\r\n\r\n";
+  if (!head_only) out += a.body;
+}
+
+PublicAnswer error_answer(int status, const std::string& code, const std::string& message) {
+  return PublicAnswer{status, "application/json", error_json(code, message).dump(2) + "\n", "", ""};
+}
+
+}  // namespace
+
+// One client connection, served by the thread of its io_context: all its
+// handlers run there, one at a time, so it needs no locks.
+class PublicListener::Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(Impl& listener, tcp::socket socket)
+      : listener_(listener), socket_(std::move(socket)), timer_(socket_.get_executor()) {
+    ++listener_.open_connections;
+  }
+  ~Connection() { --listener_.open_connections; }
+
+  void start() {
+    boost::system::error_code ignored;
+    socket_.set_option(tcp::no_delay(true), ignored);
+    arm_timer();
+    serve();
+  }
+
+ private:
+  // Answers every complete request in the buffer, then writes the answers
+  // or reads more.
+  void serve() {
+    Http1Limits limits{listener_.options.max_header_bytes, listener_.options.max_body_bytes};
+    size_t used = 0;
+    bool send_continue = false;
+    while (!closing_) {
+      Http1Parse p = parse_http1_request(std::string_view(in_).substr(used), limits);
+      if (p.status == Http1Parse::Status::Failed) {
+        append_answer(out_, error_answer(p.error_status, p.error_code, p.error_message), false, false, false);
+        closing_ = true;
+        break;
+      }
+      if (p.status == Http1Parse::Status::Incomplete) {
+        send_continue = p.head_complete && p.request.expects_continue && !continue_sent_ && out_.empty();
+        break;
+      }
+      const Http1Request& r = p.request;
+      bool head = r.method == "HEAD";
+      PublicAnswer answer = listener_.endpoints->answer(head ? "GET" : r.method, r.path, r.body);
+      closing_ = !r.keep_alive;
+      append_answer(out_, answer, head, r.keep_alive, r.http10);
+      used += r.consumed;
+      continue_sent_ = false;
+      if (out_.size() >= kMaxPendingOutput) break;  // the rest after this is written
+    }
+    in_.erase(0, used);
+    if (send_continue) {
+      continue_sent_ = true;
+      out_ += "HTTP/1.1 100 Continue\r\n\r\n";
+    }
+    if (!out_.empty())
+      write();
+    else
+      read();
+  }
+
+  void read() {
+    socket_.async_read_some(asio::buffer(chunk_), [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+      if (ec) return self->close();
+      self->in_.append(self->chunk_.data(), n);
+      self->serve();
+    });
+  }
+
+  void write() {
+    asio::async_write(socket_, asio::buffer(out_), [self = shared_from_this()](boost::system::error_code ec, size_t) {
+      if (ec) return self->close();
+      self->out_.clear();
+      if (self->closing_) {
+        boost::system::error_code ignored;
+        self->socket_.shutdown(tcp::socket::shutdown_both, ignored);
+        return self->close();
+      }
+      if (!self->continue_sent_) self->arm_timer();  // the next request's time starts now
+      self->serve();
+    });
+  }
+
+  // A request must arrive, and its answer leave, within the request timeout.
+  void arm_timer() {
+    timer_.expires_after(listener_.options.request_timeout);
+    timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+      if (ec) return;  // re-armed or closed
+      if (auto self = weak.lock()) self->close();
+    });
+  }
+
+  void close() {
+    boost::system::error_code ignored;
+    timer_.cancel();
+    socket_.close(ignored);
+  }
+
+  static constexpr size_t kMaxPendingOutput = 1 << 20;
+
+  Impl& listener_;
+  tcp::socket socket_;
+  asio::steady_timer timer_;
+  std::array<char, 16 << 10> chunk_;
+  std::string in_;
+  std::string out_;
+  bool closing_ = false;
+  bool continue_sent_ = false;
+};
+
+void PublicListener::Impl::accept() {
+  asio::io_context& target = *contexts[next_context++ % contexts.size()];
+  acceptor->async_accept(target.get_executor(), [this, &target](boost::system::error_code ec, tcp::socket socket) {
+    if (stopped) return;
+    if (!ec) {
+      if (open_connections < options.max_connections) {
+        auto connection = std::make_shared<Connection>(*this, std::move(socket));
+        asio::post(target, [connection] { connection->start(); });
+      } else {
+        spdlog::warn("public listener: {} connections open, refusing another", options.max_connections);
+      }
+    } else if (ec == asio::error::operation_aborted) {
+      return;
+    } else {
+      spdlog::warn("public listener: accept failed: {}", ec.message());
+    }
+    accept();
+  });
+}
+
+PublicListener::PublicListener(PublicListenerOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+  int threads = impl_->options.threads > 0 ? impl_->options.threads
+                                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  for (int i = 0; i < threads; ++i) {
+    impl_->contexts.push_back(std::make_unique<asio::io_context>(1));
+    impl_->guards.push_back(asio::make_work_guard(*impl_->contexts.back()));
+  }
+}
+
+PublicListener::~PublicListener() { stop(); }
+
+int PublicListener::bind() {
+  const auto& o = impl_->options;
+  try {
+    tcp::endpoint endpoint(asio::ip::make_address(o.host), static_cast<unsigned short>(o.port));
+    auto acceptor = std::make_unique<tcp::acceptor>(*impl_->contexts[0]);
+    acceptor->open(endpoint.protocol());
+    acceptor->set_option(tcp::acceptor::reuse_address(true));
+    acceptor->bind(endpoint);
+    acceptor->listen(1024);
+    int port = acceptor->local_endpoint().port();
+    impl_->acceptor = std::move(acceptor);
+    return port;
+  } catch (const std::exception& e) {
+    throw Error(ErrorKind::Unavailable, "bind_failed",
+                "cannot listen on " + o.host + ":" + std::to_string(o.port) + " (public URLs): " + e.what());
+  }
+}
+
+void PublicListener::run(const PublicEndpoints& endpoints) {
+  if (!impl_->acceptor) throw Error(ErrorKind::Internal, "not_bound", "the public listener is not bound");
+  if (impl_->stopped) return;
+  impl_->endpoints = &endpoints;
+  asio::post(*impl_->contexts[0], [impl = impl_.get()] { impl->accept(); });
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < impl_->contexts.size(); ++i)
+    threads.emplace_back([ctx = impl_->contexts[i].get()] { ctx->run(); });
+  impl_->contexts[0]->run();
+  for (auto& t : threads) t.join();
+}
+
+void PublicListener::stop() {
+  if (!impl_ || impl_->stopped.exchange(true)) return;
+  for (auto& ctx : impl_->contexts) ctx->stop();
+}
+
+}  // namespace cairn::api
