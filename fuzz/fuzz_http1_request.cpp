@@ -16,7 +16,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   switch (p.status) {
     case Http1Parse::Status::Complete: {
       if (p.request.consumed > buffer.size() || p.request.body.size() > limits.max_body_bytes) std::abort();
-      Http1Parse again = cairn::api::parse_http1_request(buffer.substr(0, p.request.consumed), limits);
+      std::string exact = buffer.substr(0, p.request.consumed);
+      Http1Parse again = cairn::api::parse_http1_request(exact, limits);
       if (again.status != Http1Parse::Status::Complete || again.request.path != p.request.path ||
           again.request.body != p.request.body)
         std::abort();
