@@ -43,6 +43,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -100,7 +101,16 @@ class AggregateStore {
 
   const AggregateLog& log() const { return log_; }
   GroupCommit::Stats commit_stats() const { return commit_.stats(); }
-  bool exists(const std::string& id) const { return log_.exists(id); }
+  // Whether `id` has history. Aggregates are never deleted, so one known
+  // to exist (loaded, or written by this store) is answered from memory.
+  bool exists(const std::string& id) const {
+    {
+      std::lock_guard lock(slots_mutex_);
+      auto it = slots_.find(id);
+      if (it != slots_.end() && it->second->exists) return true;
+    }
+    return log_.exists(id);
+  }
   std::vector<std::string> ids() const { return log_.ids(); }
 
   // `observe`, if given, sees the state this command produced, under the
@@ -158,6 +168,7 @@ class AggregateStore {
         for (auto& listener : pre_save_) listener(id, *slot->state, events, batch);
         ticket = commit_.write(batch);
         slot->head = next;
+        slot->exists = true;
         slot->ticket = ticket;
         if (snapshot) slot->snapshot_version = next.version;
         outcome.seq = next.command_seq;
@@ -239,6 +250,7 @@ class AggregateStore {
     AggregateHead head;
     uint64_t ticket = 0;            // GroupCommit ticket of the last write
     uint64_t snapshot_version = 0;  // version of the latest snapshot
+    std::atomic<bool> exists{false};  // has history (read without the mutex)
   };
 
   std::shared_ptr<Slot> slot_for(const std::string& id) {
@@ -288,6 +300,7 @@ class AggregateStore {
                       std::to_string(head.version) + " but " + std::to_string(expected - 1) +
                       " events are stored");
     slot.head = head;
+    slot.exists = head.version > 0;
     slot.snapshot_version = snapshot_version;
     slot.state = std::move(state);
   }
@@ -313,7 +326,7 @@ class AggregateStore {
   uint64_t snapshot_interval_ = 0;
   std::vector<PreSave> pre_save_;
   std::vector<PostSave> post_save_;
-  std::mutex slots_mutex_;
+  mutable std::mutex slots_mutex_;
   std::unordered_map<std::string, std::shared_ptr<Slot>> slots_;
 };
 
