@@ -1,5 +1,11 @@
 #include "core/certificate_builder.h"
 
+#include <openssl/sha.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+
 #include "core/encoding.h"
 #include "core/public_key_info.h"
 #include "core/serial_number.h"
@@ -8,12 +14,54 @@
 namespace cairn {
 namespace {
 
+// An extension that depends only on its configuration text (basic
+// constraints, key usage, extended key usage, CRL distribution point, AIA,
+// OCSP nocheck), parsed from that text once: these come from profiles and
+// CA URLs, so a server sees few of them. Null if OpenSSL needs a context.
+std::shared_ptr<const X509_EXTENSION> conf_extension(int nid, const std::string& value) {
+  static std::mutex mutex;
+  static std::map<std::pair<int, std::string>, std::shared_ptr<const X509_EXTENSION>> parsed;
+  std::lock_guard lock(mutex);
+  auto key = std::make_pair(nid, value);
+  auto it = parsed.find(key);
+  if (it != parsed.end()) return it->second;
+  X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, nullptr, nid, value.c_str());
+  if (!ext) {
+    ERR_clear_error();
+    return nullptr;
+  }
+  if (parsed.size() >= 1024) parsed.clear();  // a bound, should texts ever vary per certificate
+  return parsed.emplace(std::move(key), std::shared_ptr<const X509_EXTENSION>(ext, X509_EXTENSION_free)).first->second;
+}
+
 void add_conf_extension(X509* cert, X509V3_CTX* ctx, int nid, const std::string& value) {
   if (value.empty()) return;
-  X509ExtensionPtr ext(X509V3_EXT_conf_nid(nullptr, ctx, nid, value.c_str()));
-  if (!ext || X509_add_ext(cert, ext.get(), -1) != 1)
-    throw_openssl(ErrorKind::Internal, "certificate_build_failed",
-                  std::string("cannot add extension ") + OBJ_nid2sn(nid));
+  if (auto cached = conf_extension(nid, value)) {
+    if (X509_add_ext(cert, const_cast<X509_EXTENSION*>(cached.get()), -1) == 1) return;  // adds a copy
+  } else {
+    X509ExtensionPtr ext(X509V3_EXT_conf_nid(nullptr, ctx, nid, value.c_str()));
+    if (ext && X509_add_ext(cert, ext.get(), -1) == 1) return;
+  }
+  throw_openssl(ErrorKind::Internal, "certificate_build_failed", std::string("cannot add extension ") + OBJ_nid2sn(nid));
+}
+
+// subjectKeyIdentifier: the SHA-1 of the subject public key's bits (RFC
+// 5280 4.2.1.2, method 1, as OpenSSL's "hash"), and authorityKeyIdentifier
+// with the issuer's key identifier ("keyid:always"; a self-signed
+// certificate names its own).
+void add_key_identifiers(X509* cert, const X509* issuer, std::string_view subject_key_bits) {
+  unsigned char digest[SHA_DIGEST_LENGTH];
+  unsigned int length = 0;
+  Asn1OctetStringPtr ski(ASN1_OCTET_STRING_new());
+  if (!ski || EVP_Digest(subject_key_bits.data(), subject_key_bits.size(), digest, &length, EVP_sha1(), nullptr) != 1 ||
+      ASN1_OCTET_STRING_set(ski.get(), digest, static_cast<int>(length)) != 1 ||
+      X509_add1_ext_i2d(cert, NID_subject_key_identifier, ski.get(), 0, X509V3_ADD_DEFAULT) != 1)
+    throw_openssl(ErrorKind::Internal, "certificate_build_failed", "cannot add subjectKeyIdentifier");
+  const ASN1_OCTET_STRING* issuer_ski = issuer ? X509_get0_subject_key_id(const_cast<X509*>(issuer)) : ski.get();
+  std::unique_ptr<AUTHORITY_KEYID, OpenSslDeleter<AUTHORITY_KEYID_free>> aki(AUTHORITY_KEYID_new());
+  if (!issuer_ski || !aki || !(aki->keyid = ASN1_OCTET_STRING_dup(issuer_ski)) ||
+      X509_add1_ext_i2d(cert, NID_authority_key_identifier, aki.get(), 0, X509V3_ADD_DEFAULT) != 1)
+    throw_openssl(ErrorKind::Internal, "certificate_build_failed", "cannot add authorityKeyIdentifier");
 }
 
 }  // namespace
@@ -32,7 +80,8 @@ std::string build_certificate(const CertificateTemplate& t, Signer& signer,
       X509_set1_notBefore(cert.get(), nb.get()) != 1 ||
       X509_set1_notAfter(cert.get(), na.get()) != 1)
     throw_openssl(ErrorKind::Internal, "certificate_build_failed", "cannot fill certificate");
-  if (auto info = read_public_key_info(t.subject_public_key_der)) {
+  auto info = read_public_key_info(t.subject_public_key_der);
+  if (info) {
     set_certificate_public_key(cert.get(), *info);
   } else if (X509_set_pubkey(cert.get(), parse_public_key_der(t.subject_public_key_der).get()) != 1) {
     throw_openssl(ErrorKind::Internal, "certificate_build_failed", "cannot set the certificate's public key");
@@ -44,8 +93,12 @@ std::string build_certificate(const CertificateTemplate& t, Signer& signer,
   add_conf_extension(cert.get(), &ctx, NID_basic_constraints, t.basic_constraints);
   add_conf_extension(cert.get(), &ctx, NID_key_usage, t.key_usage);
   add_conf_extension(cert.get(), &ctx, NID_ext_key_usage, t.extended_key_usage);
-  add_conf_extension(cert.get(), &ctx, NID_subject_key_identifier, "hash");
-  add_conf_extension(cert.get(), &ctx, NID_authority_key_identifier, "keyid:always");
+  if (info) {
+    add_key_identifiers(cert.get(), t.issuer, info->key_bytes);
+  } else {
+    add_conf_extension(cert.get(), &ctx, NID_subject_key_identifier, "hash");
+    add_conf_extension(cert.get(), &ctx, NID_authority_key_identifier, "keyid:always");
+  }
   if (t.sans && !t.sans->empty()) {
     auto names = t.sans->to_general_names();
     // RFC 5280 4.2.1.6: critical when the subject is empty.

@@ -63,6 +63,44 @@ TEST_F(CertificateRules, KeyIdentifiersLinkToTheIssuer) {
   EXPECT_EQ(X509_check_issued(issuer.get(), cert.get()), X509_V_OK);
 }
 
+// The key identifiers cairn computes itself are the bytes OpenSSL's "hash"
+// and "keyid:always" make, for a leaf, an intermediate and a self-signed root.
+TEST_F(CertificateRules, KeyIdentifiersAreTheBytesOpenSslMakes) {
+  auto leaf = issue_cert("k", "DNS:k.example", "server");
+  auto issuing = parse_certificate(pki.manager.get_ca("issuing").certificate_der);
+  auto root = parse_certificate(pki.manager.get_ca("root").certificate_der);
+  auto ext_der = [](X509* cert, int nid) {
+    X509_EXTENSION* ext = X509_get_ext(cert, X509_get_ext_by_NID(cert, nid, -1));
+    unsigned char* der = nullptr;
+    int len = ext ? i2d_X509_EXTENSION(ext, &der) : -1;
+    std::string out = len > 0 ? std::string(reinterpret_cast<char*>(der), static_cast<size_t>(len)) : "";
+    OPENSSL_free(der);
+    return out;
+  };
+  auto openssl_der = [](X509* cert, X509* issuer, int nid, const char* value) {
+    X509V3_CTX ctx;
+    X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
+    X509ExtensionPtr ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value));
+    unsigned char* der = nullptr;
+    int len = ext ? i2d_X509_EXTENSION(ext.get(), &der) : -1;
+    std::string out = len > 0 ? std::string(reinterpret_cast<char*>(der), static_cast<size_t>(len)) : "";
+    OPENSSL_free(der);
+    return out;
+  };
+  for (auto [cert, issuer] : {std::pair{leaf.get(), issuing.get()}, std::pair{issuing.get(), root.get()},
+                              std::pair{root.get(), root.get()}}) {
+    std::string ski = ext_der(cert, NID_subject_key_identifier);
+    ASSERT_FALSE(ski.empty());
+    EXPECT_EQ(ski, openssl_der(cert, issuer, NID_subject_key_identifier, "hash"));
+    EXPECT_EQ(ext_der(cert, NID_authority_key_identifier),
+              openssl_der(cert, issuer, NID_authority_key_identifier, "keyid:always"));
+  }
+  EXPECT_EQ(ext_der(leaf.get(), NID_basic_constraints),
+            openssl_der(leaf.get(), issuing.get(), NID_basic_constraints, "critical,CA:FALSE"));
+  EXPECT_EQ(ext_der(leaf.get(), NID_ext_key_usage),
+            openssl_der(leaf.get(), issuing.get(), NID_ext_key_usage, "serverAuth"));
+}
+
 TEST_F(CertificateRules, CrlDistributionPointAndAiaComeFromTheConfiguredUrl) {
   auto cert = issue_cert("x", "DNS:x.example", "server");
   auto* dps = static_cast<CRL_DIST_POINTS*>(X509_get_ext_d2i(cert.get(), NID_crl_distribution_points, nullptr, nullptr));
