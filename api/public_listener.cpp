@@ -5,6 +5,7 @@
 #include <array>
 #include <atomic>
 #include <boost/asio.hpp>
+#include <chrono>
 #include <ctime>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -28,6 +29,7 @@ struct PublicListener::Impl {
   std::unique_ptr<tcp::acceptor> acceptor;
   const PublicEndpoints* endpoints = nullptr;
   size_t next_context = 0;
+  std::chrono::steady_clock::time_point last_refusal_log{};  // accept handler only
   std::atomic<bool> stopped{false};
 
   void accept();
@@ -218,8 +220,9 @@ void PublicListener::Impl::accept() {
       if (open_connections < options.max_connections) {
         auto connection = std::make_shared<Connection>(*this, std::move(socket));
         asio::post(target, [connection] { connection->start(); });
-      } else {
-        spdlog::warn("public listener: {} connections open, refusing another", options.max_connections);
+      } else if (auto now = std::chrono::steady_clock::now(); now - last_refusal_log > std::chrono::seconds(10)) {
+        last_refusal_log = now;  // one line per 10 s, not one per refused connection
+        spdlog::warn("public listener: {} connections open, refusing more", options.max_connections);
       }
     } else if (ec == asio::error::operation_aborted) {
       return;
@@ -265,10 +268,22 @@ void PublicListener::run(const PublicEndpoints& endpoints) {
   if (impl_->stopped) return;
   impl_->endpoints = &endpoints;
   asio::post(*impl_->contexts[0], [impl = impl_.get()] { impl->accept(); });
+  // A handler that throws (it should not: answers are built without
+  // throwing) is logged, and the loop goes on serving its other connections.
+  auto serve = [](asio::io_context& ctx) {
+    for (;;) {
+      try {
+        ctx.run();
+        return;
+      } catch (const std::exception& e) {
+        spdlog::error("public listener: {}", e.what());
+      }
+    }
+  };
   std::vector<std::thread> threads;
   for (size_t i = 1; i < impl_->contexts.size(); ++i)
-    threads.emplace_back([ctx = impl_->contexts[i].get()] { ctx->run(); });
-  impl_->contexts[0]->run();
+    threads.emplace_back([&serve, ctx = impl_->contexts[i].get()] { serve(*ctx); });
+  serve(*impl_->contexts[0]);
   for (auto& t : threads) t.join();
 }
 
