@@ -103,6 +103,7 @@ class Load {
       boost::system::error_code ignored;
       socket.close(ignored);
       in.clear();
+      at_eof = false;
       socket.async_connect(server, [self = shared_from_this()](boost::system::error_code ec) {
         if (ec) return self->failed("connect: " + ec.message(), true);
         boost::system::error_code no_delay_failed;  // only slower
@@ -124,6 +125,11 @@ class Load {
 
     void read() {
       socket.async_read_some(asio::buffer(chunk), [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+        // An answer without Content-Length or chunking ends at end of file.
+        if (ec == asio::error::eof && self->in.find("\r\n\r\n") != std::string::npos) {
+          self->at_eof = true;
+          return self->parse();
+        }
         if (ec) return self->failed("read: " + ec.message(), true);
         self->in.append(self->chunk.data(), n);
         self->parse();
@@ -137,7 +143,10 @@ class Load {
       std::string head = in.substr(0, head_end);
       for (auto& ch : head) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
       int status = head.size() > 12 ? std::atoi(head.c_str() + 9) : 0;
-      bool close = head.find("\r\nconnection: close") != std::string::npos;
+      // HTTP/1.0 answers close the connection unless they say keep-alive
+      // (openssl ocsp answers so).
+      bool close = head.find("\r\nconnection: close") != std::string::npos ||
+                   (head.starts_with("http/1.0") && head.find("\r\nconnection: keep-alive") == std::string::npos);
       std::string body;
       size_t used = 0;
       if (head.find("\r\ntransfer-encoding: chunked") != std::string::npos) {
@@ -152,10 +161,13 @@ class Load {
           if (size == 0) break;
         }
         used = at;
+      } else if (size_t cl = head.find("\r\ncontent-length:"); cl == std::string::npos) {
+        if (!at_eof) return read();
+        body = in.substr(head_end + 4);
+        used = in.size();
+        close = true;
       } else {
-        size_t length = 0;
-        size_t cl = head.find("\r\ncontent-length:");
-        if (cl != std::string::npos) length = std::strtoul(head.c_str() + cl + 17, nullptr, 10);
+        size_t length = std::strtoul(head.c_str() + cl + 17, nullptr, 10);
         if (in.size() < head_end + 4 + length) return read();
         body = in.substr(head_end + 4, length);
         used = head_end + 4 + length;
@@ -192,6 +204,7 @@ class Load {
     Clock::time_point sent;
     std::array<char, 16384> chunk;
     std::string in;
+    bool at_eof = false;
     std::vector<double> latencies;
   };
 
