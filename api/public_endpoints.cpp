@@ -1,9 +1,8 @@
 #include "api/public_endpoints.h"
 
-#include <spdlog/spdlog.h>
-
 #include <nlohmann/json.hpp>
 
+#include "api/error_answer.h"
 #include "api/json_codec.h"
 #include "core/ca_manager.h"
 #include "core/encoding.h"
@@ -11,7 +10,6 @@
 #include "eventstore/error.h"
 #include "objects/ca_objects_store.h"
 #include "objects/ocsp_responder.h"
-#include "scheduler/metrics.h"
 
 namespace cairn::api {
 namespace {
@@ -65,17 +63,9 @@ PublicEndpoints::PublicEndpoints(CaManager& manager, CaObjectsStore& objects, Oc
 PublicAnswer PublicEndpoints::answer(std::string_view method, std::string_view path, std::string_view body) const {
   try {
     return route(method, path, body);
-  } catch (const Error& e) {
-    int status = http_status_for(e.kind());
-    if (metrics_) metrics_->add("cairn_http_errors_total", status >= 500 ? R"(class="5xx")" : R"(class="4xx")");
-    if (status < 500) return json_answer(status, error_json(e.code(), e.what()));
-    spdlog::error("{} {} failed: {}: {}", method, path, e.code(), e.what());
-    return json_answer(status, error_json(e.code(), status == 503 ? "a dependency is unavailable; try again"
-                                                                   : "internal error"));
   } catch (const std::exception& e) {
-    if (metrics_) metrics_->add("cairn_http_errors_total", R"(class="5xx")");
-    spdlog::error("{} {} failed: {}", method, path, e.what());
-    return json_answer(500, error_json("internal_error", "internal error"));
+    ErrorAnswer error = error_answer(e, method, path, metrics_);
+    return json_answer(error.status, error.body);
   }
 }
 

@@ -1,11 +1,10 @@
 #include "api/router.h"
 
-#include <spdlog/spdlog.h>
-
 #include <chrono>
 
 #include "api/access_policy.h"
 #include "api/client_certificate_identity.h"
+#include "api/error_answer.h"
 #include "api/json_codec.h"
 #include "api/token_authenticator.h"
 #include "eventstore/aggregate_log.h"
@@ -99,19 +98,9 @@ httplib::Server::Handler Router::wrap(const std::string& pattern, Access access,
         if (ca_scoped) require_ca(who, path_name(req, 1));
       }
       handler(req, res, who);
-    } catch (const Error& e) {
-      int status = http_status_for(e.kind());
-      if (services_.metrics) services_.metrics->add("cairn_http_errors_total", status >= 500 ? R"(class="5xx")" : R"(class="4xx")");
-      if (status >= 500) {
-        spdlog::error("{} {} failed: {}: {}", req.method, req.path, e.code(), e.what());
-        send_error(res, status, e.code(),
-                   status == 503 ? "a dependency is unavailable; try again" : "internal error");
-      } else {
-        send_error(res, status, e.code(), e.what());
-      }
     } catch (const std::exception& e) {
-      spdlog::error("{} {} failed: {}", req.method, req.path, e.what());
-      send_error(res, 500, "internal_error", "internal error");
+      ErrorAnswer answer = error_answer(e, req.method, req.path, services_.metrics);
+      send_json(res, answer.status, answer.body);
     }
   };
 }
