@@ -91,13 +91,15 @@ Http1Parse parse_http1_request(std::string_view buffer, const Http1Limits& limit
   // RFC 9112 2.2: empty lines before the request line are ignored.
   size_t start = 0;
   while (start + 1 < buffer.size() && buffer[start] == '\r' && buffer[start + 1] == '\n') start += 2;
+  // The limit counts from the buffer's start, skipped lines included: they
+  // stay in the buffer until the request is complete.
   size_t head_end = buffer.find("\r\n\r\n", start);
   if (head_end == std::string_view::npos) {
-    if (buffer.size() - start > limits.max_header_bytes)
+    if (buffer.size() > limits.max_header_bytes)
       return failed(431, "headers_too_large", "the request line and headers are too large");
     return Http1Parse{};
   }
-  if (head_end + 4 - start > limits.max_header_bytes)
+  if (head_end + 4 > limits.max_header_bytes)
     return failed(431, "headers_too_large", "the request line and headers are too large");
   std::string_view head = buffer.substr(start, head_end - start);
 

@@ -65,10 +65,20 @@ TEST(Http1Request, ExpectContinueIsReportedOnceTheHeadIsIn) {
   EXPECT_TRUE(p.request.expects_continue);
 }
 
-TEST(Http1Request, LeadingEmptyLinesAreIgnored) {
-  Http1Parse p = parse("\r\n\r\nGET /health HTTP/1.1\r\n\r\n");
+TEST(Http1Request, LeadingEmptyLinesAreIgnoredButCountTowardsTheLimit) {
+  std::string request = "\r\n\r\nGET /health HTTP/1.1\r\n\r\n";
+  Http1Parse p = parse(request);
   ASSERT_EQ(p.status, Status::Complete);
   EXPECT_EQ(p.request.path, "/health");
+  EXPECT_EQ(p.request.consumed, request.size());
+  // Empty lines alone cannot fill a connection's buffer without end.
+  Http1Limits small{256, 16};
+  std::string empty_lines;
+  for (int i = 0; i < 200; ++i) empty_lines += "\r\n";
+  Http1Parse flood = parse(empty_lines, small);
+  ASSERT_EQ(flood.status, Status::Failed);
+  EXPECT_EQ(flood.error_status, 431);
+  EXPECT_EQ(parse(empty_lines + "GET / HTTP/1.1\r\n\r\n", small).error_status, 431);
 }
 
 struct Refused {
