@@ -1,7 +1,9 @@
 #include "api/public_listener.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <boost/asio.hpp>
@@ -28,11 +30,14 @@ struct PublicListener::Impl {
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
   std::unique_ptr<tcp::acceptor> acceptor;
   const PublicEndpoints* endpoints = nullptr;
+  std::unique_ptr<asio::steady_timer> retry_timer;  // on contexts[0]: accept after a failure
   size_t next_context = 0;
-  std::chrono::steady_clock::time_point last_refusal_log{};  // accept handler only
+  size_t max_connections = 0;  // options.max_connections, within the descriptor limit
+  std::chrono::steady_clock::time_point last_warning{};  // accept handler only
   std::atomic<bool> stopped{false};
 
   void accept();
+  void warn_rarely(const std::string& message);
 };
 
 namespace {
@@ -132,7 +137,10 @@ class PublicListener::Connection : public std::enable_shared_from_this<Connectio
     Http1Limits limits{listener_.options.max_header_bytes, listener_.options.max_body_bytes};
     size_t used = 0;
     bool send_continue = false;
-    while (!closing_) {
+    // At most kRequestsPerTurn answers before they are written: a client
+    // pipelining many requests (each maybe a signature) takes turns with
+    // the other connections of this thread.
+    for (int answered = 0; !closing_ && answered < kRequestsPerTurn; ++answered) {
       Http1Parse p = parse_http1_request(std::string_view(in_).substr(used), limits);
       if (p.status == Http1Parse::Status::Failed) {
         append_answer(out_, error_answer(p.error_status, p.error_code, p.error_message), false, false, false);
@@ -175,13 +183,32 @@ class PublicListener::Connection : public std::enable_shared_from_this<Connectio
     asio::async_write(socket_, asio::buffer(out_), [self = shared_from_this()](boost::system::error_code ec, size_t) {
       if (ec) return self->close();
       self->out_.clear();
-      if (self->closing_) {
-        boost::system::error_code ignored;
-        self->socket_.shutdown(tcp::socket::shutdown_both, ignored);
-        return self->close();
-      }
+      if (self->closing_) return self->linger();
       if (!self->continue_sent_) self->arm_timer();  // the next request's time starts now
       self->serve();
+    });
+  }
+
+  // Closing after an answer while the client may still be sending (a body
+  // refused as too large, requests after "Connection: close"): stop
+  // sending, then read and drop what arrives for a while, so the kernel
+  // does not answer those bytes with a reset that can destroy the answer
+  // before the client has read it.
+  void linger() {
+    boost::system::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    timer_.expires_after(std::min(listener_.options.request_timeout, std::chrono::milliseconds(kLingerMs)));
+    timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+      if (!ec)
+        if (auto self = weak.lock()) self->close();
+    });
+    drain(0);
+  }
+  void drain(size_t dropped) {
+    socket_.async_read_some(asio::buffer(chunk_), [self = shared_from_this(), dropped](boost::system::error_code ec,
+                                                                                        size_t n) {
+      if (ec || dropped + n > kMaxLingerBytes) return self->close();
+      self->drain(dropped + n);
     });
   }
 
@@ -190,7 +217,9 @@ class PublicListener::Connection : public std::enable_shared_from_this<Connectio
     timer_.expires_after(listener_.options.request_timeout);
     timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
       if (ec) return;  // re-armed or closed
-      if (auto self = weak.lock()) self->close();
+      auto self = weak.lock();
+      // A wait that expired just as the timer was re-armed must not close.
+      if (self && self->timer_.expiry() <= asio::steady_timer::clock_type::now()) self->close();
     });
   }
 
@@ -201,6 +230,9 @@ class PublicListener::Connection : public std::enable_shared_from_this<Connectio
   }
 
   static constexpr size_t kMaxPendingOutput = 1 << 20;
+  static constexpr int kRequestsPerTurn = 16;
+  static constexpr int kLingerMs = 1000;
+  static constexpr size_t kMaxLingerBytes = 256 << 10;
 
   Impl& listener_;
   tcp::socket socket_;
@@ -212,22 +244,37 @@ class PublicListener::Connection : public std::enable_shared_from_this<Connectio
   bool continue_sent_ = false;
 };
 
+// Logs a warning at most once per 10 s (the accept handler runs on one thread).
+void PublicListener::Impl::warn_rarely(const std::string& message) {
+  auto now = std::chrono::steady_clock::now();
+  if (now - last_warning < std::chrono::seconds(10)) return;
+  last_warning = now;
+  spdlog::warn("public listener: {}", message);
+}
+
 void PublicListener::Impl::accept() {
   asio::io_context& target = *contexts[next_context++ % contexts.size()];
   acceptor->async_accept(target.get_executor(), [this, &target](boost::system::error_code ec, tcp::socket socket) {
-    if (stopped) return;
-    if (!ec) {
-      if (open_connections < options.max_connections) {
+    if (stopped || ec == asio::error::operation_aborted) return;
+    if (ec) {
+      // Out of descriptors or buffers: the connection stays queued, so
+      // accepting again at once would spin. Wait a little.
+      warn_rarely("accept failed: " + ec.message());
+      retry_timer->expires_after(std::chrono::milliseconds(100));
+      retry_timer->async_wait([this](boost::system::error_code wait_ec) {
+        if (!wait_ec && !stopped) accept();
+      });
+      return;
+    }
+    try {
+      if (open_connections < max_connections) {
         auto connection = std::make_shared<Connection>(*this, std::move(socket));
         asio::post(target, [connection] { connection->start(); });
-      } else if (auto now = std::chrono::steady_clock::now(); now - last_refusal_log > std::chrono::seconds(10)) {
-        last_refusal_log = now;  // one line per 10 s, not one per refused connection
-        spdlog::warn("public listener: {} connections open, refusing more", options.max_connections);
+      } else {
+        warn_rarely(std::to_string(max_connections) + " connections open, refusing more");
       }
-    } else if (ec == asio::error::operation_aborted) {
-      return;
-    } else {
-      spdlog::warn("public listener: accept failed: {}", ec.message());
+    } catch (const std::exception& e) {
+      warn_rarely(std::string("cannot take a connection: ") + e.what());
     }
     accept();
   });
@@ -241,7 +288,31 @@ PublicListener::PublicListener(PublicListenerOptions options) : impl_(std::make_
     impl_->contexts.push_back(std::make_unique<asio::io_context>(1));
     impl_->guards.push_back(asio::make_work_guard(*impl_->contexts.back()));
   }
+  impl_->retry_timer = std::make_unique<asio::steady_timer>(*impl_->contexts[0]);
 }
+
+namespace {
+
+// Descriptors kept for everything else in the process (RocksDB files, the
+// API listener's connections, key files).
+constexpr size_t kReservedDescriptors = 1024;
+
+// max_connections, raising the soft descriptor limit towards it (within the
+// hard limit) and capping it below what the limit leaves.
+size_t connections_within_descriptor_limit(size_t wanted) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return wanted;
+  rlim_t needed = static_cast<rlim_t>(wanted + kReservedDescriptors);
+  if (limit.rlim_cur < needed) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max == RLIM_INFINITY ? needed : std::min(needed, limit.rlim_max);
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  size_t available = limit.rlim_cur > kReservedDescriptors + 16 ? limit.rlim_cur - kReservedDescriptors : 16;
+  return std::min(wanted, available);
+}
+
+}  // namespace
 
 PublicListener::~PublicListener() { stop(); }
 
@@ -256,6 +327,10 @@ int PublicListener::bind() {
     acceptor->listen(1024);
     int port = acceptor->local_endpoint().port();
     impl_->acceptor = std::move(acceptor);
+    impl_->max_connections = connections_within_descriptor_limit(o.max_connections);
+    if (impl_->max_connections < o.max_connections)
+      spdlog::warn("public listener: at most {} connections (the open file limit is too low for {})",
+                   impl_->max_connections, o.max_connections);
     return port;
   } catch (const std::exception& e) {
     throw Error(ErrorKind::Unavailable, "bind_failed",

@@ -14,7 +14,14 @@
 // requests (400), other HTTP versions (505). A request (and its answer)
 // must complete within request_timeout of the previous one, or the
 // connection is closed. Connections beyond max_connections are closed as
-// soon as they are accepted.
+// soon as they are accepted; bind() raises the soft open-file limit towards
+// max_connections plus a reserve for the rest of the server, and lowers
+// max_connections to fit if it cannot. A connection answers at most 16
+// pipelined requests before writing them, taking turns with the others of
+// its thread. After an error answer the connection stops sending and drops
+// what the client still sends for up to 1 s before closing (no reset that
+// could destroy the answer). Accept failures (out of descriptors) are
+// retried after 100 ms.
 // An answer that needs storage (a CRL, an OCSP answer that is not cached)
 // is computed on the connection's thread, which serves its other
 // connections after it.

@@ -280,6 +280,47 @@ TEST_F(PublicListenerTest, RefusesBadRequestsAndClosesTheConnection) {
   EXPECT_EQ(json::parse(nowhere->body)["error"]["code"], "not_found");
 }
 
+// A client that goes on sending its oversized body after the 413 was
+// written can finish sending and then read the answer: the listener drops
+// the rest for a while instead of resetting the connection (a reset makes
+// the client's next send fail, and many clients then never read).
+TEST_F(PublicListenerTest, AnOversizedBodyGetsItsAnswerNotAReset) {
+  RawConnection c(port_);
+  c.send("POST /ocsp/issuing HTTP/1.1\r\nHost: t\r\nContent-Length: 200000\r\n\r\n" + std::string(50000, 'x'));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the answer is written by now
+  EXPECT_NO_THROW(c.send(std::string(150000, 'x')));
+  auto a = c.read_answer();
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->status, 413);
+  EXPECT_EQ(json::parse(a->body)["error"]["code"], "body_too_large");
+  // Empty lines alone do not fill the buffer without end.
+  std::string lines;
+  for (int i = 0; i < 10000; ++i) lines += "\r\n";
+  RawConnection empty(port_);
+  empty.send(lines);
+  auto refused = empty.read_answer();
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 431);
+}
+
+TEST_F(PublicListenerTest, ManyPipelinedRequestsAreAllAnsweredInOrder) {
+  RawConnection c(port_);
+  std::string requests;
+  for (int i = 0; i < 40; ++i)
+    requests += i % 2 ? "GET /ca/root.cer HTTP/1.1\r\nHost: t\r\n\r\n" : "GET /health HTTP/1.1\r\nHost: t\r\n\r\n";
+  c.send(requests);
+  std::string root = client_->Get("/ca/root.cer")->body;
+  for (int i = 0; i < 40; ++i) {
+    auto a = c.read_answer();
+    ASSERT_TRUE(a) << i;
+    ASSERT_EQ(a->status, 200) << i;
+    if (i % 2)
+      EXPECT_EQ(a->body, root) << i;
+    else
+      EXPECT_EQ(json::parse(a->body)["status"], "ok") << i;
+  }
+}
+
 TEST_F(PublicListenerTest, ClosesConnectionsThatDoNotFinishARequestInTime) {
   RawConnection idle(port_);
   RawConnection slow(port_);
