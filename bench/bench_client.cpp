@@ -27,6 +27,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <memory>
 #include <mutex>
@@ -79,11 +80,26 @@ class Load {
     asio::io_context io(1);
     tcp::endpoint server(asio::ip::make_address(host_), static_cast<unsigned short>(port_));
     std::vector<std::shared_ptr<Connection>> connections;
+    size_t finished = 0;  // connections past the end time
     for (int c = thread; c < concurrency; c += threads) {
       connections.push_back(std::make_shared<Connection>(*this, io, server, static_cast<size_t>(c),
-                                                         static_cast<size_t>(concurrency)));
+                                                         static_cast<size_t>(concurrency), finished));
       connections.back()->connect();
     }
+    // Until every connection has stopped at the end time; a server that
+    // stops answering does not hang the run past 30 s after it.
+    asio::steady_timer watchdog(io);
+    std::function<void()> watch = [&] {
+      watchdog.expires_after(std::chrono::milliseconds(100));
+      watchdog.async_wait([&](boost::system::error_code ec) {
+        if (ec) return;
+        auto now = Clock::now();
+        if (now >= end_ + std::chrono::seconds(30)) return io.stop();
+        if (now >= end_ && finished == connections.size()) return;
+        watch();
+      });
+    };
+    watch();
     io.run();
     std::lock_guard lock(mutex_);
     for (auto& c : connections) latencies_.insert(latencies_.end(), c->latencies.begin(), c->latencies.end());
@@ -95,11 +111,17 @@ class Load {
 
  private:
   struct Connection : std::enable_shared_from_this<Connection> {
-    Connection(Load& owner, asio::io_context& io, tcp::endpoint to, size_t first, size_t stride)
-        : load(owner), socket(io), server(to), next(first), step(stride) {}
+    Connection(Load& owner, asio::io_context& io, tcp::endpoint to, size_t first, size_t stride, size_t& done)
+        : load(owner), socket(io), server(to), next(first), step(stride), finished(done) {}
+
+    bool past_end() {
+      if (Clock::now() < load.end_) return false;
+      ++finished;
+      return true;
+    }
 
     void connect() {
-      if (Clock::now() >= load.end_) return;
+      if (past_end()) return;
       boost::system::error_code ignored;
       socket.close(ignored);
       in.clear();
@@ -113,7 +135,7 @@ class Load {
     }
 
     void send() {
-      if (Clock::now() >= load.end_) return;
+      if (past_end()) return;
       const std::string& request = load.requests_[next % load.requests_.size()];
       next += step;
       sent = Clock::now();
@@ -136,6 +158,12 @@ class Load {
       });
     }
 
+    // More bytes of the answer, unless the server has closed the connection.
+    void read_rest() {
+      if (at_eof) return failed("connection closed in the middle of an answer", true);
+      read();
+    }
+
     // One answer from the front of `in`, or read more.
     void parse() {
       size_t head_end = in.find("\r\n\r\n");
@@ -153,9 +181,9 @@ class Load {
         size_t at = head_end + 4;
         for (;;) {
           size_t line_end = in.find("\r\n", at);
-          if (line_end == std::string::npos) return read();
+          if (line_end == std::string::npos) return read_rest();
           size_t size = std::strtoul(in.c_str() + at, nullptr, 16);
-          if (in.size() < line_end + 2 + size + 2) return read();
+          if (in.size() < line_end + 2 + size + 2) return read_rest();
           body.append(in, line_end + 2, size);
           at = line_end + 2 + size + 2;
           if (size == 0) break;
@@ -168,7 +196,7 @@ class Load {
         close = true;
       } else {
         size_t length = std::strtoul(head.c_str() + cl + 17, nullptr, 10);
-        if (in.size() < head_end + 4 + length) return read();
+        if (in.size() < head_end + 4 + length) return read_rest();
         body = in.substr(head_end + 4, length);
         used = head_end + 4 + length;
       }
@@ -201,6 +229,7 @@ class Load {
     tcp::socket socket;
     tcp::endpoint server;
     size_t next, step;
+    size_t& finished;
     Clock::time_point sent;
     std::array<char, 16384> chunk;
     std::string in;
