@@ -1,5 +1,7 @@
 #include "objects/ca_objects_store.h"
 
+#include <climits>
+
 #include <cereal/archives/portable_binary.hpp>
 #include <cereal/types/string.hpp>
 #include <sstream>
@@ -96,10 +98,17 @@ std::optional<CrlObject> CaObjectsStore::crl(const std::string& ca) const { retu
 void CaObjectsStore::before_save(const std::string& ca, const CertAuth& state,
                                  const std::vector<CaEvent>& events, WriteBatch& batch) {
   bool needed = false;
+  bool retired_any = false;
   for (const auto& e : events) {
     needed = needed || changes_crl(e);
-    if (const auto* retired = std::get_if<KeyRetired>(&e)) batch.erase(crl_key(ca, retired->generation));
+    if (const auto* retired = std::get_if<KeyRetired>(&e)) {
+      batch.erase(crl_key(ca, retired->generation));
+      retired_any = true;
+    }
   }
+  // Readers take the CA's lock too, so none reads between this and the
+  // batch's write; if the write fails, the next read goes to storage.
+  if (retired_any || (needed && state.active())) forget_crls(ca);
   if (!needed || !state.active()) return;
   std::optional<uint64_t> previous = read_number(kv_, crl_key(ca));
   uint64_t number = previous ? *previous + 1 : 1;
@@ -112,17 +121,33 @@ void CaObjectsStore::before_save(const std::string& ca, const CertAuth& state,
     batch.put(crl_key(ca, generation), encode(build(entries, number, key.key_id, key.ca_cert_der, this_update)));
 }
 
-std::optional<CrlObject> CaObjectsStore::crl_of_generation(const CertAuth& state, const std::string& ca,
-                                                           int generation) const {
-  if (generation == state.key_generation()) return crl(ca);
-  if (!state.retiring_keys().count(generation)) return std::nullopt;
-  return read_object(kv_, crl_key(ca, generation));
+std::shared_ptr<const CrlObject> CaObjectsStore::crl_of_generation(const CertAuth& state, const std::string& ca,
+                                                                   int generation) const {
+  bool current = generation == state.key_generation();
+  if (!current && !state.retiring_keys().count(generation)) return nullptr;
+  auto key = std::make_pair(ca, current ? -1 : generation);
+  {
+    std::lock_guard lock(crls_mutex_);
+    auto it = crls_.find(key);
+    if (it != crls_.end()) return it->second;
+  }
+  auto stored = read_object(kv_, current ? crl_key(ca) : crl_key(ca, generation));
+  if (!stored) return nullptr;
+  auto kept = std::make_shared<const CrlObject>(std::move(*stored));
+  std::lock_guard lock(crls_mutex_);
+  crls_[key] = kept;
+  return kept;
+}
+
+void CaObjectsStore::forget_crls(const std::string& ca) const {
+  std::lock_guard lock(crls_mutex_);
+  for (auto it = crls_.lower_bound({ca, INT_MIN}); it != crls_.end() && it->first.first == ca;) it = crls_.erase(it);
 }
 
 bool CaObjectsStore::reissue_if_due(AggregateStore<CertAuth>& store, const std::string& ca) {
   return store.read(ca, [&](const CertAuth& state, uint64_t) {
     if (!state.active()) return false;
-    auto current = crl(ca);
+    auto current = crl_of_generation(state, ca, state.key_generation());
     int64_t now = clock_.now_ms();
     bool due = !current || now >= reissue_due_ms(*current) || current->key_id != state.key_id();
     for (const auto& [generation, key] : state.retiring_keys()) {
@@ -137,6 +162,7 @@ bool CaObjectsStore::reissue_if_due(AggregateStore<CertAuth>& store, const std::
     batch.put(crl_key(ca), encode(build(entries, number, state.key_id(), state.ca_cert_der(), this_update)));
     for (const auto& [generation, key] : state.retiring_keys())
       batch.put(crl_key(ca, generation), encode(build(entries, number, key.key_id, key.ca_cert_der, this_update)));
+    forget_crls(ca);  // under the CA's lock, as readers are
     kv_.write(batch, Durability::Sync);
     return true;
   });

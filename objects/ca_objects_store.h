@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -53,10 +54,16 @@ class CaObjectsStore {
   // Registers the pre-save listener.
   void attach(AggregateStore<CertAuth>& store);
 
-  std::optional<CrlObject> crl(const std::string& ca) const;  // of the current key
+  std::optional<CrlObject> crl(const std::string& ca) const;  // of the current key, read from storage
   // The CRL signed by the key of `generation` (the current one, or a rolled-
-  // out key that still signs for its certificates); nullopt if none.
-  std::optional<CrlObject> crl_of_generation(const CertAuth& state, const std::string& ca, int generation) const;
+  // out key that still signs for its certificates); null if none. Call it
+  // under the CA's lock (from AggregateStore::read or process), which
+  // `state` stands for. Kept in memory from the first read until the CA's
+  // CRLs change (this store's listener and reissue_if_due forget them,
+  // under the same lock), so a CRL of a million entries (53 MB) is read
+  // and decoded once, not on every fetch; shared, never copied.
+  std::shared_ptr<const CrlObject> crl_of_generation(const CertAuth& state, const std::string& ca,
+                                                     int generation) const;
 
   // Re-signs the CA's CRL (same entries, next number, new thisUpdate and
   // nextUpdate) when less than crl_reissue_remaining of its validity is
@@ -91,8 +98,13 @@ class CaObjectsStore {
   Signer& signer_;
   const Clock& clock_;
   CaObjectsConfig config_;
+  // Forgets the kept CRLs of `ca` (their stored values are being replaced).
+  void forget_crls(const std::string& ca) const;
+
   std::mutex cache_mutex_;
   std::map<std::string, EntryCache> entry_cache_;  // by CA
+  mutable std::mutex crls_mutex_;
+  mutable std::map<std::pair<std::string, int>, std::shared_ptr<const CrlObject>> crls_;  // (CA, generation)
 };
 
 }  // namespace cairn

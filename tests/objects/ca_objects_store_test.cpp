@@ -165,6 +165,37 @@ TEST_F(CrlTest, ReissueBeforeNextUpdateAddsNoHistory) {
             X509_V_ERR_CERT_REVOKED);
 }
 
+// The CRL kept in memory for serving always equals the stored one: after a
+// revocation, a failed revocation and a re-signing. (Both keys' CRLs after a
+// rollover: BackgroundTasksTest.KeyRollover* reads them through the same call.)
+TEST_F(CrlTest, TheServedCrlFollowsEveryChangeOfTheStoredOne) {
+  auto served = [&](int generation = -1) {
+    return pki.manager.store().read("issuing", [&](const CertAuth& state, uint64_t) {
+      return objects.crl_of_generation(state, "issuing", generation < 0 ? state.key_generation() : generation);
+    });
+  };
+  auto a = pki.issue("a", "DNS:a.example").certificate;
+  auto b = pki.issue("b", "DNS:b.example").certificate;
+  auto first = served();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(served().get(), first.get());  // kept, not read again
+  EXPECT_EQ(first->der, objects.crl("issuing")->der);
+
+  pki.manager.revoke("t", "issuing", a.serial, "keyCompromise");
+  EXPECT_EQ(served()->number, 2u);
+  EXPECT_EQ(served()->der, objects.crl("issuing")->der);
+
+  pki.kv.fail_write_number(1);  // the next command's batch
+  EXPECT_EQ(error_code_of([&] { pki.manager.revoke("t", "issuing", b.serial, ""); }), "storage_error");
+  EXPECT_EQ(served()->number, 2u);
+  EXPECT_EQ(served()->der, objects.crl("issuing")->der);
+
+  pki.clock.advance_ms(13 * 3600 * 1000LL);
+  ASSERT_TRUE(objects.reissue_if_due(pki.manager.store(), "issuing"));
+  EXPECT_EQ(served()->number, 3u);
+  EXPECT_EQ(served()->der, objects.crl("issuing")->der);
+}
+
 TEST_F(CrlTest, ChildCaRevocationAppearsOnTheParentsCrl) {
   auto child_serial = pki.manager.list_certificates("root", {}).at(0).serial;
   pki.manager.revoke("t", "root", child_serial, "cACompromise");
