@@ -15,7 +15,7 @@ namespace cairn::api {
 namespace {
 
 PublicAnswer json_answer(int status, const nlohmann::json& body) {
-  return PublicAnswer{status, "application/json", body.dump(2) + "\n", "", ""};
+  return PublicAnswer{status, "application/json", body.dump(2) + "\n", "", "", nullptr};
 }
 
 PublicAnswer no_such_endpoint() { return json_answer(404, error_json("not_found", "no such endpoint")); }
@@ -79,7 +79,7 @@ PublicAnswer PublicEndpoints::route(std::string_view method, std::string_view pa
     if (slash == 0) return no_such_endpoint();
     if (slash == std::string_view::npos) {
       if (method != "POST") return method_not_allowed("POST");
-      return PublicAnswer{200, "application/ocsp-response", ocsp_.respond(ca_name(rest), body), "", ""};
+      return PublicAnswer{200, "application/ocsp-response", ocsp_.respond(ca_name(rest), body), "", "", nullptr};
     }
     std::string_view encoded = rest.substr(slash + 1);
     if (encoded.empty()) return no_such_endpoint();
@@ -92,7 +92,7 @@ PublicAnswer PublicEndpoints::route(std::string_view method, std::string_view pa
     }
     // RFC 5019: GET answers may be cached by HTTP caches.
     return PublicAnswer{200, "application/ocsp-response", ocsp_.respond(ca_name(rest.substr(0, slash)), request),
-                        "max-age=300", ""};
+                        "max-age=300", "", nullptr};
   }
 
   const bool crl = path.starts_with("/crl/");
@@ -129,14 +129,17 @@ PublicAnswer PublicEndpoints::crl(const std::string& ca, int generation, bool pe
     return objects_.crl_of_generation(state, ca, generation);
   });
   if (!found) throw Error(ErrorKind::NotFound, "crl_not_found", "CA '" + ca + "' has no such CRL");
-  if (pem) return PublicAnswer{200, "application/x-pem-file", crl_pem(found->der), "max-age=60", ""};
-  return PublicAnswer{200, "application/pkix-crl", std::move(found->der), "max-age=60", ""};
+  if (pem) return PublicAnswer{200, "application/x-pem-file", crl_pem(found->der), "max-age=60", "", nullptr};
+  // The DER kept by CaObjectsStore, shared with the answer (aliasing: the
+  // answer holds the whole CRL object alive).
+  return PublicAnswer{200, "application/pkix-crl", "", "max-age=60", "",
+                      std::shared_ptr<const std::string>(found, &found->der)};
 }
 
 PublicAnswer PublicEndpoints::ca_certificate(const std::string& ca, int generation) const {
   std::string der = manager_.certificate_of_generation(ca, generation_or_current(manager_, ca, generation));
   if (der.empty()) throw Error(ErrorKind::Conflict, "ca_not_active", "the CA has no certificate yet");
-  return PublicAnswer{200, "application/pkix-cert", std::move(der), "", ""};
+  return PublicAnswer{200, "application/pkix-cert", std::move(der), "", "", nullptr};
 }
 
 }  // namespace cairn::api

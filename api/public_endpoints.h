@@ -14,6 +14,7 @@
 // Ownership: borrows the services, which must outlive it.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -32,6 +33,11 @@ struct PublicAnswer {
   std::string body;
   std::string cache_control;  // empty: no Cache-Control header
   std::string allow;          // 405 only: the methods the path takes
+  // Set: the body is this string, kept elsewhere and shared, not copied
+  // (a CRL of a million entries is 53 MB); `body` is then empty.
+  std::shared_ptr<const std::string> shared_body;
+
+  std::string_view content() const { return shared_body ? std::string_view(*shared_body) : std::string_view(body); }
 };
 
 class PublicEndpoints {

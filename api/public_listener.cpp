@@ -42,6 +42,9 @@ struct PublicListener::Impl {
 
 namespace {
 
+// Shared bodies smaller than this are copied into the output (one write).
+constexpr size_t kCopyBelow = 64 << 10;
+
 const char* reason_phrase(int status) {
   switch (status) {
     case 100: return "Continue";
@@ -80,35 +83,75 @@ const std::string& http_date() {
   return text;
 }
 
-void append_answer(std::string& out, const PublicAnswer& a, bool head_only, bool keep_alive, bool http10) {
-  out += "HTTP/1.1 ";
-  out += std::to_string(a.status);
-  out += ' ';
-  out += reason_phrase(a.status);
-  out += "\r\nDate: ";
-  out += http_date();
-  out += "\r\nContent-Type: ";
-  out += a.content_type;
-  out += "\r\nContent-Length: ";
-  out += std::to_string(a.body.size());
+// Answers waiting to be written, in order: text, and large shared bodies
+// (a CRL) written from where they are kept instead of copied.
+class Output {
+ public:
+  void append(std::string_view text) {
+    if (pieces_.empty() || pieces_.back().shared) pieces_.emplace_back();
+    pieces_.back().text.append(text);
+    size_ += text.size();
+  }
+  void append(std::shared_ptr<const std::string> shared) {
+    size_ += shared->size();
+    pieces_.push_back(Piece{{}, std::move(shared)});
+  }
+  bool empty() const { return size_ == 0; }
+  size_t size() const { return size_; }
+  std::vector<asio::const_buffer> buffers() const {
+    std::vector<asio::const_buffer> out;
+    for (const auto& p : pieces_) out.push_back(p.shared ? asio::buffer(*p.shared) : asio::buffer(p.text));
+    return out;
+  }
+  void clear() {
+    pieces_.clear();
+    size_ = 0;
+  }
+
+ private:
+  struct Piece {
+    std::string text;
+    std::shared_ptr<const std::string> shared;
+  };
+  std::vector<Piece> pieces_;
+  size_t size_ = 0;
+};
+
+void append_answer(Output& out, const PublicAnswer& a, bool head_only, bool keep_alive, bool http10) {
+  std::string head;
+  head += "HTTP/1.1 ";
+  head += std::to_string(a.status);
+  head += ' ';
+  head += reason_phrase(a.status);
+  head += "\r\nDate: ";
+  head += http_date();
+  head += "\r\nContent-Type: ";
+  head += a.content_type;
+  head += "\r\nContent-Length: ";
+  head += std::to_string(a.content().size());
   if (!a.cache_control.empty()) {
-    out += "\r\nCache-Control: ";
-    out += a.cache_control;
+    head += "\r\nCache-Control: ";
+    head += a.cache_control;
   }
   if (!a.allow.empty()) {
-    out += "\r\nAllow: ";
-    out += a.allow;
+    head += "\r\nAllow: ";
+    head += a.allow;
   }
   if (!keep_alive)
-    out += "\r\nConnection: close";
+    head += "\r\nConnection: close";
   else if (http10)
-    out += "\r\nConnection: keep-alive";
-  out += "\r\n\r\n";
-  if (!head_only) out += a.body;
+    head += "\r\nConnection: keep-alive";
+  head += "\r\n\r\n";
+  out.append(head);
+  if (head_only) return;
+  if (a.shared_body && a.shared_body->size() > kCopyBelow)
+    out.append(a.shared_body);
+  else
+    out.append(a.content());
 }
 
 PublicAnswer error_answer(int status, const std::string& code, const std::string& message) {
-  return PublicAnswer{status, "application/json", error_json(code, message).dump(2) + "\n", "", ""};
+  return PublicAnswer{status, "application/json", error_json(code, message).dump(2) + "\n", "", "", nullptr};
 }
 
 }  // namespace
@@ -163,7 +206,7 @@ class PublicListener::Connection : public std::enable_shared_from_this<Connectio
     in_.erase(0, used);
     if (send_continue) {
       continue_sent_ = true;
-      out_ += "HTTP/1.1 100 Continue\r\n\r\n";
+      out_.append("HTTP/1.1 100 Continue\r\n\r\n");
     }
     if (!out_.empty())
       write();
@@ -180,7 +223,7 @@ class PublicListener::Connection : public std::enable_shared_from_this<Connectio
   }
 
   void write() {
-    asio::async_write(socket_, asio::buffer(out_), [self = shared_from_this()](boost::system::error_code ec, size_t) {
+    asio::async_write(socket_, out_.buffers(), [self = shared_from_this()](boost::system::error_code ec, size_t) {
       if (ec) return self->close();
       self->out_.clear();
       if (self->closing_) return self->linger();
@@ -239,7 +282,7 @@ class PublicListener::Connection : public std::enable_shared_from_this<Connectio
   asio::steady_timer timer_;
   std::array<char, 16 << 10> chunk_;
   std::string in_;
-  std::string out_;
+  Output out_;
   bool closing_ = false;
   bool continue_sent_ = false;
 };

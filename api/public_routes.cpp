@@ -15,7 +15,7 @@ namespace {
 void send_answer(httplib::Response& res, const PublicAnswer& a) {
   res.status = a.status;
   if (!a.cache_control.empty()) res.set_header("Cache-Control", a.cache_control);
-  res.set_content(a.body, a.content_type);
+  res.set_content(a.content().data(), a.content().size(), a.content_type);
 }
 
 }  // namespace

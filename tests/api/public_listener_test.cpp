@@ -13,6 +13,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "core/ca_manager.h"
 #include "tests/api/api_fixture.h"
 
 namespace cairn::testing {
@@ -319,6 +320,37 @@ TEST_F(PublicListenerTest, ManyPipelinedRequestsAreAllAnsweredInOrder) {
     else
       EXPECT_EQ(json::parse(a->body)["status"], "ok") << i;
   }
+}
+
+// A CRL larger than what the listener copies is written from where it is
+// kept: the same bytes as the API listener's, also twice on one connection.
+TEST_F(PublicListenerTest, ALargeCrlIsServedWhole) {
+  CaManager& m = server_->app().manager();
+  std::vector<std::string> serials;
+  for (int i = 0; i < 1500; ++i) {
+    IssueRequest r;
+    r.key_type = "ec-p256";
+    r.subject = "CN=crl" + std::to_string(i);
+    r.sans = SubjectAltNames{};
+    r.sans->dns = {"crl" + std::to_string(i) + ".example"};
+    serials.push_back(m.issue("test", "issuing", r).certificate.serial);
+  }
+  m.revoke_many("test", "issuing", serials, "superseded");
+  std::string expected = client_->Get("/crl/issuing.crl")->body;
+  ASSERT_GT(expected.size(), 64u << 10);
+  RawConnection c(port_);
+  c.send("GET /crl/issuing.crl HTTP/1.1\r\nHost: t\r\n\r\nHEAD /crl/issuing.crl HTTP/1.1\r\nHost: t\r\n\r\n"
+         "GET /crl/issuing.crl HTTP/1.1\r\nHost: t\r\n\r\n");
+  auto first = c.read_answer();
+  auto head = c.read_answer(/*head_only=*/true);
+  auto second = c.read_answer();
+  ASSERT_TRUE(first && head && second);
+  EXPECT_EQ(first->body, expected);
+  EXPECT_NE(head->head.find("content-length: " + std::to_string(expected.size())), std::string::npos);
+  EXPECT_EQ(second->body, expected);
+  std::string file = write("large.crl", first->body);
+  auto [rc, text] = shell("openssl crl -inform der -in " + file + " -noout -crlnumber");
+  EXPECT_EQ(rc, 0) << text;
 }
 
 TEST_F(PublicListenerTest, ClosesConnectionsThatDoNotFinishARequestInTime) {
