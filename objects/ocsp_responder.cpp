@@ -151,6 +151,11 @@ void OcspResponder::attach() {
   });
 }
 
+void OcspResponder::keep(std::map<std::string, Cached>& cache, std::string key, Cached cached) {
+  if (cache.size() >= config_.max_cached) cache.clear();
+  cache[std::move(key)] = std::move(cached);
+}
+
 uint64_t OcspResponder::generation(const std::string& ca) {
   std::lock_guard lock(mutex_);
   return generations_[ca];
@@ -160,11 +165,27 @@ void OcspResponder::invalidate(const std::string& ca) {
   std::lock_guard lock(mutex_);
   ++generations_[ca];
   std::string prefix = ca + '\0';
-  for (auto it = cache_.lower_bound(prefix); it != cache_.end() && it->first.starts_with(prefix);)
-    it = cache_.erase(it);
+  for (auto* cache : {&cache_, &by_request_})
+    for (auto it = cache->lower_bound(prefix); it != cache->end() && it->first.starts_with(prefix);)
+      it = cache->erase(it);
 }
 
 std::string OcspResponder::respond(const std::string& ca, std::string_view request_der) {
+  // The same request bytes as an answered cacheable request (clients ask
+  // again and again with identical requests): its answer, without decoding.
+  std::string request_key;
+  if (!request_der.empty() && request_der.size() <= kMaxCachedRequestBytes) {
+    request_key.reserve(ca.size() + 1 + request_der.size());
+    request_key.append(ca).push_back('\0');
+    request_key.append(request_der);
+    std::lock_guard lock(mutex_);
+    auto it = by_request_.find(request_key);
+    if (it != by_request_.end() && it->second.generation == generations_[ca] &&
+        clock_.now_ms() < it->second.refresh_after_ms) {
+      ++hits_;
+      return it->second.der;
+    }
+  }
   const auto* p = reinterpret_cast<const unsigned char*>(request_der.data());
   OcspRequestPtr request(request_der.empty() || request_der.size() > kMaxDerInput
                              ? nullptr
@@ -186,6 +207,7 @@ std::string OcspResponder::respond(const std::string& ca, std::string_view reque
     if (it != cache_.end() && it->second.generation == generations_[ca] &&
         clock_.now_ms() < it->second.refresh_after_ms) {
       ++hits_;
+      if (!request_key.empty()) keep(by_request_, std::move(request_key), it->second);
       return it->second.der;
     }
   }
@@ -197,8 +219,9 @@ std::string OcspResponder::respond(const std::string& ca, std::string_view reque
   if (cacheable) {
     std::lock_guard lock(mutex_);
     if (generations_[ca] == generation_before) {
-      if (cache_.size() >= config_.max_cached) cache_.clear();
-      cache_[cache_key] = Cached{generation_before, refresh_after_ms, der};
+      Cached cached{generation_before, refresh_after_ms, der};
+      if (!request_key.empty()) keep(by_request_, std::move(request_key), cached);
+      keep(cache_, std::move(cache_key), std::move(cached));
     }
   }
   return der;

@@ -11,7 +11,8 @@
 // answers never outlive it (nextUpdate is capped by its notAfter). If that
 // issuance fails and no responder certificate is valid, the CA key signs.
 // A request's nonce is echoed. Answers to nonce-less single requests are
-// cached until half their validity has passed; any event of the CA drops its
+// cached until half their validity has passed (by CertID, and by the exact
+// request bytes so that a repeated request is not even decoded); any event of the CA drops its
 // cached answers (before and after the command is saved), so a cached answer
 // never says less than the stored history does.
 // Thread-safety: all methods may be called concurrently.
@@ -57,6 +58,9 @@ class OcspResponder {
   struct Signing;
   std::string sign_response(const std::string& ca, void* request, bool* cacheable, int64_t* refresh_after_ms);
   uint64_t generation(const std::string& ca);
+  // Stores under mutex_; a full cache is emptied first (max_cached).
+  void keep(std::map<std::string, Cached>& cache, std::string key, Cached cached);
+  static constexpr size_t kMaxCachedRequestBytes = 1024;  // longer requests are decoded
   void invalidate(const std::string& ca);
   // Who signs for `ca` (state read under its lock): the CA itself or its
   // delegated responder, issuing a new responder certificate when one is due.
@@ -69,7 +73,8 @@ class OcspResponder {
   OcspConfig config_;
   std::mutex mutex_;
   std::map<std::string, uint64_t> generations_;
-  std::map<std::string, Cached> cache_;  // key: ca + '\0' + CertID DER
+  std::map<std::string, Cached> cache_;       // key: ca + '\0' + CertID DER
+  std::map<std::string, Cached> by_request_;  // key: ca + '\0' + request DER (the same answers)
   std::atomic<uint64_t> hits_{0};
 };
 
