@@ -158,7 +158,13 @@ void OcspResponder::keep(std::map<std::string, Cached>& cache, std::string key, 
 
 uint64_t OcspResponder::generation(const std::string& ca) {
   std::lock_guard lock(mutex_);
-  return generations_[ca];
+  return generation_locked(ca);
+}
+
+// Without adding an entry: requests name any CA, only commands make entries.
+uint64_t OcspResponder::generation_locked(const std::string& ca) const {
+  auto it = generations_.find(ca);
+  return it == generations_.end() ? 0 : it->second;
 }
 
 void OcspResponder::invalidate(const std::string& ca) {
@@ -180,7 +186,7 @@ std::string OcspResponder::respond(const std::string& ca, std::string_view reque
     request_key.append(request_der);
     std::lock_guard lock(mutex_);
     auto it = by_request_.find(request_key);
-    if (it != by_request_.end() && it->second.generation == generations_[ca] &&
+    if (it != by_request_.end() && it->second.generation == generation_locked(ca) &&
         clock_.now_ms() < it->second.refresh_after_ms) {
       ++hits_;
       return it->second.der;
@@ -204,7 +210,7 @@ std::string OcspResponder::respond(const std::string& ca, std::string_view reque
     cache_key = ca + '\0' + certid_der(OCSP_onereq_get0_id(OCSP_request_onereq_get0(request.get(), 0)));
     std::lock_guard lock(mutex_);
     auto it = cache_.find(cache_key);
-    if (it != cache_.end() && it->second.generation == generations_[ca] &&
+    if (it != cache_.end() && it->second.generation == generation_locked(ca) &&
         clock_.now_ms() < it->second.refresh_after_ms) {
       ++hits_;
       if (!request_key.empty()) keep(by_request_, std::move(request_key), it->second);
@@ -218,7 +224,7 @@ std::string OcspResponder::respond(const std::string& ca, std::string_view reque
   std::string der = sign_response(ca, request.get(), &cacheable, &refresh_after_ms);
   if (cacheable) {
     std::lock_guard lock(mutex_);
-    if (generations_[ca] == generation_before) {
+    if (generation_locked(ca) == generation_before) {
       Cached cached{generation_before, refresh_after_ms, der};
       if (!request_key.empty()) keep(by_request_, std::move(request_key), cached);
       keep(cache_, std::move(cache_key), std::move(cached));

@@ -58,6 +58,7 @@ class OcspResponder {
   struct Signing;
   std::string sign_response(const std::string& ca, void* request, bool* cacheable, int64_t* refresh_after_ms);
   uint64_t generation(const std::string& ca);
+  uint64_t generation_locked(const std::string& ca) const;  // mutex_ held
   // Stores under mutex_; a full cache is emptied first (max_cached).
   void keep(std::map<std::string, Cached>& cache, std::string key, Cached cached);
   static constexpr size_t kMaxCachedRequestBytes = 1024;  // longer requests are decoded
