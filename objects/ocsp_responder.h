@@ -12,9 +12,9 @@
 // issuance fails and no responder certificate is valid, the CA key signs.
 // A request's nonce is echoed. Answers to nonce-less single requests are
 // cached until half their validity has passed (by CertID, and by the exact
-// request bytes so that a repeated request is not even decoded); any event of the CA drops its
-// cached answers (before and after the command is saved), so a cached answer
-// never says less than the stored history does.
+// request bytes so that a repeated request is not even decoded); any event
+// of the CA drops its cached answers (before and after the command is
+// saved), so a cached answer never says less than the stored history does.
 // Thread-safety: all methods may be called concurrently.
 // Ownership: borrows the CaManager (its store and clock) and the Signer.
 #pragma once
