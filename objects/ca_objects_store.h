@@ -100,11 +100,16 @@ class CaObjectsStore {
   CaObjectsConfig config_;
   // Forgets the kept CRLs of `ca` (their stored values are being replaced).
   void forget_crls(const std::string& ca) const;
+  // The number of the kept CRL of the current key, if one is kept.
+  std::optional<uint64_t> kept_crl_number(const std::string& ca) const;
 
   std::mutex cache_mutex_;
   std::map<std::string, EntryCache> entry_cache_;  // by CA
   mutable std::mutex crls_mutex_;
-  mutable std::map<std::pair<std::string, int>, std::shared_ptr<const CrlObject>> crls_;  // (CA, generation)
+  // Kept CRLs by (CA, generation), kCurrentKey for the CRL at the CA's plain
+  // key (the current key's, whatever its generation).
+  static constexpr int kCurrentKey = -1;
+  mutable std::map<std::pair<std::string, int>, std::shared_ptr<const CrlObject>> crls_;
 };
 
 }  // namespace cairn
