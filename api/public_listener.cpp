@@ -150,7 +150,8 @@ void append_answer(Output& out, const PublicAnswer& a, bool head_only, bool keep
     out.append(a.content());
 }
 
-PublicAnswer error_answer(int status, const std::string& code, const std::string& message) {
+// The answer to a request the parser refused.
+PublicAnswer refusal(int status, const std::string& code, const std::string& message) {
   return PublicAnswer{status, "application/json", error_json(code, message).dump(2) + "\n", "", "", nullptr};
 }
 
@@ -186,7 +187,7 @@ class PublicListener::Connection : public std::enable_shared_from_this<Connectio
     for (int answered = 0; !closing_ && answered < kRequestsPerTurn; ++answered) {
       Http1Parse p = parse_http1_request(std::string_view(in_).substr(used), limits);
       if (p.status == Http1Parse::Status::Failed) {
-        append_answer(out_, error_answer(p.error_status, p.error_code, p.error_message), false, false, false);
+        append_answer(out_, refusal(p.error_status, p.error_code, p.error_message), false, false, false);
         closing_ = true;
         break;
       }
