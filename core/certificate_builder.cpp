@@ -6,118 +6,162 @@
 #include <memory>
 #include <mutex>
 
+#include "core/der_reader.h"
+#include "core/der_writer.h"
 #include "core/encoding.h"
 #include "core/public_key_info.h"
-#include "core/serial_number.h"
-#include "core/x509_time.h"
 
 namespace cairn {
 namespace {
 
-// An extension that depends only on its configuration text (basic
-// constraints, key usage, extended key usage, CRL distribution point, AIA,
-// OCSP nocheck), parsed from that text once: these come from profiles and
-// CA URLs, so a server sees few of them. Null if OpenSSL needs a context.
-std::shared_ptr<const X509_EXTENSION> conf_extension(int nid, const std::string& value) {
+// The certificate is written as DER directly (RFC 5280 4.1): building it
+// through OpenSSL's X509 object model (set each field, add each extension,
+// encode, sign, encode again) cost more CPU than the signature itself.
+// OpenSSL still parses every extension text (once, see conf_extension), the
+// names and the SANs, and makes the signature.
+
+[[noreturn]] void build_failed(const std::string& what) {
+  throw_openssl(ErrorKind::Internal, "certificate_build_failed", what);
+}
+
+std::string i2d_string(const X509_NAME* name) {
+  unsigned char* der = nullptr;
+  int len = i2d_X509_NAME(name, &der);
+  if (len <= 0) build_failed("cannot encode a name");
+  std::string out(reinterpret_cast<char*>(der), static_cast<size_t>(len));
+  OPENSSL_free(der);
+  return out;
+}
+
+// The DER Extension for a configuration text (basic constraints, key
+// usage, extended key usage, CRL distribution point, AIA, OCSP nocheck),
+// parsed by OpenSSL from that text once: these come from profiles and CA
+// URLs, so a server sees few of them.
+std::shared_ptr<const std::string> conf_extension(int nid, const std::string& value) {
   static std::mutex mutex;
-  static std::map<std::pair<int, std::string>, std::shared_ptr<const X509_EXTENSION>> parsed;
+  static std::map<std::pair<int, std::string>, std::shared_ptr<const std::string>> parsed;
   std::lock_guard lock(mutex);
   auto key = std::make_pair(nid, value);
   auto it = parsed.find(key);
   if (it != parsed.end()) return it->second;
-  X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, nullptr, nid, value.c_str());
-  if (!ext) {
-    ERR_clear_error();
-    return nullptr;
-  }
+  X509ExtensionPtr ext(X509V3_EXT_conf_nid(nullptr, nullptr, nid, value.c_str()));
+  unsigned char* der = nullptr;
+  int len = ext ? i2d_X509_EXTENSION(ext.get(), &der) : -1;
+  if (len <= 0) build_failed(std::string("cannot add extension ") + OBJ_nid2sn(nid) + " (" + value + ")");
+  auto encoded = std::make_shared<const std::string>(reinterpret_cast<char*>(der), static_cast<size_t>(len));
+  OPENSSL_free(der);
   if (parsed.size() >= 1024) parsed.clear();  // a bound, should texts ever vary per certificate
-  return parsed.emplace(std::move(key), std::shared_ptr<const X509_EXTENSION>(ext, X509_EXTENSION_free)).first->second;
+  return parsed.emplace(std::move(key), std::move(encoded)).first->second;
 }
 
-void add_conf_extension(X509* cert, X509V3_CTX* ctx, int nid, const std::string& value) {
-  if (value.empty()) return;
-  if (auto cached = conf_extension(nid, value)) {
-    if (X509_add_ext(cert, const_cast<X509_EXTENSION*>(cached.get()), -1) == 1) return;  // adds a copy
-  } else {
-    X509ExtensionPtr ext(X509V3_EXT_conf_nid(nullptr, ctx, nid, value.c_str()));
-    if (ext && X509_add_ext(cert, ext.get(), -1) == 1) return;
-  }
-  throw_openssl(ErrorKind::Internal, "certificate_build_failed", std::string("cannot add extension ") + OBJ_nid2sn(nid));
+void append_conf_extension(std::string& out, int nid, const std::string& value) {
+  if (!value.empty()) out += *conf_extension(nid, value);
 }
+
+// Extension ::= SEQUENCE { extnID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }
+void append_extension(std::string& out, std::string_view oid_der, bool critical, std::string_view value) {
+  std::string ext(oid_der);
+  if (critical) ext += std::string_view("\x01\x01\xff", 3);
+  der_append(ext, 0x04, value);
+  der_append(out, der_tag::kSequence, ext);
+}
+
+constexpr std::string_view kOidSubjectKeyIdentifier("\x06\x03\x55\x1d\x0e", 5);
+constexpr std::string_view kOidSubjectAltName("\x06\x03\x55\x1d\x11", 5);
+constexpr std::string_view kOidAuthorityKeyIdentifier("\x06\x03\x55\x1d\x23", 5);
 
 // subjectKeyIdentifier: the SHA-1 of the subject public key's bits (RFC
 // 5280 4.2.1.2, method 1, as OpenSSL's "hash"), and authorityKeyIdentifier
-// with the issuer's key identifier ("keyid:always"; a self-signed
+// with the issuer's key identifier only ("keyid:always"; a self-signed
 // certificate names its own).
-void add_key_identifiers(X509* cert, const X509* issuer, std::string_view subject_key_bits) {
+void append_key_identifiers(std::string& out, const X509* issuer, std::string_view subject_key_bits) {
   unsigned char digest[SHA_DIGEST_LENGTH];
   unsigned int length = 0;
-  Asn1OctetStringPtr ski(ASN1_OCTET_STRING_new());
-  if (!ski || EVP_Digest(subject_key_bits.data(), subject_key_bits.size(), digest, &length, EVP_sha1(), nullptr) != 1 ||
-      ASN1_OCTET_STRING_set(ski.get(), digest, static_cast<int>(length)) != 1 ||
-      X509_add1_ext_i2d(cert, NID_subject_key_identifier, ski.get(), 0, X509V3_ADD_DEFAULT) != 1)
-    throw_openssl(ErrorKind::Internal, "certificate_build_failed", "cannot add subjectKeyIdentifier");
-  const ASN1_OCTET_STRING* issuer_ski = issuer ? X509_get0_subject_key_id(const_cast<X509*>(issuer)) : ski.get();
-  std::unique_ptr<AUTHORITY_KEYID, OpenSslDeleter<AUTHORITY_KEYID_free>> aki(AUTHORITY_KEYID_new());
-  if (!issuer_ski || !aki || !(aki->keyid = ASN1_OCTET_STRING_dup(issuer_ski)) ||
-      X509_add1_ext_i2d(cert, NID_authority_key_identifier, aki.get(), 0, X509V3_ADD_DEFAULT) != 1)
-    throw_openssl(ErrorKind::Internal, "certificate_build_failed", "cannot add authorityKeyIdentifier");
+  if (EVP_Digest(subject_key_bits.data(), subject_key_bits.size(), digest, &length, EVP_sha1(), nullptr) != 1)
+    build_failed("cannot hash the subject key");
+  std::string_view ski(reinterpret_cast<const char*>(digest), length);
+  append_extension(out, kOidSubjectKeyIdentifier, false, der_wrap(0x04, ski));
+  std::string_view authority = ski;
+  if (issuer) {
+    const ASN1_OCTET_STRING* issuer_ski = X509_get0_subject_key_id(const_cast<X509*>(issuer));
+    if (!issuer_ski) build_failed("cannot add authorityKeyIdentifier: the issuer has no key identifier");
+    authority = std::string_view(reinterpret_cast<const char*>(ASN1_STRING_get0_data(issuer_ski)),
+                                 static_cast<size_t>(ASN1_STRING_length(issuer_ski)));
+  }
+  // AuthorityKeyIdentifier ::= SEQUENCE { keyIdentifier [0] IMPLICIT OCTET STRING }
+  append_extension(out, kOidAuthorityKeyIdentifier, false,
+                   der_wrap(der_tag::kSequence, der_wrap(0x80, authority)));
+}
+
+void append_subject_alt_names(std::string& out, const SubjectAltNames& sans, bool subject_empty) {
+  auto names = sans.to_general_names();
+  unsigned char* der = nullptr;
+  int len = i2d_GENERAL_NAMES(names.get(), &der);
+  if (len <= 0) build_failed("cannot add subjectAltName");
+  std::string value(reinterpret_cast<char*>(der), static_cast<size_t>(len));
+  OPENSSL_free(der);
+  // RFC 5280 4.2.1.6: critical when the subject is empty.
+  append_extension(out, kOidSubjectAltName, subject_empty, value);
+}
+
+// The SubjectPublicKeyInfo as DER and its key bits; a key that is valid but
+// not minimally encoded is re-encoded by OpenSSL first.
+PublicKeyInfo subject_key(const std::string& der) {
+  if (auto info = read_public_key_info(der)) return std::move(*info);
+  if (auto info = read_public_key_info(public_key_der(parse_public_key_der(der).get()))) return std::move(*info);
+  build_failed("cannot read the certificate's public key");
 }
 
 }  // namespace
 
 std::string build_certificate(const CertificateTemplate& t, Signer& signer,
                               const std::string& signing_key_id) {
-  X509Ptr cert(X509_new());
-  if (!cert) throw_openssl(ErrorKind::Internal, "openssl_error", "X509_new failed");
-  auto serial = serial_to_asn1(t.serial);
-  auto nb = to_asn1_time(t.not_before_ms);
-  auto na = to_asn1_time(t.not_after_ms);
-  if (X509_set_version(cert.get(), X509_VERSION_3) != 1 ||
-      X509_set_serialNumber(cert.get(), serial.get()) != 1 ||
-      X509_set_subject_name(cert.get(), t.subject) != 1 ||
-      X509_set_issuer_name(cert.get(), t.issuer ? X509_get_subject_name(t.issuer) : t.subject) != 1 ||
-      X509_set1_notBefore(cert.get(), nb.get()) != 1 ||
-      X509_set1_notAfter(cert.get(), na.get()) != 1)
-    throw_openssl(ErrorKind::Internal, "certificate_build_failed", "cannot fill certificate");
-  auto info = read_public_key_info(t.subject_public_key_der);
-  if (info) {
-    set_certificate_public_key(cert.get(), *info);
-  } else if (X509_set_pubkey(cert.get(), parse_public_key_der(t.subject_public_key_der).get()) != 1) {
-    throw_openssl(ErrorKind::Internal, "certificate_build_failed", "cannot set the certificate's public key");
-  }
+  if (!t.subject) build_failed("a certificate needs a subject name (it may be empty)");
+  const PublicKeyInfo key = subject_key(t.subject_public_key_der);
+  const bool subject_empty = X509_NAME_entry_count(t.subject) == 0;
 
-  X509V3_CTX ctx;
-  X509V3_set_ctx(&ctx, t.issuer ? const_cast<X509*>(t.issuer) : cert.get(), cert.get(), nullptr,
-                 nullptr, 0);
-  add_conf_extension(cert.get(), &ctx, NID_basic_constraints, t.basic_constraints);
-  add_conf_extension(cert.get(), &ctx, NID_key_usage, t.key_usage);
-  add_conf_extension(cert.get(), &ctx, NID_ext_key_usage, t.extended_key_usage);
-  if (info) {
-    add_key_identifiers(cert.get(), t.issuer, info->key_bytes);
-  } else {
-    add_conf_extension(cert.get(), &ctx, NID_subject_key_identifier, "hash");
-    add_conf_extension(cert.get(), &ctx, NID_authority_key_identifier, "keyid:always");
-  }
-  if (t.sans && !t.sans->empty()) {
-    auto names = t.sans->to_general_names();
-    // RFC 5280 4.2.1.6: critical when the subject is empty.
-    int critical = X509_NAME_entry_count(t.subject) == 0 ? 1 : 0;
-    if (X509_add1_ext_i2d(cert.get(), NID_subject_alt_name, names.get(), critical,
-                          X509V3_ADD_DEFAULT) != 1)
-      throw_openssl(ErrorKind::Internal, "certificate_build_failed", "cannot add subjectAltName");
-  }
-  if (!t.crl_url.empty())
-    add_conf_extension(cert.get(), &ctx, NID_crl_distribution_points, "URI:" + t.crl_url);
+  std::string extensions;
+  append_conf_extension(extensions, NID_basic_constraints, t.basic_constraints);
+  append_conf_extension(extensions, NID_key_usage, t.key_usage);
+  append_conf_extension(extensions, NID_ext_key_usage, t.extended_key_usage);
+  append_key_identifiers(extensions, t.issuer, key.key_bytes);
+  if (t.sans && !t.sans->empty()) append_subject_alt_names(extensions, *t.sans, subject_empty);
+  if (!t.crl_url.empty()) append_conf_extension(extensions, NID_crl_distribution_points, "URI:" + t.crl_url);
   std::string aia;
   if (!t.ocsp_url.empty()) aia = "OCSP;URI:" + t.ocsp_url;
   if (!t.ca_issuers_url.empty())
     aia += (aia.empty() ? "" : ",") + std::string("caIssuers;URI:") + t.ca_issuers_url;
-  add_conf_extension(cert.get(), &ctx, NID_info_access, aia);
-  if (t.ocsp_no_check) add_conf_extension(cert.get(), &ctx, NID_id_pkix_OCSP_noCheck, "ignored");
+  append_conf_extension(extensions, NID_info_access, aia);
+  if (t.ocsp_no_check) append_conf_extension(extensions, NID_id_pkix_OCSP_noCheck, "ignored");
 
-  signer.sign(signing_key_id, cert.get());
-  return to_der(cert.get());
+  const std::string algorithm = signer.signature_algorithm(signing_key_id);
+  char not_before[kMaxDerTime], not_after[kMaxDerTime];
+  std::string validity(not_before, der_time(t.not_before_ms, not_before));
+  validity.append(not_after, der_time(t.not_after_ms, not_after));
+  uint8_t serial[kMaxDerSerialContent];
+  size_t serial_length = der_unsigned_integer_from_hex(t.serial, serial);
+
+  // TBSCertificate ::= SEQUENCE { [0] version v3, serialNumber, signature,
+  //   issuer, validity, subject, subjectPublicKeyInfo, [3] extensions }
+  std::string tbs;
+  tbs.reserve(512 + extensions.size());
+  tbs += std::string_view("\xa0\x03\x02\x01\x02", 5);
+  der_append(tbs, der_tag::kInteger, std::string_view(reinterpret_cast<const char*>(serial), serial_length));
+  tbs += algorithm;
+  tbs += i2d_string(t.issuer ? X509_get_subject_name(t.issuer) : t.subject);
+  der_append(tbs, der_tag::kSequence, validity);
+  tbs += i2d_string(t.subject);
+  tbs += key.der;
+  der_append(tbs, der_tag::kContext3, der_wrap(der_tag::kSequence, extensions));
+  tbs = der_wrap(der_tag::kSequence, tbs);
+
+  // Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue BIT STRING }
+  std::string signature(1, '\0');  // no unused bits
+  signature += signer.sign_bytes(signing_key_id, tbs);
+  std::string body = std::move(tbs);
+  body += algorithm;
+  der_append(body, der_tag::kBitString, signature);
+  return der_wrap(der_tag::kSequence, body);
 }
 
 }  // namespace cairn

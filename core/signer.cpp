@@ -1,5 +1,8 @@
 #include "core/signer.h"
 
+#include <openssl/core_names.h>
+#include <openssl/params.h>
+
 #include "core/encoding.h"
 #include "eventstore/records.h"
 
@@ -97,6 +100,27 @@ std::string Signer::sign_bytes(const std::string& key_id, std::string_view data)
     throw_openssl(ErrorKind::Internal, "signing_failed", "signing failed");
   sig.resize(len);
   return sig;
+}
+
+std::string Signer::signature_algorithm(const std::string& key_id) {
+  {
+    std::lock_guard lock(mutex_);
+    auto it = algorithms_.find(key_id);
+    if (it != algorithms_.end()) return it->second;
+  }
+  auto k = key(key_id);
+  std::unique_ptr<EVP_MD_CTX, OpenSslDeleter<EVP_MD_CTX_free>> ctx(EVP_MD_CTX_new());
+  EVP_PKEY_CTX* pctx = nullptr;  // owned by ctx
+  unsigned char der[128];
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_octet_string(OSSL_SIGNATURE_PARAM_ALGORITHM_ID, der, sizeof der),
+                         OSSL_PARAM_construct_end()};
+  if (!ctx || EVP_DigestSignInit(ctx.get(), &pctx, signing_digest(k.get()), nullptr, k.get()) != 1 ||
+      EVP_PKEY_CTX_get_params(pctx, params) != 1 || !OSSL_PARAM_modified(params) || params[0].return_size == 0 ||
+      params[0].return_size > sizeof der)
+    throw_openssl(ErrorKind::Internal, "signing_failed", "no signature algorithm identifier for key " + key_id);
+  std::string algorithm(reinterpret_cast<const char*>(der), params[0].return_size);
+  std::lock_guard lock(mutex_);
+  return algorithms_.emplace(key_id, std::move(algorithm)).first->second;
 }
 
 }  // namespace cairn

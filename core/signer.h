@@ -36,6 +36,9 @@ class Signer {
   void sign(const std::string& key_id, OCSP_BASICRESP* response, X509* responder, unsigned long flags);
   // A detached signature over `data` (Ed25519, ECDSA or RSA PKCS#1 v1.5).
   std::string sign_bytes(const std::string& key_id, std::string_view data);
+  // The DER AlgorithmIdentifier of sign_bytes() signatures with this key
+  // (e.g. ecdsa-with-SHA256), as OpenSSL writes it into what it signs.
+  std::string signature_algorithm(const std::string& key_id);
 
   static std::string key_id_for(const EVP_PKEY* key);
 
@@ -50,6 +53,7 @@ class Signer {
   KeyStore& store_;
   std::mutex mutex_;
   std::map<std::string, std::shared_ptr<EVP_PKEY>> cache_;
+  std::map<std::string, std::string> algorithms_;  // key id -> AlgorithmIdentifier DER
 };
 
 }  // namespace cairn
