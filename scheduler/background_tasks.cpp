@@ -59,19 +59,26 @@ void BackgroundTasks::attach() {
             changed = installed = true;
           }
         }
-        if (changed || issued) request_sync(ca, !changed);
+        bool requested = (changed || issued) && request_sync(ca, !changed);
         if (installed) queue_.request(kCrlRefresh, ca, "");
         // A local child is certified by create_ca itself; asking for
         // sync-parent before that would certify it twice.
         if (installed || remote_child || rolling) queue_.request(kSyncParent, ca, "");
         if (activated) queue_.request(kKeyRetire, ca, "");
-        if (changed || issued || installed || remote_child || rolling) scheduler_.notify();
+        // An issuance that no repository publishes asks for no work: the
+        // scheduler is not woken for it (it was, once per certificate).
+        if (requested || changed || installed || remote_child || rolling) scheduler_.notify();
       });
 }
 
-void BackgroundTasks::request_sync(const std::string& ca, bool issued_only) {
+bool BackgroundTasks::request_sync(const std::string& ca, bool issued_only) {
+  bool requested = false;
   for (const auto& r : repositories_)
-    if (r->serves(ca) && (!issued_only || r->config().publish_issued)) queue_.request(kSyncRepo, ca, r->config().name);
+    if (r->serves(ca) && (!issued_only || r->config().publish_issued)) {
+      queue_.request(kSyncRepo, ca, r->config().name);
+      requested = true;
+    }
+  return requested;
 }
 
 void BackgroundTasks::request_all() {

@@ -83,7 +83,8 @@ class BackgroundTasks {
   std::optional<int64_t> retire_keys(const Task& t);
   ChildCertificate certify_at_parent(const std::string& ca, const std::string& parent, const std::string& url,
                                      const std::string& csr_der);
-  void request_sync(const std::string& ca, bool issued_only);
+  // Whether any repository's sync was requested.
+  bool request_sync(const std::string& ca, bool issued_only);
 
   KeyValueStore& kv_;
   CaManager& manager_;
