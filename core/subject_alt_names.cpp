@@ -181,13 +181,30 @@ SubjectAltNames SubjectAltNames::from_certificate_der(std::string_view der) {
   auto extensions = certificate_extensions(der);
   if (!extensions) return from_certificate(parse_certificate(der).get());
   if (extensions->empty()) return {};
-  const unsigned char* p = der_bytes(*extensions);
-  X509ExtensionsPtr exts(d2i_X509_EXTENSIONS(nullptr, &p, static_cast<long>(extensions->size())));
-  if (!exts) return from_certificate(parse_certificate(der).get());
-  int idx = X509v3_get_ext_by_NID(exts.get(), NID_subject_alt_name, -1);
+  // Extension ::= SEQUENCE { extnID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }
+  constexpr std::string_view kSubjectAltName("\x55\x1d\x11", 3);
+  auto list = der_single(*extensions, der_tag::kSequence);
+  if (!list) return from_certificate(parse_certificate(der).get());
+  DerReader r(list->content);
+  std::optional<std::string_view> value;
+  int found = 0;
+  while (!r.at_end()) {
+    auto extension = r.next_if(der_tag::kSequence);
+    if (!extension) return from_certificate(parse_certificate(der).get());
+    DerReader e(extension->content);
+    auto oid = e.next_if(der_tag::kOid);
+    e.next_if(0x01);  // critical
+    auto octets = e.next_if(0x04);
+    if (!oid || !octets || !e.at_end()) return from_certificate(parse_certificate(der).get());
+    if (oid->content == kSubjectAltName) {
+      ++found;
+      value = octets->content;
+    }
+  }
   // As X509_get_ext_d2i(): none, or more than one, is no names.
-  if (idx < 0 || X509v3_get_ext_by_NID(exts.get(), NID_subject_alt_name, idx) >= 0) return {};
-  GeneralNamesPtr names(static_cast<GENERAL_NAMES*>(X509V3_EXT_d2i(X509v3_get_ext(exts.get(), idx))));
+  if (found != 1) return {};
+  const unsigned char* p = der_bytes(*value);
+  GeneralNamesPtr names(d2i_GENERAL_NAMES(nullptr, &p, static_cast<long>(value->size())));
   ERR_clear_error();
   if (!names) return {};
   return from_general_names(names.get());
