@@ -54,6 +54,7 @@
 #include "eventstore/clock.h"
 #include "eventstore/error.h"
 #include "eventstore/event_applier.h"
+#include "eventstore/fair_mutex.h"
 #include "eventstore/group_commit.h"
 
 namespace cairn {
@@ -245,7 +246,7 @@ class AggregateStore {
 
  private:
   struct Slot {
-    std::mutex mutex;
+    FairMutex mutex;
     std::unique_ptr<A> state;  // null: not loaded
     AggregateHead head;
     uint64_t ticket = 0;            // GroupCommit ticket of the last write
