@@ -5,7 +5,8 @@
 // one thread each), so the load generator costs little CPU and no thread
 // switches of its own on the machine it shares with the server. Prints one
 // JSON line:
-//   {"target":..,"concurrency":..,"ok":..,"errors":..,"seconds":..,"rate":..,"p50_ms":..,"p99_ms":..}
+//   {"target":..,"concurrency":..,"ok":..,"errors":..,"seconds":..,"rate":..,"p50_ms":..,"p90_ms":..,
+//    "p99_ms":..,"p999_ms":..,"max_ms":..}
 // Targets: "cairn" (POST /api/v1/cas/<ca>/certificates, bearer token),
 // "cfssl" (POST /api/v1/cfssl/sign, as `cfssl serve` takes it), and "ocsp"
 // (POST of one DER OCSP request read from a file to PATH, any responder).
@@ -306,7 +307,8 @@ int main(int argc, char** argv) {
   };
   nlohmann::json out{{"target", target},       {"concurrency", concurrency}, {"ok", ok},
                      {"errors", errors}, {"seconds", elapsed},        {"rate", static_cast<double>(ok) / elapsed},
-                     {"p50_ms", pct(0.50)},     {"p99_ms", pct(0.99)}};
+                     {"p50_ms", pct(0.50)},     {"p90_ms", pct(0.90)},        {"p99_ms", pct(0.99)},
+                     {"p999_ms", pct(0.999)},   {"max_ms", latencies_ms.empty() ? 0.0 : latencies_ms.back()}};
   std::printf("%s\n", out.dump().c_str());
   return errors > 0 && ok == 0 ? 1 : 0;
 }
