@@ -1,6 +1,9 @@
 // AggregateStore<A> against both KeyValueStore implementations.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <mutex>
+#include <numeric>
 #include <thread>
 
 #include "eventstore/memory_kv_store.h"
@@ -271,6 +274,51 @@ TEST_P(AggregateStoreTest, ConcurrentCommandsOnOneAggregateAreSerialised) {
   EXPECT_EQ(version("shared"), static_cast<uint64_t>(kThreads * kPerThread));
   reopen();
   EXPECT_EQ(total("shared"), kThreads * kPerThread);
+}
+
+// Commands that wait while another thread runs theirs (run_in_turn) each
+// get their own outcome or their own error, never a neighbour's.
+TEST_P(AggregateStoreTest, ConcurrentCommandsEachGetTheirOwnOutcomeOrError) {
+  store_->process("mixed", Add{1, 1}, meta(), ctx_);  // exists, so rejections are recorded
+  constexpr int kThreads = 8, kPerThread = 60;
+  std::mutex mutex;
+  std::vector<uint64_t> versions;
+  int64_t expected_total = 1;
+  int mismatches = 0, rejections = 0;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      CounterContext ctx;
+      for (int i = 0; i < kPerThread; ++i) {
+        int64_t amount = i % 3 == 0 ? -(t + 1) : i % 3 == 1 ? 0 : 100 * (t + 1) + i;
+        try {
+          auto outcome = store_->process("mixed", Add{amount, 1}, meta("thread" + std::to_string(t)), ctx);
+          std::lock_guard lock(mutex);
+          if (amount == 0) {
+            mismatches += outcome.events.empty() ? 0 : 1;
+          } else if (outcome.events.size() != 1 || outcome.events[0].amount != amount) {
+            ++mismatches;
+          } else {
+            versions.insert(versions.end(), outcome.versions.begin(), outcome.versions.end());
+            expected_total += amount;
+          }
+        } catch (const Error& e) {
+          std::lock_guard lock(mutex);
+          if (amount < 0 && e.code() == "negative") ++rejections;
+          else ++mismatches;
+        }
+      }
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(mismatches, 0);
+  EXPECT_EQ(rejections, kThreads * kPerThread / 3);
+  std::sort(versions.begin(), versions.end());
+  std::vector<uint64_t> contiguous(versions.size());
+  std::iota(contiguous.begin(), contiguous.end(), uint64_t{2});
+  EXPECT_EQ(versions, contiguous);
+  EXPECT_EQ(total("mixed"), expected_total);
+  reopen();
+  EXPECT_EQ(total("mixed"), expected_total);
 }
 
 TEST_P(AggregateStoreTest, InvalidIdsAreRefused) {
