@@ -358,14 +358,29 @@ IssueResult CaManager::issue_command(const std::string& actor, const std::string
   if (check) check(ca, cmd);
 
   CaContext ctx = context();
+  const CommandMeta m = meta(actor);
+  // Signed before the CA's lock, so that issuances on one CA sign in
+  // parallel; the command takes the signature only if it would sign the
+  // very same bytes (CertAuth::presign), so a stale issuer costs nothing
+  // but a second signature.
+  std::shared_ptr<const CertAuth::LeafIssuer> leaf_issuer = leaf_issuer_hint(ca, m.time_ms);
+  if (leaf_issuer) cmd.presigned = CertAuth::presign(cmd, *leaf_issuer, m, ctx);
   ChainLink issuer;
-  auto outcome = store_.process(ca, cmd, meta(actor), ctx, [&](const CertAuth& s) { issuer = ChainLink::of(s); });
+  std::optional<CertAuth::LeafIssuer> issuer_now;
+  auto outcome = store_.process(ca, cmd, m, ctx, [&](const CertAuth& s) {
+    issuer = ChainLink::of(s);
+    if (!leaf_issuer || leaf_issuer->key_id != s.key_id() || leaf_issuer->key_generation != s.key_generation() ||
+        leaf_issuer->not_after_ms != s.ca_not_after_ms())
+      issuer_now = s.leaf_issuer(m.time_ms);
+  });
+  if (issuer_now) remember_leaf_issuer(ca, std::make_shared<const CertAuth::LeafIssuer>(std::move(*issuer_now)));
   if (const auto* requested = std::get_if<CertificateRequested>(&outcome.events.at(0))) {
     IssueResult result;
     result.pending = get_request(ca, requested->id);
     return result;
   }
   const auto& issued = std::get<CertificateIssued>(outcome.events.at(0));
+  if (cmd.presigned) (issued.der == cmd.presigned->der ? presigned_used_ : presigned_discarded_)++;
   if (request.keep_key) {
     // After the command: a failure here loses only the kept copy, never the
     // certificate, and the key is still returned to the caller.
@@ -383,6 +398,27 @@ IssueResult CaManager::issue_command(const std::string& actor, const std::string
 std::optional<std::string> CaManager::managed_key_pem(const std::string& ca, const std::string& serial) {
   validate_aggregate_id(ca);
   return signer_.secret(managed_key_name(ca, normalize_serial(serial)));
+}
+
+std::shared_ptr<const CertAuth::LeafIssuer> CaManager::leaf_issuer_hint(const std::string& ca, int64_t now_ms) {
+  std::shared_ptr<const CertAuth::LeafIssuer> hint;
+  {
+    std::lock_guard lock(leaf_issuers_mutex_);
+    auto it = leaf_issuers_.find(ca);
+    if (it != leaf_issuers_.end()) hint = it->second;
+  }
+  if (!hint) {  // the first issuance on this CA since the start
+    auto now = store_.peek(ca, [&](const CertAuth& s) { return s.leaf_issuer(now_ms); });
+    if (!now || !*now) return nullptr;
+    hint = std::make_shared<const CertAuth::LeafIssuer>(std::move(**now));
+    remember_leaf_issuer(ca, hint);
+  }
+  return now_ms < hint->not_after_ms ? hint : nullptr;
+}
+
+void CaManager::remember_leaf_issuer(const std::string& ca, std::shared_ptr<const CertAuth::LeafIssuer> issuer) {
+  std::lock_guard lock(leaf_issuers_mutex_);
+  leaf_issuers_[ca] = std::move(issuer);
 }
 
 IssueResult CaManager::issued_result(const std::string& ca, const CertificateIssued& event,

@@ -11,7 +11,9 @@
 // Ownership: borrows the KeyValueStore, Signer and Clock.
 #pragma once
 
+#include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -143,6 +145,14 @@ class CaManager {
   CaManager(KeyValueStore& kv, Signer& signer, const Clock& clock, CaManagerConfig config);
 
   AggregateStore<CertAuth>& store() { return store_; }
+  // Issuances whose certificate was signed before the CA's lock and used
+  // as is, and those where the CA had changed in between and the command
+  // signed again (CertAuth::presign).
+  struct PresignStats {
+    uint64_t used = 0;
+    uint64_t discarded = 0;
+  };
+  PresignStats presign_stats() const { return {presigned_used_.load(), presigned_discarded_.load()}; }
   const Clock& clock() const { return clock_; }
 
   CaView create_ca(const std::string& actor, const CreateCaRequest& request);
@@ -242,6 +252,14 @@ class CaManager {
   std::string stored_parent_chain(const std::string& handle) const;
 
   std::mutex certify_mutex_;  // one child certification at a time: a retry never issues twice
+  // What issuances of each CA are presigned with (CertAuth::presign): a hint
+  // taken from the CA under its lock by the last issuance, possibly stale.
+  std::shared_ptr<const CertAuth::LeafIssuer> leaf_issuer_hint(const std::string& ca, int64_t now_ms);
+  void remember_leaf_issuer(const std::string& ca, std::shared_ptr<const CertAuth::LeafIssuer> issuer);
+  std::mutex leaf_issuers_mutex_;
+  std::map<std::string, std::shared_ptr<const CertAuth::LeafIssuer>> leaf_issuers_;
+  std::atomic<uint64_t> presigned_used_{0};
+  std::atomic<uint64_t> presigned_discarded_{0};
   Signer& signer_;
   KeyValueStore& kv_;
   const Clock& clock_;

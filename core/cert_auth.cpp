@@ -296,20 +296,32 @@ std::vector<CaEvent> CertAuth::certify_child(const CertifyChildCa& c, const Comm
   return {e};
 }
 
+void CertAuth::complete_template(CertificateTemplate& t, const LeafIssuer& issuer, const std::string& serial,
+                                 int64_t validity_ms, int64_t time_ms, const CaContext& ctx) {
+  t.serial = serial;
+  t.issuer = issuer.certificate.get();
+  t.not_before_ms = std::max(truncate_to_second(time_ms) - kBackdateMs, issuer.not_before_ms);
+  // Never beyond the issuer's own notAfter (RFC 5280 path validation).
+  t.not_after_ms = std::min(truncate_to_second(time_ms) + validity_ms, issuer.not_after_ms);
+  t.ca_issuers_url = ca_issuers_url(ctx, issuer.handle, issuer.key_generation);
+  if (!t.ocsp_no_check) {  // RFC 6960 4.2.2.2.1: a nocheck responder names no status source
+    t.crl_url = crl_url(ctx, issuer.handle, issuer.key_generation);
+    t.ocsp_url = ocsp_url(ctx, issuer.handle);
+  }
+}
+
+std::optional<CertAuth::LeafIssuer> CertAuth::leaf_issuer(int64_t now_ms) const {
+  if (!initialised() || !active() || now_ms >= ca_not_after_ms_) return std::nullopt;
+  return LeafIssuer{handle_, key_id_, key_generation_, shared_certificate(ca_cert_der_), ca_not_before_ms_,
+                    ca_not_after_ms_};
+}
+
 CertificateIssued CertAuth::sign_certificate(CertificateTemplate& t, int64_t validity_ms,
                                              const std::string& profile, const CommandMeta& m,
                                              CaContext& ctx) const {
-  std::shared_ptr<const X509> issuer = shared_certificate(ca_cert_der_);
-  t.serial = fresh_serial();
-  t.issuer = issuer.get();
-  t.not_before_ms = std::max(truncate_to_second(m.time_ms) - kBackdateMs, ca_not_before_ms_);
-  // Never beyond the issuer's own notAfter (RFC 5280 path validation).
-  t.not_after_ms = std::min(truncate_to_second(m.time_ms) + validity_ms, ca_not_after_ms_);
-  t.ca_issuers_url = ca_issuers_url(ctx, handle_, key_generation_);
-  if (!t.ocsp_no_check) {  // RFC 6960 4.2.2.2.1: a nocheck responder names no status source
-    t.crl_url = crl_url(ctx, handle_, key_generation_);
-    t.ocsp_url = ocsp_url(ctx, handle_);
-  }
+  const LeafIssuer issuer{handle_, key_id_, key_generation_, shared_certificate(ca_cert_der_), ca_not_before_ms_,
+                          ca_not_after_ms_};
+  complete_template(t, issuer, fresh_serial(), validity_ms, m.time_ms, ctx);
   CertificateIssued e;
   e.der = build_certificate(t, ctx.signer, key_id_);
   e.serial = t.serial;
@@ -359,10 +371,7 @@ std::vector<CaEvent> CertAuth::issue(const IssueCertificate& c, const CommandMet
   return {r};
 }
 
-CertAuth::CheckedIssue CertAuth::check_issue(const IssueCertificate& c, const std::string& requester,
-                                             int64_t now_ms, const CaContext& ctx,
-                                             const std::string& approving) const {
-  require_active(now_ms);
+CertAuth::CheckedIssue CertAuth::prepare_issue(const IssueCertificate& c, const CaContext& ctx) {
   // CaManager only passes keys it checked (a CSR's key verified its
   // signature; a generated key), so the structure is enough here.
   auto key = read_public_key_info(c.public_key_der);
@@ -375,15 +384,20 @@ CertAuth::CheckedIssue CertAuth::check_issue(const IssueCertificate& c, const st
   if (X509_NAME_entry_count(out.subject.get()) == 0 && out.sans.empty())
     throw Error(ErrorKind::PolicyViolation, "empty_identity",
                 "a certificate needs a subject or at least one subject alternative name");
+  return out;
+}
+
+CertAuth::CheckedIssue CertAuth::check_issue(const IssueCertificate& c, const std::string& requester,
+                                             int64_t now_ms, const CaContext& ctx,
+                                             const std::string& approving) const {
+  require_active(now_ms);
+  CheckedIssue out = prepare_issue(c, ctx);
   check_requester_limit(out.profile, requester, c.replaces, now_ms, approving);
   out.replaces = check_renewal(c.replaces);
   return out;
 }
 
-CertificateIssued CertAuth::issue_for(const IssueCertificate& c, const std::string& requester,
-                                      const CommandMeta& m, CaContext& ctx,
-                                      const std::string& approving) const {
-  CheckedIssue checked = check_issue(c, requester, m.time_ms, ctx, approving);
+CertificateTemplate CertAuth::leaf_template(const CheckedIssue& checked) {
   CertificateTemplate t;
   t.subject = checked.subject.get();
   t.subject_public_key_der = checked.key.der;
@@ -391,7 +405,50 @@ CertificateIssued CertAuth::issue_for(const IssueCertificate& c, const std::stri
   t.key_usage = checked.profile.key_usage(checked.key.algorithm_nid == NID_rsaEncryption);
   t.extended_key_usage = checked.profile.extended_key_usage;
   t.sans = &checked.sans;
-  CertificateIssued e = sign_certificate(t, checked.days * kMsPerDay, checked.profile.name, m, ctx);
+  return t;
+}
+
+std::shared_ptr<const PresignedCertificate> CertAuth::presign(const IssueCertificate& c, const LeafIssuer& issuer,
+                                                              const CommandMeta& m, CaContext& ctx) {
+  try {
+    if (ctx.profiles.find(c.profile).requires_approval) return nullptr;
+    CheckedIssue checked = prepare_issue(c, ctx);
+    CertificateTemplate t = leaf_template(checked);
+    complete_template(t, issuer, random_serial(), checked.days * kMsPerDay, m.time_ms, ctx);
+    UnsignedCertificate u = prepare_certificate(t, ctx.signer, issuer.key_id);
+    auto out = std::make_shared<PresignedCertificate>();
+    out->key_id = issuer.key_id;
+    out->serial = t.serial;
+    out->der = signed_certificate(u, ctx.signer, issuer.key_id);
+    out->tbs = std::move(u.tbs);
+    return out;
+  } catch (const std::exception&) {
+    return nullptr;  // the command finds and reports whatever it was
+  }
+}
+
+CertificateIssued CertAuth::issue_for(const IssueCertificate& c, const std::string& requester,
+                                      const CommandMeta& m, CaContext& ctx,
+                                      const std::string& approving) const {
+  CheckedIssue checked = check_issue(c, requester, m.time_ms, ctx, approving);
+  CertificateTemplate t = leaf_template(checked);
+  const PresignedCertificate* presigned = c.presigned && c.presigned->key_id == key_id_ ? c.presigned.get() : nullptr;
+  const std::string serial =
+      presigned && index_.find(presigned->serial) == CertificateIndex::kNone ? presigned->serial : fresh_serial();
+  const LeafIssuer issuer{handle_, key_id_, key_generation_, shared_certificate(ca_cert_der_), ca_not_before_ms_,
+                          ca_not_after_ms_};
+  complete_template(t, issuer, serial, checked.days * kMsPerDay, m.time_ms, ctx);
+  UnsignedCertificate u = prepare_certificate(t, ctx.signer, key_id_);
+  CertificateIssued e;
+  // The signature made before the lock is over exactly these bytes, or unused.
+  e.der = presigned && presigned->tbs == u.tbs ? presigned->der : signed_certificate(u, ctx.signer, key_id_);
+  e.serial = t.serial;
+  e.profile = checked.profile.name;
+  e.subject = format_name(t.subject);
+  e.not_before_ms = t.not_before_ms;
+  e.not_after_ms = t.not_after_ms;
+  e.issuer_key_id = key_id_;
+  e.issued_at_ms = m.time_ms;
   e.replaces = checked.replaces;
   e.requested_by = requester;
   return e;

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
@@ -135,6 +136,15 @@ struct CertifyChildCa {
 struct InstallCaCertificate {
   std::string der;
 };
+// A leaf certificate signed before the command took the CA's lock (see
+// CertAuth::presign). Never stored: the command uses it only if the
+// certificate it would sign now has exactly these to-be-signed bytes.
+struct PresignedCertificate {
+  std::string key_id;  // the CA key that signed it
+  std::string serial;
+  std::string tbs;  // TBSCertificate DER
+  std::string der;  // the signed certificate
+};
 struct IssueCertificate {
   std::string public_key_der;
   std::string subject;
@@ -144,6 +154,7 @@ struct IssueCertificate {
   std::string replaces;
   bool server_generated_key = false;
   std::string owner;  // who owns the certificate (requested_by); empty: the command's actor
+  std::shared_ptr<const PresignedCertificate> presigned;  // optional, see above
 };
 struct RevokeCertificate {
   std::string serial;
@@ -322,6 +333,29 @@ class CertAuth {
   bool ocsp_responder_due(int64_t now_ms, int validity_hours) const;
   static constexpr const char* kOcspResponderProfile = "ocsp-responder";
 
+  // Signing a leaf outside the CA's lock (CaManager, before the command).
+  // LeafIssuer is what a leaf's certificate takes from its CA, copied under
+  // the lock; leaf_issuer() is nullopt when the CA cannot issue at `now_ms`.
+  struct LeafIssuer {
+    std::string handle;
+    std::string key_id;
+    int key_generation = 0;
+    std::shared_ptr<const X509> certificate;
+    int64_t not_before_ms = 0;
+    int64_t not_after_ms = 0;
+  };
+  std::optional<LeafIssuer> leaf_issuer(int64_t now_ms) const;
+  // The certificate the command `c` (at m.time_ms) would issue if the CA
+  // were still `issuer` and the fresh serial unused, signed. Null when the
+  // command would not issue directly (approval, invalid input, policy):
+  // the command itself then decides and reports, as without it. issue_for()
+  // builds its certificate as always and takes this one's signature only if
+  // the to-be-signed bytes are identical, so a CA that changed in between
+  // (a new key, certificate or URL) or a reused serial costs one signature.
+  // Thread-safety: touches no CA state; the Signer is thread-safe.
+  static std::shared_ptr<const PresignedCertificate> presign(const IssueCertificate& c, const LeafIssuer& issuer,
+                                                             const CommandMeta& m, CaContext& ctx);
+
  private:
   std::vector<CaEvent> create_root(const CreateRootCa& c, const CommandMeta& m, CaContext& ctx) const;
   std::vector<CaEvent> create_intermediate(const CreateIntermediateCa& c, CaContext& ctx) const;
@@ -354,6 +388,15 @@ class CertAuth {
     PublicKeyInfo key;
     std::string replaces;  // checked renewable, or ""
   };
+  // The checks that depend on the command and the profiles only (key,
+  // names, validity, profile rules); check_issue() adds the CA's state.
+  static CheckedIssue prepare_issue(const IssueCertificate& c, const CaContext& ctx);
+  // Serial, issuer, validity (capped by the issuer's) and URLs of a
+  // certificate `issuer` signs at `time_ms`.
+  static void complete_template(CertificateTemplate& t, const LeafIssuer& issuer, const std::string& serial,
+                                int64_t validity_ms, int64_t time_ms, const CaContext& ctx);
+  // The template of a leaf certificate (points into `checked`).
+  static CertificateTemplate leaf_template(const CheckedIssue& checked);
   // `approving`: the request being approved, which does not count against
   // the requester's limit.
   CheckedIssue check_issue(const IssueCertificate& c, const std::string& requester, int64_t now_ms,

@@ -114,8 +114,8 @@ PublicKeyInfo subject_key(const std::string& der) {
 
 }  // namespace
 
-std::string build_certificate(const CertificateTemplate& t, Signer& signer,
-                              const std::string& signing_key_id) {
+UnsignedCertificate prepare_certificate(const CertificateTemplate& t, Signer& signer,
+                                        const std::string& signing_key_id) {
   if (!t.subject) build_failed("a certificate needs a subject name (it may be empty)");
   const PublicKeyInfo key = subject_key(t.subject_public_key_der);
   const bool subject_empty = X509_NAME_entry_count(t.subject) == 0;
@@ -134,7 +134,8 @@ std::string build_certificate(const CertificateTemplate& t, Signer& signer,
   append_conf_extension(extensions, NID_info_access, aia);
   if (t.ocsp_no_check) append_conf_extension(extensions, NID_id_pkix_OCSP_noCheck, "ignored");
 
-  const std::string algorithm = signer.signature_algorithm(signing_key_id);
+  UnsignedCertificate out;
+  out.algorithm = signer.signature_algorithm(signing_key_id);
   char not_before[kMaxDerTime], not_after[kMaxDerTime];
   std::string validity(not_before, der_time(t.not_before_ms, not_before));
   validity.append(not_after, der_time(t.not_after_ms, not_after));
@@ -147,21 +148,31 @@ std::string build_certificate(const CertificateTemplate& t, Signer& signer,
   tbs.reserve(512 + extensions.size());
   tbs += std::string_view("\xa0\x03\x02\x01\x02", 5);
   der_append(tbs, der_tag::kInteger, std::string_view(reinterpret_cast<const char*>(serial), serial_length));
-  tbs += algorithm;
+  tbs += out.algorithm;
   tbs += i2d_string(t.issuer ? X509_get_subject_name(t.issuer) : t.subject);
   der_append(tbs, der_tag::kSequence, validity);
   tbs += i2d_string(t.subject);
   tbs += key.der;
   der_append(tbs, der_tag::kContext3, der_wrap(der_tag::kSequence, extensions));
-  tbs = der_wrap(der_tag::kSequence, tbs);
+  out.tbs = der_wrap(der_tag::kSequence, tbs);
+  return out;
+}
 
+std::string signed_certificate(const UnsignedCertificate& u, Signer& signer, const std::string& signing_key_id) {
   // Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue BIT STRING }
   std::string signature(1, '\0');  // no unused bits
-  signature += signer.sign_bytes(signing_key_id, tbs);
-  std::string body = std::move(tbs);
-  body += algorithm;
+  signature += signer.sign_bytes(signing_key_id, u.tbs);
+  std::string body;
+  body.reserve(u.tbs.size() + u.algorithm.size() + signature.size() + 8);
+  body += u.tbs;
+  body += u.algorithm;
   der_append(body, der_tag::kBitString, signature);
   return der_wrap(der_tag::kSequence, body);
+}
+
+std::string build_certificate(const CertificateTemplate& t, Signer& signer,
+                              const std::string& signing_key_id) {
+  return signed_certificate(prepare_certificate(t, signer, signing_key_id), signer, signing_key_id);
 }
 
 }  // namespace cairn

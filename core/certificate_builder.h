@@ -30,6 +30,18 @@ struct CertificateTemplate {
   bool ocsp_no_check = false;             // id-pkix-ocsp-nocheck (delegated OCSP responders)
 };
 
+// A certificate before its signature: the TBSCertificate DER and the
+// signature AlgorithmIdentifier it names (both for `signing_key_id`).
+struct UnsignedCertificate {
+  std::string tbs;
+  std::string algorithm;
+};
+UnsignedCertificate prepare_certificate(const CertificateTemplate& t, Signer& signer,
+                                        const std::string& signing_key_id);
+// Signs it: the Certificate DER.
+std::string signed_certificate(const UnsignedCertificate& u, Signer& signer, const std::string& signing_key_id);
+
+// prepare_certificate(), then signed_certificate().
 std::string build_certificate(const CertificateTemplate& t, Signer& signer,
                               const std::string& signing_key_id);
 

@@ -13,6 +13,7 @@
 #include <set>
 #include <thread>
 
+#include "core/certificate_request.h"
 #include "core/encoding.h"
 #include "core/serial_number.h"
 #include "eventstore/rocksdb_kv_store.h"
@@ -478,6 +479,40 @@ int ocsp_status(OcspResponder& ocsp, const std::string& cert_der, const std::str
   OCSP_CERTID_free(id);
   ERR_clear_error();
   return status;
+}
+
+// A certificate signed before the CA's lock by the old key (CertAuth::presign)
+// is not taken once the new key is active: the command signs with the new one.
+TEST_F(BackgroundTasksTest, AKeyRolloverAfterPresigningSignsWithTheNewKey) {
+  World w(kv, keys, clock, {});
+  w.make_hierarchy();
+  w.tasks.run_due();
+  auto csr = parse_certificate_request(testing::make_csr_pem("roll.example", "DNS:roll.example"));
+  IssueCertificate c;
+  c.public_key_der = csr.public_key_der;
+  c.subject = csr.subject;
+  c.sans = csr.sans;
+  c.profile = "server";
+  CommandMeta m;
+  m.actor = "test";
+  m.time_ms = clock.now_ms();
+  CaContext ctx{w.signer, "http://pki.test", w.manager.profiles()};
+  auto old_issuer = w.manager.store().peek("issuing", [&](const CertAuth& s) { return s.leaf_issuer(m.time_ms); });
+  ASSERT_TRUE(old_issuer && *old_issuer);
+  c.presigned = CertAuth::presign(c, **old_issuer, m, ctx);
+  ASSERT_TRUE(c.presigned);
+
+  w.manager.start_key_roll("test", "issuing");
+  w.tasks.run_due();  // sync-parent: the root certifies the new key
+  CaView after = w.manager.activate_key_roll("test", "issuing");
+  ASSERT_NE(after.key_id, c.presigned->key_id);
+  auto outcome = w.manager.store().process("issuing", c, m, ctx);
+  const auto& issued = std::get<CertificateIssued>(outcome.events.at(0));
+  EXPECT_NE(issued.der, c.presigned->der);
+  EXPECT_EQ(issued.issuer_key_id, after.key_id);
+  EXPECT_EQ(testing::verify_chain(issued.der, {w.manager.get_ca("root").certificate_der, after.certificate_der}, "",
+                                  clock.now_ms() + 1000),
+            0);
 }
 
 TEST_F(BackgroundTasksTest, KeyRolloverStagesActivatesKeepsTheOldCrlAndRetiresTheOldKey) {

@@ -1,0 +1,135 @@
+// Leaf certificates signed before the CA's lock (CertAuth::presign): used
+// only when the command would sign exactly the same bytes with the same
+// key, and signed again by the command otherwise.
+#include <gtest/gtest.h>
+
+#include "core/certificate_request.h"
+#include "tests/core/pki_fixtures.h"
+
+namespace cairn {
+namespace {
+
+using testing::PkiHarness;
+
+class Presign : public ::testing::Test {
+ protected:
+  void SetUp() override { pki.make_hierarchy(); }
+
+  IssueCertificate command(const std::string& name) {
+    auto csr = parse_certificate_request(testing::make_csr_pem(name, "DNS:" + name));
+    IssueCertificate c;
+    c.public_key_der = csr.public_key_der;
+    c.subject = csr.subject;
+    c.sans = csr.sans;
+    c.profile = "server";
+    return c;
+  }
+  CommandMeta meta(int64_t time_ms) {
+    CommandMeta m;
+    m.actor = "test";
+    m.time_ms = time_ms;
+    return m;
+  }
+  CertAuth::LeafIssuer leaf_issuer() {
+    auto issuer = pki.manager.store().peek("issuing", [&](const CertAuth& s) {
+      return s.leaf_issuer(pki.clock.now_ms());
+    });
+    EXPECT_TRUE(issuer && *issuer);
+    return **issuer;
+  }
+  CertificateIssued process(const IssueCertificate& c, const CommandMeta& m) {
+    CaContext context{pki.signer, "http://pki.test", pki.manager.profiles()};
+    auto outcome = pki.manager.store().process("issuing", c, m, context);
+    return std::get<CertificateIssued>(outcome.events.at(0));
+  }
+  void expect_valid(const std::string& der) {
+    EXPECT_EQ(testing::verify_chain(der, pki.ca_ders(), "", pki.clock.now_ms() + 1000), 0);
+  }
+
+  PkiHarness pki;
+  CaContext ctx{pki.signer, "http://pki.test", pki.manager.profiles()};
+};
+
+TEST_F(Presign, IssuanceThroughTheManagerUsesTheSignatureMadeBeforeTheLock) {
+  for (int i = 0; i < 5; ++i) expect_valid(pki.issue("n" + std::to_string(i) + ".example", "DNS:n.example").certificate.der);
+  EXPECT_EQ(pki.manager.presign_stats().used, 5u);
+  EXPECT_EQ(pki.manager.presign_stats().discarded, 0u);
+}
+
+TEST_F(Presign, AnUnchangedCaTakesThePresignedCertificateAsIs) {
+  IssueCertificate c = command("same.example");
+  CommandMeta m = meta(pki.clock.now_ms());
+  c.presigned = CertAuth::presign(c, leaf_issuer(), m, ctx);
+  ASSERT_TRUE(c.presigned);
+  CertificateIssued issued = process(c, m);
+  EXPECT_EQ(issued.der, c.presigned->der);
+  EXPECT_EQ(issued.serial, c.presigned->serial);
+  expect_valid(issued.der);
+}
+
+TEST_F(Presign, DifferentBytesAreSignedAgain) {
+  IssueCertificate c = command("late.example");
+  CommandMeta m = meta(pki.clock.now_ms());
+  c.presigned = CertAuth::presign(c, leaf_issuer(), m, ctx);
+  ASSERT_TRUE(c.presigned);
+  // The command runs at another time: other validity, other bytes.
+  CertificateIssued issued = process(c, meta(m.time_ms + 60'000));
+  EXPECT_NE(issued.der, c.presigned->der);
+  expect_valid(issued.der);
+}
+
+TEST_F(Presign, ASignatureOfAnotherKeyIsNeverTaken) {
+  IssueCertificate c = command("key.example");
+  CommandMeta m = meta(pki.clock.now_ms());
+  auto presigned = CertAuth::presign(c, leaf_issuer(), m, ctx);
+  ASSERT_TRUE(presigned);
+  // Same to-be-signed bytes, but said to be signed by another key.
+  auto other = std::make_shared<PresignedCertificate>(*presigned);
+  other->key_id = "0000";
+  c.presigned = other;
+  CertificateIssued issued = process(c, m);
+  EXPECT_NE(issued.der, presigned->der);
+  expect_valid(issued.der);
+}
+
+TEST_F(Presign, AForgedPresignedCertificateIsNotTaken) {
+  IssueCertificate c = command("forged.example");
+  CommandMeta m = meta(pki.clock.now_ms());
+  auto forged = std::make_shared<PresignedCertificate>();
+  forged->key_id = leaf_issuer().key_id;
+  forged->serial = "0abc";
+  forged->tbs = "not the bytes";
+  forged->der = "not a certificate";
+  c.presigned = forged;
+  CertificateIssued issued = process(c, m);
+  EXPECT_NE(issued.der, forged->der);
+  expect_valid(issued.der);
+}
+
+TEST_F(Presign, AUsedSerialIsNeverIssuedTwice) {
+  IssueCertificate c = command("twice.example");
+  CommandMeta m = meta(pki.clock.now_ms());
+  c.presigned = CertAuth::presign(c, leaf_issuer(), m, ctx);
+  ASSERT_TRUE(c.presigned);
+  CertificateIssued first = process(c, m);
+  ASSERT_EQ(first.der, c.presigned->der);
+  CertificateIssued second = process(c, m);  // the same presigned certificate again
+  EXPECT_NE(second.serial, first.serial);
+  EXPECT_NE(second.der, first.der);
+  expect_valid(second.der);
+}
+
+// A key rollover in between: BackgroundTasksTest.AKeyRolloverAfterPresigningSignsWithTheNewKey.
+
+TEST_F(Presign, NothingIsPresignedForCommandsThatWouldNotIssue) {
+  CommandMeta m = meta(pki.clock.now_ms());
+  IssueCertificate bad_key = command("bad.example");
+  bad_key.public_key_der = "junk";
+  EXPECT_FALSE(CertAuth::presign(bad_key, leaf_issuer(), m, ctx));
+  IssueCertificate unknown_profile = command("p.example");
+  unknown_profile.profile = "no-such-profile";
+  EXPECT_FALSE(CertAuth::presign(unknown_profile, leaf_issuer(), m, ctx));
+}
+
+}  // namespace
+}  // namespace cairn
