@@ -380,7 +380,15 @@ IssueResult CaManager::issue_command(const std::string& actor, const std::string
     return result;
   }
   const auto& issued = std::get<CertificateIssued>(outcome.events.at(0));
-  if (cmd.presigned) (issued.der == cmd.presigned->der ? presigned_used_ : presigned_discarded_)++;
+  if (cmd.presigned && issued.der == cmd.presigned->der) {
+    ++presigned_used_;
+  } else if (cmd.presigned) {
+    // The CA changed in a way the hint did not follow: the next issuance
+    // takes a fresh one.
+    ++presigned_discarded_;
+    std::lock_guard lock(leaf_issuers_mutex_);
+    leaf_issuers_.erase(ca);
+  }
   if (request.keep_key) {
     // After the command: a failure here loses only the kept copy, never the
     // certificate, and the key is still returned to the caller.
