@@ -360,35 +360,30 @@ IssueResult CaManager::issue_command(const std::string& actor, const std::string
   CaContext ctx = context();
   const CommandMeta m = meta(actor);
   // Signed before the CA's lock, so that issuances on one CA sign in
-  // parallel; the command takes the signature only if it would sign the
-  // very same bytes (CertAuth::presign), so a stale issuer costs nothing
-  // but a second signature.
-  std::shared_ptr<const CertAuth::LeafIssuer> leaf_issuer = leaf_issuer_hint(ca, m.time_ms);
-  if (leaf_issuer) cmd.presigned = CertAuth::presign(cmd, *leaf_issuer, m, ctx);
+  // parallel (CertAuth::presign).
+  std::shared_ptr<const CertAuth::LeafIssuer> hint = leaf_issuer_hint(ca, m.time_ms);
+  if (hint) cmd.presigned = CertAuth::presign(cmd, *hint, m, ctx);
   ChainLink issuer;
   std::optional<CertAuth::LeafIssuer> issuer_now;
-  auto outcome = store_.process(ca, cmd, m, ctx, [&](const CertAuth& s) {
-    issuer = ChainLink::of(s);
-    if (!leaf_issuer || leaf_issuer->key_id != s.key_id() || leaf_issuer->key_generation != s.key_generation() ||
-        leaf_issuer->not_after_ms != s.ca_not_after_ms())
-      issuer_now = s.leaf_issuer(m.time_ms);
-  });
-  if (issuer_now) remember_leaf_issuer(ca, std::make_shared<const CertAuth::LeafIssuer>(std::move(*issuer_now)));
+  AggregateStore<CertAuth>::Outcome outcome;
+  try {
+    outcome = store_.process(ca, cmd, m, ctx, [&](const CertAuth& s) {
+      issuer = ChainLink::of(s);
+      if (!hint || hint->key_id != s.key_id() || hint->key_generation != s.key_generation() ||
+          hint->not_after_ms != s.ca_not_after_ms())
+        issuer_now = s.leaf_issuer(m.time_ms);
+    });
+  } catch (...) {
+    forget_leaf_issuer(ca, hint);
+    throw;
+  }
   if (const auto* requested = std::get_if<CertificateRequested>(&outcome.events.at(0))) {
     IssueResult result;
     result.pending = get_request(ca, requested->id);
     return result;
   }
   const auto& issued = std::get<CertificateIssued>(outcome.events.at(0));
-  if (cmd.presigned && issued.der == cmd.presigned->der) {
-    ++presigned_used_;
-  } else if (cmd.presigned) {
-    // The CA changed in a way the hint did not follow: the next issuance
-    // takes a fresh one.
-    ++presigned_discarded_;
-    std::lock_guard lock(leaf_issuers_mutex_);
-    leaf_issuers_.erase(ca);
-  }
+  settle_presign(ca, cmd, issued, hint, std::move(issuer_now));
   if (request.keep_key) {
     // After the command: a failure here loses only the kept copy, never the
     // certificate, and the key is still returned to the caller.
@@ -427,6 +422,26 @@ std::shared_ptr<const CertAuth::LeafIssuer> CaManager::leaf_issuer_hint(const st
 void CaManager::remember_leaf_issuer(const std::string& ca, std::shared_ptr<const CertAuth::LeafIssuer> issuer) {
   std::lock_guard lock(leaf_issuers_mutex_);
   leaf_issuers_[ca] = std::move(issuer);
+}
+
+void CaManager::forget_leaf_issuer(const std::string& ca, const std::shared_ptr<const CertAuth::LeafIssuer>& hint) {
+  if (!hint) return;
+  std::lock_guard lock(leaf_issuers_mutex_);
+  auto it = leaf_issuers_.find(ca);
+  if (it != leaf_issuers_.end() && it->second == hint) leaf_issuers_.erase(it);  // not a newer one
+}
+
+void CaManager::settle_presign(const std::string& ca, const IssueCertificate& cmd, const CertificateIssued& issued,
+                               const std::shared_ptr<const CertAuth::LeafIssuer>& hint,
+                               std::optional<CertAuth::LeafIssuer> issuer_now) {
+  if (issuer_now) {  // the CA's issuer as this command left it: the next hint
+    remember_leaf_issuer(ca, std::make_shared<const CertAuth::LeafIssuer>(std::move(*issuer_now)));
+  } else if (cmd.presigned && issued.serial != cmd.presigned->serial) {
+    forget_leaf_issuer(ca, hint);  // it no longer matches, in a way the checks above do not see
+  }
+  if (!cmd.presigned) return;
+  if (issued.serial == cmd.presigned->serial) ++presigned_used_;
+  else ++presigned_discarded_;
 }
 
 IssueResult CaManager::issued_result(const std::string& ca, const CertificateIssued& event,

@@ -256,6 +256,13 @@ class CaManager {
   // taken from the CA under its lock by the last issuance, possibly stale.
   std::shared_ptr<const CertAuth::LeafIssuer> leaf_issuer_hint(const std::string& ca, int64_t now_ms);
   void remember_leaf_issuer(const std::string& ca, std::shared_ptr<const CertAuth::LeafIssuer> issuer);
+  // Drops `hint` if it is still the CA's (a failed or re-signed issuance).
+  void forget_leaf_issuer(const std::string& ca, const std::shared_ptr<const CertAuth::LeafIssuer>& hint);
+  // After an issuance: keeps the issuer the command saw as the next hint, or
+  // drops a hint that proved stale; counts the presigned signature.
+  void settle_presign(const std::string& ca, const IssueCertificate& cmd, const CertificateIssued& issued,
+                      const std::shared_ptr<const CertAuth::LeafIssuer>& hint,
+                      std::optional<CertAuth::LeafIssuer> issuer_now);
   std::mutex leaf_issuers_mutex_;
   std::map<std::string, std::shared_ptr<const CertAuth::LeafIssuer>> leaf_issuers_;
   std::atomic<uint64_t> presigned_used_{0};

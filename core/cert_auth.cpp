@@ -184,6 +184,9 @@ void CertAuth::apply_revoked(std::string_view serial, int reason, int64_t revoke
 
 std::vector<CaEvent> CertAuth::process(const CaCommand& command, const CommandMeta& meta,
                                        CaContext& ctx) const {
+  // Commands may run on another caller's thread (AggregateStore runs them
+  // in turns): errors that thread left in OpenSSL's queue are not ours.
+  ERR_clear_error();
   return std::visit(
       Overloaded{
           [&](const CreateRootCa& c) { return create_root(c, meta, ctx); },
@@ -419,7 +422,7 @@ std::shared_ptr<const PresignedCertificate> CertAuth::presign(const IssueCertifi
     auto out = std::make_shared<PresignedCertificate>();
     out->key_id = issuer.key_id;
     out->serial = t.serial;
-    out->der = signed_certificate(u, ctx.signer, issuer.key_id);
+    out->signature = ctx.signer.sign_bytes(issuer.key_id, u.tbs);
     out->tbs = std::move(u.tbs);
     return out;
   } catch (const std::exception&) {
@@ -432,16 +435,26 @@ CertificateIssued CertAuth::issue_for(const IssueCertificate& c, const std::stri
                                       const std::string& approving) const {
   CheckedIssue checked = check_issue(c, requester, m.time_ms, ctx, approving);
   CertificateTemplate t = leaf_template(checked);
-  const PresignedCertificate* presigned = c.presigned && c.presigned->key_id == key_id_ ? c.presigned.get() : nullptr;
-  const std::string serial =
-      presigned && index_.find(presigned->serial) == CertificateIndex::kNone ? presigned->serial : fresh_serial();
   const LeafIssuer issuer{handle_, key_id_, key_generation_, shared_certificate(ca_cert_der_), ca_not_before_ms_,
                           ca_not_after_ms_};
-  complete_template(t, issuer, serial, checked.days * kMsPerDay, m.time_ms, ctx);
-  UnsignedCertificate u = prepare_certificate(t, ctx.signer, key_id_);
+  const int64_t validity_ms = checked.days * kMsPerDay;
+  const PresignedCertificate* presigned = c.presigned.get();
+  if (presigned && (presigned->key_id != key_id_ || index_.find(presigned->serial) != CertificateIndex::kNone))
+    presigned = nullptr;
+  UnsignedCertificate u;
+  if (presigned) {
+    complete_template(t, issuer, presigned->serial, validity_ms, m.time_ms, ctx);
+    u = prepare_certificate(t, ctx.signer, key_id_);
+    // Not the same bytes: the CA changed. A fresh serial then, so this key
+    // never signs two certificates with one serial.
+    if (u.tbs != presigned->tbs) presigned = nullptr;
+  }
+  if (!presigned) {
+    complete_template(t, issuer, fresh_serial(), validity_ms, m.time_ms, ctx);
+    u = prepare_certificate(t, ctx.signer, key_id_);
+  }
   CertificateIssued e;
-  // The signature made before the lock is over exactly these bytes, or unused.
-  e.der = presigned && presigned->tbs == u.tbs ? presigned->der : signed_certificate(u, ctx.signer, key_id_);
+  e.der = presigned ? certificate_from(u, presigned->signature) : signed_certificate(u, ctx.signer, key_id_);
   e.serial = t.serial;
   e.profile = checked.profile.name;
   e.subject = format_name(t.subject);

@@ -136,14 +136,15 @@ struct CertifyChildCa {
 struct InstallCaCertificate {
   std::string der;
 };
-// A leaf certificate signed before the command took the CA's lock (see
-// CertAuth::presign). Never stored: the command uses it only if the
-// certificate it would sign now has exactly these to-be-signed bytes.
+// A signature made before the command took the CA's lock, by
+// CertAuth::presign only. Never stored: the command uses it only if the
+// certificate it would sign now has exactly these to-be-signed bytes, with
+// this serial, and the CA's key is still `key_id`.
 struct PresignedCertificate {
-  std::string key_id;  // the CA key that signed it
+  std::string key_id;     // the CA key that signed
   std::string serial;
-  std::string tbs;  // TBSCertificate DER
-  std::string der;  // the signed certificate
+  std::string tbs;        // TBSCertificate DER
+  std::string signature;  // over `tbs`
 };
 struct IssueCertificate {
   std::string public_key_der;

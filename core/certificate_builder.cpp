@@ -24,19 +24,27 @@ namespace {
   throw_openssl(ErrorKind::Internal, "certificate_build_failed", what);
 }
 
+// What an i2d function wrote into a buffer it allocated (freed here, also
+// if the copy throws); "" if it failed.
+std::string take_der(unsigned char* der, int len) {
+  std::unique_ptr<unsigned char, decltype([](unsigned char* p) { OPENSSL_free(p); })> owned(der);
+  if (len <= 0 || !der) return {};
+  return std::string(reinterpret_cast<const char*>(der), static_cast<size_t>(len));
+}
+
 std::string i2d_string(const X509_NAME* name) {
   unsigned char* der = nullptr;
   int len = i2d_X509_NAME(name, &der);
-  if (len <= 0) build_failed("cannot encode a name");
-  std::string out(reinterpret_cast<char*>(der), static_cast<size_t>(len));
-  OPENSSL_free(der);
+  std::string out = take_der(der, len);
+  if (out.empty()) build_failed("cannot encode a name");
   return out;
 }
 
 // The DER Extension for a configuration text (basic constraints, key
 // usage, extended key usage, CRL distribution point, AIA, OCSP nocheck),
 // parsed by OpenSSL from that text once: these come from profiles and CA
-// URLs, so a server sees few of them.
+// URLs, so a server sees few of them. Texts that need the certificate as
+// context (OpenSSL's "hash", "keyid", "issuer:copy") are not accepted.
 std::shared_ptr<const std::string> conf_extension(int nid, const std::string& value) {
   static std::mutex mutex;
   static std::map<std::pair<int, std::string>, std::shared_ptr<const std::string>> parsed;
@@ -47,9 +55,8 @@ std::shared_ptr<const std::string> conf_extension(int nid, const std::string& va
   X509ExtensionPtr ext(X509V3_EXT_conf_nid(nullptr, nullptr, nid, value.c_str()));
   unsigned char* der = nullptr;
   int len = ext ? i2d_X509_EXTENSION(ext.get(), &der) : -1;
-  if (len <= 0) build_failed(std::string("cannot add extension ") + OBJ_nid2sn(nid) + " (" + value + ")");
-  auto encoded = std::make_shared<const std::string>(reinterpret_cast<char*>(der), static_cast<size_t>(len));
-  OPENSSL_free(der);
+  auto encoded = std::make_shared<const std::string>(take_der(der, len));
+  if (encoded->empty()) build_failed(std::string("cannot add extension ") + OBJ_nid2sn(nid) + " (" + value + ")");
   if (parsed.size() >= 1024) parsed.clear();  // a bound, should texts ever vary per certificate
   return parsed.emplace(std::move(key), std::move(encoded)).first->second;
 }
@@ -97,9 +104,8 @@ void append_subject_alt_names(std::string& out, const SubjectAltNames& sans, boo
   auto names = sans.to_general_names();
   unsigned char* der = nullptr;
   int len = i2d_GENERAL_NAMES(names.get(), &der);
-  if (len <= 0) build_failed("cannot add subjectAltName");
-  std::string value(reinterpret_cast<char*>(der), static_cast<size_t>(len));
-  OPENSSL_free(der);
+  std::string value = take_der(der, len);
+  if (value.empty()) build_failed("cannot add subjectAltName");
   // RFC 5280 4.2.1.6: critical when the subject is empty.
   append_extension(out, kOidSubjectAltName, subject_empty, value);
 }
@@ -158,16 +164,20 @@ UnsignedCertificate prepare_certificate(const CertificateTemplate& t, Signer& si
   return out;
 }
 
-std::string signed_certificate(const UnsignedCertificate& u, Signer& signer, const std::string& signing_key_id) {
+std::string certificate_from(const UnsignedCertificate& u, std::string_view signature) {
   // Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue BIT STRING }
-  std::string signature(1, '\0');  // no unused bits
-  signature += signer.sign_bytes(signing_key_id, u.tbs);
+  std::string bits(1, '\0');  // no unused bits
+  bits += signature;
   std::string body;
-  body.reserve(u.tbs.size() + u.algorithm.size() + signature.size() + 8);
+  body.reserve(u.tbs.size() + u.algorithm.size() + bits.size() + 8);
   body += u.tbs;
   body += u.algorithm;
-  der_append(body, der_tag::kBitString, signature);
+  der_append(body, der_tag::kBitString, bits);
   return der_wrap(der_tag::kSequence, body);
+}
+
+std::string signed_certificate(const UnsignedCertificate& u, Signer& signer, const std::string& signing_key_id) {
+  return certificate_from(u, signer.sign_bytes(signing_key_id, u.tbs));
 }
 
 std::string build_certificate(const CertificateTemplate& t, Signer& signer,

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "core/signer.h"
 #include "core/subject_alt_names.h"
@@ -36,10 +37,15 @@ struct UnsignedCertificate {
   std::string tbs;
   std::string algorithm;
 };
+// Throws Internal "certificate_build_failed" for extension texts OpenSSL
+// cannot parse and InvalidInput "invalid_public_key" for a key it cannot read.
 UnsignedCertificate prepare_certificate(const CertificateTemplate& t, Signer& signer,
                                         const std::string& signing_key_id);
-// Signs it: the Certificate DER.
+// Signs it: the Certificate DER. Throws Internal "signing_failed".
 std::string signed_certificate(const UnsignedCertificate& u, Signer& signer, const std::string& signing_key_id);
+// The Certificate DER from its parts; `signature` is the signature value
+// itself (without the BIT STRING's unused-bits octet).
+std::string certificate_from(const UnsignedCertificate& u, std::string_view signature);
 
 // prepare_certificate(), then signed_certificate().
 std::string build_certificate(const CertificateTemplate& t, Signer& signer,

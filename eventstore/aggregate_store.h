@@ -37,8 +37,12 @@
 // applies only the events after it.
 // Commands on one aggregate run in arrival order: those that arrive while
 // one runs are run next, as a group, by one of their threads, each with its
-// own batch and its own result or error (run_in_turn). peek() is read()
-// without the wait for durability, for hints that a command checks again.
+// own batch and its own result or error (run_in_turn). So A::process, the
+// `observe` callback and the pre-save listeners may run on another
+// caller's thread; they must not rely on thread-local state nor call back
+// into this store for the same aggregate (that deadlocks, as it did with a
+// plain lock). peek() is read() without the wait for durability, for hints
+// that a command checks again.
 // Thread-safety: all methods may be called concurrently; commands on one
 // aggregate are serialised, different aggregates proceed in parallel.
 // Ownership: borrows the KeyValueStore and Clock, which must outlive it.
@@ -244,6 +248,7 @@ class AggregateStore {
   // nullopt for an id without history.
   template <class F>
   auto peek(const std::string& id, F&& fn) -> std::optional<decltype(fn(std::declval<const A&>()))> {
+    validate_aggregate_id(id);
     if (!exists(id)) return std::nullopt;
     auto slot = slot_for(id);
     std::lock_guard lock(slot->mutex);
