@@ -313,20 +313,20 @@ void CertAuth::complete_template(CertificateTemplate& t, const LeafIssuer& issue
   }
 }
 
-std::optional<CertAuth::LeafIssuer> CertAuth::leaf_issuer(int64_t now_ms) const {
-  if (!initialised() || !active() || now_ms >= ca_not_after_ms_) return std::nullopt;
+CertAuth::LeafIssuer CertAuth::as_issuer() const {
   return LeafIssuer{handle_, key_id_, key_generation_, shared_certificate(ca_cert_der_), ca_not_before_ms_,
                     ca_not_after_ms_};
 }
 
-CertificateIssued CertAuth::sign_certificate(CertificateTemplate& t, int64_t validity_ms,
-                                             const std::string& profile, const CommandMeta& m,
-                                             CaContext& ctx) const {
-  const LeafIssuer issuer{handle_, key_id_, key_generation_, shared_certificate(ca_cert_der_), ca_not_before_ms_,
-                          ca_not_after_ms_};
-  complete_template(t, issuer, fresh_serial(), validity_ms, m.time_ms, ctx);
+std::optional<CertAuth::LeafIssuer> CertAuth::leaf_issuer(int64_t now_ms) const {
+  if (!initialised() || !active() || now_ms >= ca_not_after_ms_) return std::nullopt;
+  return as_issuer();
+}
+
+CertificateIssued CertAuth::issued_event(const CertificateTemplate& t, std::string der, const std::string& profile,
+                                         const CommandMeta& m) const {
   CertificateIssued e;
-  e.der = build_certificate(t, ctx.signer, key_id_);
+  e.der = std::move(der);
   e.serial = t.serial;
   e.profile = profile;
   e.subject = format_name(t.subject);
@@ -336,6 +336,13 @@ CertificateIssued CertAuth::sign_certificate(CertificateTemplate& t, int64_t val
   e.issued_at_ms = m.time_ms;
   e.requested_by = m.actor;
   return e;
+}
+
+CertificateIssued CertAuth::sign_certificate(CertificateTemplate& t, int64_t validity_ms,
+                                             const std::string& profile, const CommandMeta& m,
+                                             CaContext& ctx) const {
+  complete_template(t, as_issuer(), fresh_serial(), validity_ms, m.time_ms, ctx);
+  return issued_event(t, build_certificate(t, ctx.signer, key_id_), profile, m);
 }
 
 std::vector<CaEvent> CertAuth::install_certificate(const InstallCaCertificate& c,
@@ -435,8 +442,7 @@ CertificateIssued CertAuth::issue_for(const IssueCertificate& c, const std::stri
                                       const std::string& approving) const {
   CheckedIssue checked = check_issue(c, requester, m.time_ms, ctx, approving);
   CertificateTemplate t = leaf_template(checked);
-  const LeafIssuer issuer{handle_, key_id_, key_generation_, shared_certificate(ca_cert_der_), ca_not_before_ms_,
-                          ca_not_after_ms_};
+  const LeafIssuer issuer = as_issuer();
   const int64_t validity_ms = checked.days * kMsPerDay;
   const PresignedCertificate* presigned = c.presigned.get();
   if (presigned && (presigned->key_id != key_id_ || index_.find(presigned->serial) != CertificateIndex::kNone))
@@ -453,15 +459,9 @@ CertificateIssued CertAuth::issue_for(const IssueCertificate& c, const std::stri
     complete_template(t, issuer, fresh_serial(), validity_ms, m.time_ms, ctx);
     u = prepare_certificate(t, ctx.signer, key_id_);
   }
-  CertificateIssued e;
-  e.der = presigned ? certificate_from(u, presigned->signature) : signed_certificate(u, ctx.signer, key_id_);
-  e.serial = t.serial;
-  e.profile = checked.profile.name;
-  e.subject = format_name(t.subject);
-  e.not_before_ms = t.not_before_ms;
-  e.not_after_ms = t.not_after_ms;
-  e.issuer_key_id = key_id_;
-  e.issued_at_ms = m.time_ms;
+  CertificateIssued e = issued_event(
+      t, presigned ? certificate_from(u, presigned->signature) : signed_certificate(u, ctx.signer, key_id_),
+      checked.profile.name, m);
   e.replaces = checked.replaces;
   e.requested_by = requester;
   return e;

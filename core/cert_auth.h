@@ -415,6 +415,11 @@ class CertAuth {
                              const std::string& approving = "") const;
   NewCaKey new_ca_key(const std::string& handle, const std::string& subject,
                       const std::string& algorithm, CaContext& ctx) const;
+  // This CA as the issuer of a certificate (whether active or not).
+  LeafIssuer as_issuer() const;
+  // The event for certificate `der` made from `t`, issued to m.actor.
+  CertificateIssued issued_event(const CertificateTemplate& t, std::string der, const std::string& profile,
+                                 const CommandMeta& m) const;
   // Fills serial, issuer, validity (capped by this CA's) and URLs, signs.
   CertificateIssued sign_certificate(CertificateTemplate& t, int64_t validity_ms,
                                      const std::string& profile, const CommandMeta& m,

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/ca_manager.h"
+#include "core/certificate_request.h"
 #include "core/encoding.h"
 #include "core/key_store.h"
 #include "eventstore/memory_kv_store.h"
@@ -48,6 +49,18 @@ inline Csr make_csr(const std::string& subject, const std::string& sans,
 
 inline std::string make_csr_pem(const std::string& cn, const std::string& sans) {
   return make_csr(cn, sans).pem;
+}
+
+// The IssueCertificate command CaManager makes for a fresh CSR for `name`
+// (subject CN=name, one DNS name), "server" profile.
+inline IssueCertificate server_issue_command(const std::string& name) {
+  auto csr = parse_certificate_request(make_csr_pem(name, "DNS:" + name));
+  IssueCertificate c;
+  c.public_key_der = csr.public_key_der;
+  c.subject = csr.subject;
+  c.sans = csr.sans;
+  c.profile = "server";
+  return c;
 }
 
 // Path validation of `leaf_der` against the chain, as a relying party would.

@@ -3,7 +3,6 @@
 // key, and signed again by the command otherwise.
 #include <gtest/gtest.h>
 
-#include "core/certificate_request.h"
 #include "core/der_reader.h"
 #include "tests/core/pki_fixtures.h"
 
@@ -29,15 +28,7 @@ class Presign : public ::testing::Test {
  protected:
   void SetUp() override { pki.make_hierarchy(); }
 
-  IssueCertificate command(const std::string& name) {
-    auto csr = parse_certificate_request(testing::make_csr_pem(name, "DNS:" + name));
-    IssueCertificate c;
-    c.public_key_der = csr.public_key_der;
-    c.subject = csr.subject;
-    c.sans = csr.sans;
-    c.profile = "server";
-    return c;
-  }
+  IssueCertificate command(const std::string& name) { return testing::server_issue_command(name); }
   CommandMeta meta(int64_t time_ms) {
     CommandMeta m;
     m.actor = "test";

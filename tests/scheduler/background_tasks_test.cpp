@@ -13,7 +13,6 @@
 #include <set>
 #include <thread>
 
-#include "core/certificate_request.h"
 #include "core/encoding.h"
 #include "core/serial_number.h"
 #include "eventstore/rocksdb_kv_store.h"
@@ -487,12 +486,7 @@ TEST_F(BackgroundTasksTest, AKeyRolloverAfterPresigningSignsWithTheNewKey) {
   World w(kv, keys, clock, {});
   w.make_hierarchy();
   w.tasks.run_due();
-  auto csr = parse_certificate_request(testing::make_csr_pem("roll.example", "DNS:roll.example"));
-  IssueCertificate c;
-  c.public_key_der = csr.public_key_der;
-  c.subject = csr.subject;
-  c.sans = csr.sans;
-  c.profile = "server";
+  IssueCertificate c = testing::server_issue_command("roll.example");
   CommandMeta m;
   m.actor = "test";
   m.time_ms = clock.now_ms();
