@@ -189,5 +189,43 @@ TEST(CertificateBuilderErrors, AnUnusableExtensionTextIsRefused) {
   EXPECT_EQ(testing::error_code_of([&] { build_certificate(t, signer, id); }), "invalid_public_key");
 }
 
+// A SubjectPublicKeyInfo OpenSSL reads but that is not minimal DER (a long
+// length form where the short one fits) goes into the certificate in its
+// minimal encoding; an issuer certificate without a key identifier cannot
+// give the authority key identifier, and is refused.
+TEST(CertificateBuilderInputs, KeysAreReencodedAndIssuersNeedAKeyIdentifier) {
+  MemoryKeyStore keys;
+  Signer signer(keys);
+  std::string id = signer.create_key(KeyAlgorithm::EcP256);
+  std::string key = signer.public_key_der(id);
+  ASSERT_EQ(static_cast<unsigned char>(key[1]), 0x59u);  // P-256: 89 content bytes, short form
+  std::string lax = key.substr(0, 1) + std::string("\x81\x59", 2) + key.substr(2);
+  ASSERT_TRUE(parse_public_key_der(lax));  // OpenSSL takes it
+  X509NamePtr name = parse_subject("CN=x");
+  CertificateTemplate t;
+  t.serial = "01";
+  t.subject = name.get();
+  t.subject_public_key_der = lax;
+  t.not_before_ms = 1'700'000'000'000;
+  t.not_after_ms = 1'700'086'400'000;
+  std::string der = build_certificate(t, signer, id);
+  EXPECT_NE(der.find(key), std::string::npos) << "the minimal encoding is in the certificate";
+  EXPECT_EQ(der.find(lax), std::string::npos);
+  X509Ptr cert = parse_certificate(der);
+  EXPECT_EQ(X509_verify(cert.get(), X509_get0_pubkey(cert.get())), 1);  // self-signed: its own key
+
+  // An issuer without subjectKeyIdentifier (made by OpenSSL, no extensions).
+  X509Ptr bare(X509_new());
+  X509_set_version(bare.get(), X509_VERSION_3);
+  X509_set_subject_name(bare.get(), name.get());
+  X509_set_issuer_name(bare.get(), name.get());
+  EvpPkeyPtr bare_key = generate_key(KeyAlgorithm::EcP256);
+  X509_set_pubkey(bare.get(), bare_key.get());
+  ASSERT_GT(X509_sign(bare.get(), bare_key.get(), EVP_sha256()), 0);
+  t.subject_public_key_der = key;
+  t.issuer = bare.get();
+  EXPECT_EQ(testing::error_code_of([&] { build_certificate(t, signer, id); }), "certificate_build_failed");
+}
+
 }  // namespace
 }  // namespace cairn
