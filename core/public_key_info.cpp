@@ -146,35 +146,4 @@ EvpPkeyPtr public_key_from_info(const PublicKeyInfo& info) {
   return parse_public_key_der(info.der);  // OpenSSL's generic decoder decides
 }
 
-void set_certificate_public_key(X509* cert, const PublicKeyInfo& info) {
-  auto spki = der_single(info.der, der_tag::kSequence);
-  DerReader r(spki ? spki->content : std::string_view{});
-  auto algorithm_der = r.next_if(der_tag::kSequence);
-  const unsigned char* p = algorithm_der ? der_bytes(algorithm_der->whole) : nullptr;
-  X509AlgorPtr algorithm(p ? d2i_X509_ALGOR(nullptr, &p, static_cast<long>(algorithm_der->whole.size())) : nullptr);
-  if (!algorithm) throw_openssl(ErrorKind::InvalidInput, "invalid_public_key", "not a valid public key algorithm");
-  const ASN1_OBJECT* object = nullptr;
-  int parameter_type = V_ASN1_UNDEF;
-  const void* parameter = nullptr;
-  X509_ALGOR_get0(&object, &parameter_type, &parameter, algorithm.get());
-  Asn1ObjectPtr object_copy(OBJ_dup(object));
-  void* parameter_copy = nullptr;
-  if (parameter_type == V_ASN1_OBJECT)
-    parameter_copy = OBJ_dup(static_cast<const ASN1_OBJECT*>(parameter));
-  else if (parameter_type != V_ASN1_UNDEF && parameter_type != V_ASN1_NULL)
-    parameter_copy = ASN1_STRING_dup(static_cast<const ASN1_STRING*>(parameter));
-  auto* key = static_cast<unsigned char*>(OPENSSL_memdup(info.key_bytes.data(), info.key_bytes.size()));
-  bool ok = object_copy && (parameter_copy || parameter_type == V_ASN1_UNDEF || parameter_type == V_ASN1_NULL) &&
-            (key || info.key_bytes.empty()) &&
-            X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(cert), object_copy.get(), parameter_type,
-                                   parameter_copy, key, static_cast<int>(info.key_bytes.size())) == 1;
-  if (!ok) {
-    OPENSSL_free(key);
-    if (parameter_type == V_ASN1_OBJECT) ASN1_OBJECT_free(static_cast<ASN1_OBJECT*>(parameter_copy));
-    else ASN1_STRING_free(static_cast<ASN1_STRING*>(parameter_copy));
-    throw_openssl(ErrorKind::Internal, "certificate_build_failed", "cannot set the certificate's public key");
-  }
-  (void)object_copy.release();  // owned by the certificate now
-}
-
 }  // namespace cairn

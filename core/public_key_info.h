@@ -38,7 +38,4 @@ std::string describe_public_key_info(const PublicKeyInfo& info);
 // curve). Throws InvalidInput "invalid_public_key" if it is not a usable key.
 EvpPkeyPtr public_key_from_info(const PublicKeyInfo& info);
 
-// Sets the certificate's SubjectPublicKeyInfo to exactly these bytes.
-void set_certificate_public_key(X509* cert, const PublicKeyInfo& info);
-
 }  // namespace cairn

@@ -63,12 +63,6 @@ std::string Signer::public_key_der(const std::string& key_id) {
   return cairn::public_key_der(key(key_id).get());
 }
 
-void Signer::sign(const std::string& key_id, X509* cert) {
-  auto k = key(key_id);
-  if (X509_sign(cert, k.get(), signing_digest(k.get())) <= 0)
-    throw_openssl(ErrorKind::Internal, "signing_failed", "certificate signing failed");
-}
-
 void Signer::sign(const std::string& key_id, X509_CRL* crl) {
   auto k = key(key_id);
   if (X509_CRL_sign(crl, k.get(), signing_digest(k.get())) <= 0)

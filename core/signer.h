@@ -1,7 +1,8 @@
 // Signer — the only component that touches CA private keys.
 //
 // create_key() generates a key, stores it in the KeyStore and returns its key
-// id; sign() signs a certificate, CRL or CSR with the key of that id. Private
+// id; sign() signs a CRL, CSR or OCSP response and sign_bytes() any bytes
+// (certificates, see certificate_builder.h) with the key of that id. Private
 // keys never leave the Signer: callers only see key ids and public keys.
 // Loaded keys are cached in memory for the life of the Signer.
 // Thread-safety: all methods may be called concurrently.
@@ -29,7 +30,6 @@ class Signer {
   // A copy of the public half (SubjectPublicKeyInfo DER).
   std::string public_key_der(const std::string& key_id);
 
-  void sign(const std::string& key_id, X509* cert);
   void sign(const std::string& key_id, X509_CRL* crl);
   void sign(const std::string& key_id, X509_REQ* req);
   // Signs an OCSP basic response as `responder` (flags: OCSP_* sign flags).

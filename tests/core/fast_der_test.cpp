@@ -88,26 +88,6 @@ TEST(PublicKeyInfo, RejectsAPointOffTheCurve) {
   EXPECT_FALSE(read_public_key_info(der.substr(0, der.size() - 1)));
 }
 
-TEST(PublicKeyInfo, CertificateCarriesTheExactKey) {
-  for (auto alg : {KeyAlgorithm::EcP256, KeyAlgorithm::Rsa2048, KeyAlgorithm::Ed25519}) {
-    EvpPkeyPtr key = generate_key(alg);
-    std::string der = public_key_der(key.get());
-    X509Ptr cert(X509_new());
-    X509NamePtr name = parse_subject("CN=key test");
-    X509_set_version(cert.get(), X509_VERSION_3);
-    ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 1);
-    X509_set_subject_name(cert.get(), name.get());
-    X509_set_issuer_name(cert.get(), name.get());
-    X509_gmtime_adj(X509_getm_notBefore(cert.get()), 0);
-    X509_gmtime_adj(X509_getm_notAfter(cert.get()), 3600);
-    set_certificate_public_key(cert.get(), *read_public_key_info(der));
-    ASSERT_TRUE(X509_sign(cert.get(), key.get(), signing_digest(key.get())) > 0);
-    X509Ptr back = parse_certificate(to_der(cert.get()));
-    EXPECT_EQ(public_key_der(X509_get0_pubkey(back.get())), der) << key_algorithm_name(alg);
-    EXPECT_EQ(X509_verify(back.get(), key.get()), 1);
-  }
-}
-
 TEST(CommonCsrReader, AgreesWithOpenSslOnGoodRequests) {
   const std::string sans = "DNS:a.example,DNS:B.example,IP:10.0.0.1,IP:2001:db8::1,email:x@example.com,"
                            "URI:https://svc.example/x";
