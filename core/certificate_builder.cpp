@@ -24,18 +24,10 @@ namespace {
   throw_openssl(ErrorKind::Internal, "certificate_build_failed", what);
 }
 
-// What an i2d function wrote into a buffer it allocated (freed here, also
-// if the copy throws); "" if it failed.
-std::string take_der(unsigned char* der, int len) {
-  std::unique_ptr<unsigned char, decltype([](unsigned char* p) { OPENSSL_free(p); })> owned(der);
-  if (len <= 0 || !der) return {};
-  return std::string(reinterpret_cast<const char*>(der), static_cast<size_t>(len));
-}
-
 std::string i2d_string(const X509_NAME* name) {
   unsigned char* der = nullptr;
   int len = i2d_X509_NAME(name, &der);
-  std::string out = take_der(der, len);
+  std::string out = adopt_der(der, len);
   if (out.empty()) build_failed("cannot encode a name");
   return out;
 }
@@ -55,7 +47,7 @@ std::shared_ptr<const std::string> conf_extension(int nid, const std::string& va
   X509ExtensionPtr ext(X509V3_EXT_conf_nid(nullptr, nullptr, nid, value.c_str()));
   unsigned char* der = nullptr;
   int len = ext ? i2d_X509_EXTENSION(ext.get(), &der) : -1;
-  auto encoded = std::make_shared<const std::string>(take_der(der, len));
+  auto encoded = std::make_shared<const std::string>(adopt_der(der, len));
   if (encoded->empty()) build_failed(std::string("cannot add extension ") + OBJ_nid2sn(nid) + " (" + value + ")");
   if (parsed.size() >= 1024) parsed.clear();  // a bound, should texts ever vary per certificate
   return parsed.emplace(std::move(key), std::move(encoded)).first->second;
@@ -104,7 +96,7 @@ void append_subject_alt_names(std::string& out, const SubjectAltNames& sans, boo
   auto names = sans.to_general_names();
   unsigned char* der = nullptr;
   int len = i2d_GENERAL_NAMES(names.get(), &der);
-  std::string value = take_der(der, len);
+  std::string value = adopt_der(der, len);
   if (value.empty()) build_failed("cannot add subjectAltName");
   // RFC 5280 4.2.1.6: critical when the subject is empty.
   append_extension(out, kOidSubjectAltName, subject_empty, value);

@@ -3,6 +3,17 @@
 #include <openssl/pem.h>
 
 namespace cairn {
+
+namespace {
+void free_openssl_buffer(unsigned char* p) { OPENSSL_free(p); }
+}  // namespace
+
+std::string adopt_der(unsigned char* der, int len) {
+  std::unique_ptr<unsigned char, OpenSslDeleter<free_openssl_buffer>> owned(der);
+  if (len <= 0 || !der) return {};
+  return std::string(reinterpret_cast<const char*>(der), static_cast<size_t>(len));
+}
+
 namespace {
 
 bool looks_like_pem(std::string_view s) { return s.find("-----BEGIN ") != std::string_view::npos; }
@@ -49,9 +60,8 @@ template <class T, class I2d>
 std::string der_of(const T* obj, I2d i2d) {
   unsigned char* out = nullptr;
   int len = i2d(obj, &out);
-  if (len <= 0) throw_openssl(ErrorKind::Internal, "openssl_error", "DER encoding failed");
-  std::string der(reinterpret_cast<char*>(out), static_cast<size_t>(len));
-  OPENSSL_free(out);
+  std::string der = adopt_der(out, len);
+  if (der.empty()) throw_openssl(ErrorKind::Internal, "openssl_error", "DER encoding failed");
   return der;
 }
 

@@ -29,6 +29,9 @@ std::string to_der(const X509* cert);
 std::string to_der(const X509_REQ* req);
 std::string to_der(const X509_CRL* crl);
 std::string public_key_der(const EVP_PKEY* key);
+// What an OpenSSL i2d function wrote into the buffer it allocated: takes
+// `der` (frees it, also if the copy throws); "" when len <= 0 (failed).
+std::string adopt_der(unsigned char* der, int len);
 
 std::string certificate_pem(std::string_view der);
 std::string crl_pem(std::string_view der);
