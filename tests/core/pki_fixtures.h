@@ -118,12 +118,16 @@ struct PkiHarness {
 };
 
 // The raw private scalar of an EC key (what must never leak).
+// The private scalar as its key's DER holds it: for EC (RFC 5915) padded to
+// the size of the group order, so it does not depend on leading zero bytes
+// (1 key in 256 has one); for others minimal.
 inline std::string private_scalar(const EVP_PKEY* key) {
   BIGNUM* bn = nullptr;
   if (EVP_PKEY_get_bn_param(key, "priv", &bn) != 1) return "";
   BignumPtr owned(bn);
-  std::string out(static_cast<size_t>(BN_num_bytes(bn)), '\0');
-  BN_bn2bin(bn, reinterpret_cast<unsigned char*>(out.data()));
+  int size = EVP_PKEY_is_a(key, "EC") ? (EVP_PKEY_get_bits(key) + 7) / 8 : BN_num_bytes(bn);
+  std::string out(static_cast<size_t>(size), '\0');
+  if (BN_bn2binpad(bn, reinterpret_cast<unsigned char*>(out.data()), size) != size) return "";
   return out;
 }
 
