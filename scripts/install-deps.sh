@@ -8,6 +8,6 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
   build-essential cmake pkg-config ccache mold git ca-certificates curl openssl \
   libssl-dev libboost-dev libcereal-dev librocksdb-dev libcpp-httplib-dev libspdlog-dev \
-  libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev \
+  libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libjemalloc-dev \
   clang-14 libclang-rt-14-dev >/dev/null
 echo "dependencies installed"
