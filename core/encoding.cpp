@@ -2,6 +2,8 @@
 
 #include <openssl/pem.h>
 
+#include <algorithm>
+
 namespace cairn {
 
 namespace {
@@ -65,16 +67,24 @@ std::string der_of(const T* obj, I2d i2d) {
   return der;
 }
 
-std::string pem_wrap(std::string_view der, const char* label) {
-  BioPtr b64(BIO_new(BIO_f_base64()));
-  BIO* mem = BIO_new(BIO_s_mem());
-  BIO_push(b64.get(), mem);
-  BIO_write(b64.get(), der.data(), static_cast<int>(der.size()));
-  (void)BIO_flush(b64.get());
-  char* data = nullptr;
-  long len = BIO_get_mem_data(mem, &data);
-  std::string body(data, static_cast<size_t>(len));
-  return std::string("-----BEGIN ") + label + "-----\n" + body + "-----END " + label + "-----\n";
+// RFC 7468 text: base64 in lines of 64 characters, each from 48 bytes.
+// Written directly (a base64 BIO chain cost ~3% of the server's CPU when
+// issuing: four PEMs per answer).
+std::string pem_wrap(std::string_view der, std::string_view label) {
+  constexpr size_t kLineBytes = 48;
+  const std::string_view dashes = "-----";
+  const size_t lines = (der.size() + kLineBytes - 1) / kLineBytes;
+  std::string out;
+  out.reserve(2 * label.size() + 40 + lines * 65);  // 2 armour lines, 64 + 1 per line
+  out.append(dashes).append("BEGIN ").append(label).append(dashes).push_back('\n');
+  unsigned char text[kLineBytes / 3 * 4 + 1];
+  for (size_t at = 0; at < der.size(); at += kLineBytes) {
+    size_t n = std::min(kLineBytes, der.size() - at);
+    int written = EVP_EncodeBlock(text, reinterpret_cast<const unsigned char*>(der.data() + at), static_cast<int>(n));
+    out.append(reinterpret_cast<const char*>(text), static_cast<size_t>(written)).push_back('\n');
+  }
+  out.append(dashes).append("END ").append(label).append(dashes).push_back('\n');
+  return out;
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // The OpenSSL-3.0 decoder bypasses (der_reader, public_key_info, the common
 // CSR reader, SANs from certificate DER) must agree with OpenSSL's generic
-// parsers on every input: same result, same error code.
+// parsers on every input: same result, same error code. The PEM writer
+// must write what OpenSSL's does.
 #include <gtest/gtest.h>
 
 #include "core/certificate_builder.h"
@@ -8,6 +9,7 @@
 #include "core/crl_builder.h"
 #include "core/x509_time.h"
 #include "core/der_reader.h"
+#include "core/encoding.h"
 #include "core/distinguished_name.h"
 #include "core/public_key_info.h"
 #include "core/serial_number.h"
@@ -209,6 +211,32 @@ TEST(CrlEntryEncoding, SameBytesAsOpenSsl) {
         OPENSSL_free(der);
         EXPECT_EQ(encode_revoked_entry({serial, at, reason}), expected) << serial << " " << at << " " << reason;
       }
+}
+
+TEST(PemWriting, SameTextAsOpenSsl) {
+  std::string bytes;
+  for (size_t i = 0; i < 5000; ++i) bytes.push_back(static_cast<char>((i * 131 + 7) % 251));
+  struct Writer {
+    std::string (*write)(std::string_view);
+    const char* label;
+  };
+  for (Writer w : {Writer{certificate_pem, "CERTIFICATE"}, Writer{crl_pem, "X509 CRL"},
+                   Writer{csr_pem, "CERTIFICATE REQUEST"}})
+    for (size_t n : {size_t{1}, size_t{2}, size_t{3}, size_t{47}, size_t{48}, size_t{49}, size_t{95}, size_t{96},
+                     size_t{97}, size_t{500}, size_t{4999}, size_t{5000}}) {
+      std::string_view der(bytes.data(), n);
+      BioPtr bio(BIO_new(BIO_s_mem()));
+      ASSERT_GT(PEM_write_bio(bio.get(), w.label, "", reinterpret_cast<const unsigned char*>(der.data()),
+                              static_cast<long>(n)),
+                0);
+      char* data = nullptr;
+      long len = BIO_get_mem_data(bio.get(), &data);
+      EXPECT_EQ(w.write(der), std::string(data, static_cast<size_t>(len))) << w.label << " " << n;
+    }
+  // And it reads back as the same DER.
+  auto csr = make_csr("pem.example", "DNS:pem.example");
+  auto der = parse_certificate_request(csr.pem).der;
+  EXPECT_EQ(parse_certificate_request(csr_pem(der)).der, der);
 }
 
 }  // namespace
