@@ -9,6 +9,7 @@
 #include "core/der_reader.h"
 #include "core/der_writer.h"
 #include "core/encoding.h"
+#include "core/key_algorithm.h"
 #include "core/public_key_info.h"
 
 namespace cairn {
@@ -76,7 +77,7 @@ constexpr std::string_view kOidAuthorityKeyIdentifier("\x06\x03\x55\x1d\x23", 5)
 void append_key_identifiers(std::string& out, const X509* issuer, std::string_view subject_key_bits) {
   unsigned char digest[SHA_DIGEST_LENGTH];
   unsigned int length = 0;
-  if (EVP_Digest(subject_key_bits.data(), subject_key_bits.size(), digest, &length, EVP_sha1(), nullptr) != 1)
+  if (EVP_Digest(subject_key_bits.data(), subject_key_bits.size(), digest, &length, fetched_digest(NID_sha1), nullptr) != 1)
     build_failed("cannot hash the subject key");
   std::string_view ski(reinterpret_cast<const char*>(digest), length);
   append_extension(out, kOidSubjectKeyIdentifier, false, der_wrap(0x04, ski));

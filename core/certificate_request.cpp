@@ -102,7 +102,11 @@ std::optional<CertificateRequest> parse_common_csr(std::string_view der) {
     return std::nullopt;
   bool no_parameters = parameter_type == V_ASN1_UNDEF ||
                        (parameter_type == V_ASN1_NULL && key_nid == NID_rsaEncryption);
-  const EVP_MD* digest = digest_nid == NID_undef ? nullptr : EVP_get_digestbynid(digest_nid);
+  const EVP_MD* digest = nullptr;
+  if (digest_nid != NID_undef) {
+    digest = fetched_digest(digest_nid);
+    if (!digest) digest = EVP_get_digestbynid(digest_nid);
+  }
   if (!no_parameters || (digest_nid != NID_undef && !digest) || (key_nid == NID_ED25519) != (digest == nullptr))
     return std::nullopt;
 

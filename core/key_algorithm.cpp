@@ -98,10 +98,36 @@ const EVP_MD* signing_digest(const EVP_PKEY* key) {
   if (EVP_PKEY_is_a(key, "ED25519")) return nullptr;
   if (EVP_PKEY_is_a(key, "EC")) {
     int bits = EVP_PKEY_get_bits(key);
-    if (bits > 384) return EVP_sha512();
-    if (bits > 256) return EVP_sha384();
+    if (bits > 384) return fetched_digest(NID_sha512);
+    if (bits > 256) return fetched_digest(NID_sha384);
   }
-  return EVP_sha256();
+  return fetched_digest(NID_sha256);
+}
+
+namespace {
+
+// Deliberately never freed: handed out for the life of the process.
+const EVP_MD* fetch_or_legacy(const char* name, const EVP_MD* legacy) {
+  const EVP_MD* fetched = EVP_MD_fetch(nullptr, name, nullptr);
+  if (fetched) return fetched;
+  ERR_clear_error();
+  return legacy;  // works as before, fetched on each use
+}
+
+}  // namespace
+
+const EVP_MD* fetched_digest(int nid) {
+  static const EVP_MD* const sha1 = fetch_or_legacy("SHA1", EVP_sha1());
+  static const EVP_MD* const sha256 = fetch_or_legacy("SHA2-256", EVP_sha256());
+  static const EVP_MD* const sha384 = fetch_or_legacy("SHA2-384", EVP_sha384());
+  static const EVP_MD* const sha512 = fetch_or_legacy("SHA2-512", EVP_sha512());
+  switch (nid) {
+    case NID_sha1: return sha1;
+    case NID_sha256: return sha256;
+    case NID_sha384: return sha384;
+    case NID_sha512: return sha512;
+    default: return nullptr;
+  }
 }
 
 }  // namespace cairn

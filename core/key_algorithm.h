@@ -36,4 +36,10 @@ bool verify_signature(const EVP_PKEY* key, std::string_view data, std::string_vi
 // The digest to sign with this key (nullptr for Ed25519, which has its own).
 const EVP_MD* signing_digest(const EVP_PKEY* key);
 
+// SHA-1 and SHA-2 by NID, fetched from the default provider once per
+// process (OpenSSL 3 fetches again on every use of EVP_sha256() and the
+// like); nullptr for other NIDs. Thread-safe; the digests live as long as
+// the process.
+const EVP_MD* fetched_digest(int nid);
+
 }  // namespace cairn

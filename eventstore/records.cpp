@@ -115,9 +115,14 @@ CommandRecord decode_command_record(std::string_view b) {
 AggregateHead decode_head(std::string_view b) { return decode<AggregateHead>(b, "head"); }
 
 std::string sha256(std::string_view data) {
+  // Fetched once (OpenSSL 3 fetches EVP_sha256() again on each use); never freed.
+  static const EVP_MD* const digest = [] {
+    const EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
+    return fetched ? fetched : EVP_sha256();
+  }();
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr) != 1)
+  if (EVP_Digest(data.data(), data.size(), md, &len, digest, nullptr) != 1)
     throw Error(ErrorKind::Internal, "hash_failed", "SHA-256 failed");
   return std::string(reinterpret_cast<char*>(md), len);
 }

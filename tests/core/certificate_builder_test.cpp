@@ -11,6 +11,7 @@
 #include "core/der_reader.h"
 #include "core/distinguished_name.h"
 #include "core/encoding.h"
+#include "core/key_algorithm.h"
 #include "core/serial_number.h"
 #include "core/x509_time.h"
 #include "tests/core/pki_fixtures.h"
@@ -225,6 +226,28 @@ TEST(CertificateBuilderInputs, KeysAreReencodedAndIssuersNeedAKeyIdentifier) {
   t.subject_public_key_der = key;
   t.issuer = bare.get();
   EXPECT_EQ(testing::error_code_of([&] { build_certificate(t, signer, id); }), "certificate_build_failed");
+}
+
+TEST(FetchedDigests, HashAsTheirNamesSay) {
+  const std::string data = "abc";
+  for (auto [nid, legacy] : {std::pair{NID_sha1, EVP_sha1()}, std::pair{NID_sha256, EVP_sha256()},
+                             std::pair{NID_sha384, EVP_sha384()}, std::pair{NID_sha512, EVP_sha512()}}) {
+    const EVP_MD* md = fetched_digest(nid);
+    ASSERT_NE(md, nullptr) << nid;
+    EXPECT_EQ(md, fetched_digest(nid));  // fetched once
+    EXPECT_EQ(EVP_MD_get_type(md), nid);
+    unsigned char a[EVP_MAX_MD_SIZE], b[EVP_MAX_MD_SIZE];
+    unsigned int la = 0, lb = 0;
+    ASSERT_EQ(EVP_Digest(data.data(), data.size(), a, &la, md, nullptr), 1);
+    ASSERT_EQ(EVP_Digest(data.data(), data.size(), b, &lb, legacy, nullptr), 1);
+    EXPECT_EQ(std::string(reinterpret_cast<char*>(a), la), std::string(reinterpret_cast<char*>(b), lb));
+  }
+  EXPECT_EQ(fetched_digest(NID_md5), nullptr);
+  EXPECT_EQ(fetched_digest(NID_undef), nullptr);
+  auto p384 = generate_key(KeyAlgorithm::EcP384);
+  EXPECT_EQ(signing_digest(p384.get()), fetched_digest(NID_sha384));
+  auto ed = generate_key(KeyAlgorithm::Ed25519);
+  EXPECT_EQ(signing_digest(ed.get()), nullptr);
 }
 
 }  // namespace
