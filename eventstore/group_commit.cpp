@@ -23,31 +23,81 @@ uint64_t GroupCommit::write(const WriteBatch& batch) {
   return ++written_;
 }
 
+// A thread in wait_durable() asleep until a sync decides for it.
+struct GroupCommit::Waiter {
+  enum Outcome { kAsleep, kDurable, kLook };  // kLook: sync next, or see the failure
+  uint64_t ticket = 0;
+  std::mutex mutex;
+  std::condition_variable woken;
+  Outcome outcome = kAsleep;
+
+  // Under the waiter's own mutex, so it cannot return (and its stack frame
+  // go) before this has finished with it.
+  void wake(Outcome o) {
+    std::lock_guard lock(mutex);
+    outcome = o;
+    woken.notify_one();
+  }
+  Outcome sleep() {
+    std::unique_lock lock(mutex);
+    woken.wait(lock, [&] { return outcome != kAsleep; });
+    return outcome;
+  }
+};
+
 void GroupCommit::wait_durable(uint64_t ticket) {
   std::unique_lock lock(mutex_);
-  while (durable_ < ticket) {
+  for (;;) {
+    if (durable_ >= ticket) return;
     if (failed_) throw_failed();
-    if (syncing_) {
-      synced_.wait(lock);
+    if (!syncing_) {
+      sync_and_wake(lock);
       continue;
     }
-    syncing_ = true;
-    uint64_t target = written_;
+    Waiter me;
+    me.ticket = ticket;
+    waiters_.push_back(&me);  // removed by the sync that wakes it
     lock.unlock();
-    bool ok = true;
-    try {
-      kv_.sync();
-    } catch (const std::exception& e) {
-      spdlog::critical("storage sync failed, refusing further changes: {}", e.what());
-      ok = false;
-    }
+    if (me.sleep() == Waiter::kDurable) return;
     lock.lock();
-    syncing_ = false;
-    ++syncs_;
-    if (ok) durable_ = std::max(durable_, target);
-    else failed_ = true;
-    synced_.notify_all();
   }
+}
+
+void GroupCommit::sync_and_wake(std::unique_lock<std::mutex>& lock) {
+  syncing_ = true;
+  uint64_t target = written_;
+  lock.unlock();
+  bool ok = true;
+  try {
+    kv_.sync();
+  } catch (const std::exception& e) {
+    spdlog::critical("storage sync failed, refusing further changes: {}", e.what());
+    ok = false;
+  }
+  lock.lock();
+  syncing_ = false;
+  ++syncs_;
+  if (ok) durable_ = std::max(durable_, target);
+  else failed_ = true;
+  // Waiters whose writes came after `target` stay asleep but one: it runs
+  // the next sync, which covers them all (their writes are complete). After
+  // a failure all wake, to throw.
+  std::vector<std::pair<Waiter*, Waiter::Outcome>> wake;
+  bool next_chosen = false;
+  std::erase_if(waiters_, [&](Waiter* w) {
+    if (!failed_ && w->ticket <= durable_) {
+      wake.emplace_back(w, Waiter::kDurable);
+    } else if (failed_ || !next_chosen) {
+      wake.emplace_back(w, Waiter::kLook);
+      next_chosen = true;
+    } else {
+      return false;
+    }
+    return true;
+  });
+  lock.unlock();
+  for (auto [waiter, outcome] : wake) waiter->wake(outcome);
+  lock.lock();
 }
 
 void GroupCommit::check_healthy() const {

@@ -10,6 +10,11 @@
 // not survive a crash, so every later write() and wait_durable() throws
 // Unavailable "storage_failed" until the process restarts and reloads what
 // storage really holds.
+// Each waiter sleeps on a wake-up of its own: a finished sync wakes only the
+// waiters it covered, plus one of the others to run the next sync (which
+// covers them all); the rest sleep on. (With one shared condition variable
+// every waiter woke after every sync and all contended for the lock: ~5% of
+// the server's CPU when issuing at concurrency 32.)
 // Thread-safety: all methods may be called concurrently.
 // Ownership: borrows the KeyValueStore, which must outlive it.
 #pragma once
@@ -17,6 +22,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <vector>
 
 #include "eventstore/kv_store.h"
 
@@ -38,9 +44,14 @@ class GroupCommit {
   Stats stats() const;
 
  private:
+  struct Waiter;
+  // Runs one sync for every write completed so far, then wakes the waiters.
+  // Called and returns with `lock` held; !syncing_ on entry.
+  void sync_and_wake(std::unique_lock<std::mutex>& lock);
+
   KeyValueStore& kv_;
   mutable std::mutex mutex_;
-  std::condition_variable synced_;
+  std::vector<Waiter*> waiters_;  // sleeping until a sync covers them or they must sync
   uint64_t written_ = 0;  // tickets handed out; each after its write completed
   uint64_t durable_ = 0;  // every ticket <= this is on stable storage
   bool syncing_ = false;

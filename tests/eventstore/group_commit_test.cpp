@@ -1,6 +1,7 @@
 // Group commit: concurrent commands share syncs, nobody is answered (and no
 // reader sees a change) before it is durable, and a failed sync is
-// fail-stop and loses nothing that was acknowledged.
+// fail-stop and loses nothing that was acknowledged; each waiter returns
+// only once a sync covered its write, and all of a failed sync's are refused.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -8,6 +9,7 @@
 #include <future>
 #include <thread>
 
+#include "eventstore/group_commit.h"
 #include "eventstore/memory_kv_store.h"
 #include "tests/eventstore/counter_aggregate.h"
 #include "tests/test_util.h"
@@ -140,6 +142,89 @@ TEST(GroupCommit, AFailedSyncStopsChangesAndLosesNothingAcknowledged) {
   EXPECT_FALSE(restarted.exists("other"));
   restarted.process("c", Add{2, 1}, meta(), ctx);  // and it works again
   EXPECT_EQ(restarted.read("c", [](const Counter& c, uint64_t) { return c.total; }), 3);
+}
+
+// Counts writes and which of them each sync made durable: a write is
+// durable once a sync that began after it completed has finished.
+class CountingKvStore : public KeyValueStore {
+ public:
+  std::optional<std::string> get(std::string_view key) const override { return inner.get(key); }
+  void scan(std::string_view prefix, const Visitor& visit, std::string_view start) const override {
+    inner.scan(prefix, visit, start);
+  }
+  void write(const WriteBatch& batch, Durability durability) override {
+    inner.write(batch, durability);
+    last_write = ++writes;
+  }
+  void sync() override {
+    uint64_t covered = writes.load();
+    std::this_thread::sleep_for(200us);  // a disk's fsync, shortened
+    inner.sync();
+    uint64_t seen = durable.load();
+    while (seen < covered && !durable.compare_exchange_weak(seen, covered)) {
+    }
+  }
+
+  MemoryKvStore inner;
+  std::atomic<uint64_t> writes{0}, durable{0};
+  static thread_local uint64_t last_write;  // the number of this thread's last write
+};
+thread_local uint64_t CountingKvStore::last_write = 0;
+
+TEST(GroupCommit, EveryWaiterReturnsOnlyOnceItsWriteIsDurable) {
+  CountingKvStore kv;
+  GroupCommit commit(kv);
+  constexpr int kThreads = 16, kEach = 150;
+  std::atomic<int> early{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        WriteBatch batch;
+        batch.put("k/" + std::to_string(t) + "/" + std::to_string(i), "v");
+        uint64_t ticket = commit.write(batch);
+        commit.wait_durable(ticket);
+        if (kv.durable.load() < CountingKvStore::last_write) ++early;
+      }
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(early.load(), 0) << "waiters returned before a sync covered their write";
+  auto stats = commit.stats();
+  EXPECT_EQ(stats.writes, uint64_t{kThreads * kEach});
+  EXPECT_LT(stats.syncs, stats.writes / 2) << stats.syncs << " syncs for " << stats.writes << " writes";
+  kv.inner.simulate_crash();
+  size_t kept = 0;
+  kv.inner.scan("k/", [&](std::string_view, std::string_view) { return ++kept, true; });
+  EXPECT_EQ(kept, size_t{kThreads * kEach});
+}
+
+TEST(GroupCommit, EveryWaiterOfAFailedSyncIsRefused) {
+  GatedKvStore kv;
+  GroupCommit commit(kv);
+  kv.set_open(false);
+  kv.inner.fail_sync_number(1);
+  constexpr int kWaiters = 8;
+  std::vector<std::future<std::string>> outcomes;
+  auto write_and_wait = [&](int i) {
+    WriteBatch batch;
+    batch.put("k/" + std::to_string(i), "v");
+    try {
+      commit.wait_durable(commit.write(batch));
+      return std::string("acknowledged");
+    } catch (const Error& e) {
+      return e.code();
+    }
+  };
+  outcomes.push_back(std::async(std::launch::async, write_and_wait, 0));
+  ASSERT_TRUE(kv.wait_for_sync_started(1));  // the first runs the sync; the others wait for it
+  for (int i = 1; i < kWaiters; ++i) outcomes.push_back(std::async(std::launch::async, write_and_wait, i));
+  std::this_thread::sleep_for(50ms);
+  kv.set_open(true);
+  for (auto& outcome : outcomes) {
+    ASSERT_EQ(outcome.wait_for(5s), std::future_status::ready);
+    EXPECT_EQ(outcome.get(), "storage_failed");
+  }
+  EXPECT_EQ(commit.stats().syncs, 1u);
 }
 
 }  // namespace
