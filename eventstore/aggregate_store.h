@@ -274,13 +274,29 @@ class AggregateStore {
   }
 
  private:
-  // A command waiting for its turn on an aggregate (see run_in_turn).
+  // A command waiting for its turn on an aggregate (see run_in_turn). Each
+  // sleeps on a wake-up of its own, so a group's threads wake without
+  // contending for the queue's lock.
   struct Turn {
+    enum Signal { kWaiting, kDone, kLead };  // kDone: run by its group's leader; kLead: lead the next group
     const std::function<void()>* run = nullptr;
     std::exception_ptr error;
-    std::condition_variable wake;
-    bool done = false;  // run by the thread that led its group
-    bool lead = false;  // this thread runs the next group
+    std::mutex mutex;
+    std::condition_variable woken;
+    Signal signal = kWaiting;
+
+    // Under the turn's own mutex, so its thread cannot return (and the turn
+    // go) before this has finished with it.
+    void wake(Signal s) {
+      std::lock_guard lock(mutex);
+      signal = s;
+      woken.notify_one();
+    }
+    Signal sleep() {
+      std::unique_lock lock(mutex);
+      woken.wait(lock, [&] { return signal != kWaiting; });
+      return signal;
+    }
   };
 
   struct Slot {
@@ -308,11 +324,12 @@ class AggregateStore {
     std::unique_lock queue_lock(slot.queue_mutex);
     slot.queue.push_back(&me);
     if (slot.leading) {
-      me.wake.wait(queue_lock, [&] { return me.done || me.lead; });
-      if (me.done) {
+      queue_lock.unlock();
+      if (me.sleep() == Turn::kDone) {
         if (me.error) std::rethrow_exception(me.error);
         return;
       }
+      queue_lock.lock();  // kLead: still first in the queue
     }
     slot.leading = true;
     std::deque<Turn*> group;
@@ -329,18 +346,12 @@ class AggregateStore {
       }
     }
     queue_lock.lock();
-    for (Turn* turn : group) {
-      if (turn == &me) continue;
-      turn->done = true;
-      turn->wake.notify_one();  // under queue_lock, so the turn still exists
-    }
-    if (slot.queue.empty()) {
-      slot.leading = false;
-    } else {
-      slot.queue.front()->lead = true;
-      slot.queue.front()->wake.notify_one();
-    }
+    Turn* next = slot.queue.empty() ? nullptr : slot.queue.front();
+    slot.leading = next != nullptr;  // if so, leading passes to `next`
     queue_lock.unlock();
+    for (Turn* turn : group)
+      if (turn != &me) turn->wake(Turn::kDone);
+    if (next) next->wake(Turn::kLead);
     if (me.error) std::rethrow_exception(me.error);
   }
 
