@@ -142,7 +142,7 @@ class AggregateStore {
     record.summary = A::command_summary(command);
     record.params_json = A::command_params_json(command);
     bool stored = false;
-    run_in_turn(*slot, [&] {
+    run_in_turn(*slot, [&]() -> uint64_t {
       commit_.check_healthy();
       ensure_loaded(*slot, id);
       if (meta.expected_version && *meta.expected_version != slot->head.version)
@@ -158,7 +158,7 @@ class AggregateStore {
           record_rejection(*slot, id, std::move(record), e);
         throw;
       }
-      if (events.empty()) return;  // no-op: nothing is stored
+      if (events.empty()) return 0;  // no-op: nothing is stored
 
       try {
         std::vector<std::string> payloads;
@@ -193,6 +193,7 @@ class AggregateStore {
         throw;
       }
       if (observe) observe(*slot->state);
+      return ticket;
     });
     if (!stored) return outcome;
     commit_.wait_durable(ticket);
@@ -279,7 +280,8 @@ class AggregateStore {
   // contending for the queue's lock.
   struct Turn {
     enum Signal { kWaiting, kDone, kLead };  // kDone: run by its group's leader; kLead: lead the next group
-    const std::function<void()>* run = nullptr;
+    const std::function<uint64_t()>* run = nullptr;  // returns the GroupCommit ticket of its write, or 0
+    uint64_t ticket = 0;
     std::exception_ptr error;
     std::mutex mutex;
     std::condition_variable woken;
@@ -317,8 +319,11 @@ class AggregateStore {
   // sleep until theirs is done: no command is passed over (with a plain
   // mutex some waited 300-400 ms at concurrency 32 while others barged in),
   // and the lock is not handed from thread to thread per command. Each
-  // command's exception is rethrown in its own thread.
-  void run_in_turn(Slot& slot, const std::function<void()>& run) {
+  // command's exception is rethrown in its own thread. The leader also waits
+  // until the group's writes are durable before it wakes their threads,
+  // which would otherwise wake only to sleep again in wait_durable(): each
+  // sleeps once. The next group runs meanwhile.
+  void run_in_turn(Slot& slot, const std::function<uint64_t()>& run) {
     Turn me;
     me.run = &run;
     std::unique_lock queue_lock(slot.queue_mutex);
@@ -339,7 +344,7 @@ class AggregateStore {
       std::lock_guard state_lock(slot.mutex);
       for (Turn* turn : group) {
         try {
-          (*turn->run)();
+          turn->ticket = (*turn->run)();
         } catch (...) {
           turn->error = std::current_exception();
         }
@@ -349,9 +354,24 @@ class AggregateStore {
     Turn* next = slot.queue.empty() ? nullptr : slot.queue.front();
     slot.leading = next != nullptr;  // if so, leading passes to `next`
     queue_lock.unlock();
-    for (Turn* turn : group)
-      if (turn != &me) turn->wake(Turn::kDone);
     if (next) next->wake(Turn::kLead);
+    // A turn may be gone as soon as it is woken: sort them out first.
+    uint64_t last_ticket = 0;
+    std::vector<Turn*> wrote;
+    for (Turn* turn : group) {
+      last_ticket = std::max(last_ticket, turn->ticket);
+      if (turn != &me && turn->ticket != 0) wrote.push_back(turn);
+    }
+    for (Turn* turn : group)
+      if (turn != &me && turn->ticket == 0) turn->wake(Turn::kDone);  // nothing to wait for
+    if (last_ticket) {
+      try {
+        commit_.wait_durable(last_ticket);
+      } catch (...) {
+        // A failed sync: each command's own wait_durable() reports it.
+      }
+    }
+    for (Turn* turn : wrote) turn->wake(Turn::kDone);
     if (me.error) std::rethrow_exception(me.error);
   }
 
