@@ -4,6 +4,7 @@
 
 #include "api/error_answer.h"
 #include "api/json_codec.h"
+#include "api/json_text.h"
 #include "core/ca_manager.h"
 #include "core/encoding.h"
 #include "eventstore/aggregate_log.h"
@@ -15,7 +16,7 @@ namespace cairn::api {
 namespace {
 
 PublicAnswer json_answer(int status, const nlohmann::json& body) {
-  return PublicAnswer{status, "application/json", body.dump(2) + "\n", "", "", nullptr};
+  return PublicAnswer{status, "application/json", pretty_json(body) + "\n", "", "", nullptr};
 }
 
 PublicAnswer no_such_endpoint() { return json_answer(404, error_json("not_found", "no such endpoint")); }

@@ -15,6 +15,7 @@
 
 #include "api/http1_request.h"
 #include "api/json_codec.h"
+#include "api/json_text.h"
 #include "api/public_endpoints.h"
 #include "eventstore/error.h"
 
@@ -152,7 +153,7 @@ void append_answer(Output& out, const PublicAnswer& a, bool head_only, bool keep
 
 // The answer to a request the parser refused.
 PublicAnswer refusal(int status, const std::string& code, const std::string& message) {
-  return PublicAnswer{status, "application/json", error_json(code, message).dump(2) + "\n", "", "", nullptr};
+  return PublicAnswer{status, "application/json", pretty_json(error_json(code, message)) + "\n", "", "", nullptr};
 }
 
 }  // namespace

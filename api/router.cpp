@@ -6,6 +6,7 @@
 #include "api/client_certificate_identity.h"
 #include "api/error_answer.h"
 #include "api/json_codec.h"
+#include "api/json_text.h"
 #include "api/token_authenticator.h"
 #include "eventstore/aggregate_log.h"
 #include "eventstore/error.h"
@@ -15,7 +16,7 @@ namespace cairn::api {
 
 void send_json(httplib::Response& res, int status, const nlohmann::json& body) {
   res.status = status;
-  res.set_content(body.dump(2) + "\n", "application/json");
+  res.set_content(pretty_json(body) + "\n", "application/json");
 }
 
 void send_error(httplib::Response& res, int status, const std::string& code, const std::string& message) {
