@@ -19,6 +19,7 @@
 // Ownership: borrows the KeyValueStore, which must outlive it.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -52,10 +53,13 @@ class GroupCommit {
   KeyValueStore& kv_;
   mutable std::mutex mutex_;
   std::vector<Waiter*> waiters_;  // sleeping until a sync covers them or they must sync
-  uint64_t written_ = 0;  // tickets handed out; each after its write completed
-  uint64_t durable_ = 0;  // every ticket <= this is on stable storage
+  // Atomics, so that write(), check_healthy() and a wait for what is already
+  // durable take no lock; they change only as described, durable_ and
+  // failed_ under mutex_ too.
+  std::atomic<uint64_t> written_{0};  // tickets handed out; each after its write completed
+  std::atomic<uint64_t> durable_{0};  // every ticket <= this is on stable storage
   bool syncing_ = false;
-  bool failed_ = false;
+  std::atomic<bool> failed_{false};
   uint64_t syncs_ = 0;
 };
 
