@@ -73,6 +73,9 @@ void GroupCommit::sync_and_wake(std::unique_lock<std::mutex>& lock) {
   } catch (const std::exception& e) {
     spdlog::critical("storage sync failed, refusing further changes: {}", e.what());
     ok = false;
+  } catch (...) {
+    spdlog::critical("storage sync failed, refusing further changes");
+    ok = false;
   }
   lock.lock();
   syncing_ = false;
@@ -81,23 +84,20 @@ void GroupCommit::sync_and_wake(std::unique_lock<std::mutex>& lock) {
   else failed_ = true;
   // Waiters whose writes came after `target` stay asleep but one: it runs
   // the next sync, which covers them all (their writes are complete). After
-  // a failure all wake, to throw.
-  std::vector<std::pair<Waiter*, Waiter::Outcome>> wake;
+  // a failure all wake, to throw. Woken under mutex_ (a waiter never takes
+  // it while holding its own), so that nothing here allocates or throws.
   bool next_chosen = false;
   std::erase_if(waiters_, [&](Waiter* w) {
     if (!failed_ && w->ticket <= durable_) {
-      wake.emplace_back(w, Waiter::kDurable);
+      w->wake(Waiter::kDurable);
     } else if (failed_ || !next_chosen) {
-      wake.emplace_back(w, Waiter::kLook);
+      w->wake(Waiter::kLook);
       next_chosen = true;
     } else {
       return false;
     }
     return true;
   });
-  lock.unlock();
-  for (auto [waiter, outcome] : wake) waiter->wake(outcome);
-  lock.lock();
 }
 
 void GroupCommit::check_healthy() const {

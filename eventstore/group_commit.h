@@ -7,9 +7,9 @@
 // next sync, which then covers all of them. So concurrent commands, on one CA
 // or many, share fsyncs, and nobody is answered before their batch is durable.
 // A failed sync is fail-stop: the batches it should have covered may or may
-// not survive a crash, so every later write() and wait_durable() throws
-// Unavailable "storage_failed" until the process restarts and reloads what
-// storage really holds.
+// not survive a crash, so every later write(), and wait_durable() for a
+// batch not durable before the failure, throws Unavailable "storage_failed"
+// until the process restarts and reloads what storage really holds.
 // Each waiter sleeps on a wake-up of its own: a finished sync wakes only the
 // waiters it covered, plus one of the others to run the next sync (which
 // covers them all); the rest sleep on. (With one shared condition variable
