@@ -142,61 +142,70 @@ class AggregateStore {
     record.summary = A::command_summary(command);
     record.params_json = A::command_params_json(command);
     bool stored = false;
-    run_in_turn(*slot, [&]() -> uint64_t {
-      commit_.check_healthy();
-      ensure_loaded(*slot, id);
-      if (meta.expected_version && *meta.expected_version != slot->head.version)
-        throw Error(ErrorKind::Conflict, "version_conflict",
-                    "expected version " + std::to_string(*meta.expected_version) +
-                        " but the current version is " + std::to_string(slot->head.version));
+    // The aggregate's last write when this command ran: a no-op's answer or
+    // a rejection relies on it, so neither is given before it is durable.
+    uint64_t relied_on = 0;
+    try {
+      run_in_turn(*slot, [&]() -> uint64_t {
+        commit_.check_healthy();
+        ensure_loaded(*slot, id);
+        relied_on = slot->ticket;
+        if (meta.expected_version && *meta.expected_version != slot->head.version)
+          throw Error(ErrorKind::Conflict, "version_conflict",
+                      "expected version " + std::to_string(*meta.expected_version) +
+                          " but the current version is " + std::to_string(slot->head.version));
 
-      std::vector<Event> events;
-      try {
-        events = slot->state->process(command, meta, context);
-      } catch (const Error& e) {
-        if (is_recorded_rejection(e.kind()) && slot->head.version > 0)
-          record_rejection(*slot, id, std::move(record), e);
-        throw;
-      }
-      if (events.empty()) return 0;  // no-op: nothing is stored
-
-      try {
-        std::vector<std::string> payloads;
-        payloads.reserve(events.size());
-        for (const auto& ev : events) {
-          payloads.push_back(A::encode_event(ev));
-          slot->state->apply(ev);
+        std::vector<Event> events;
+        try {
+          events = slot->state->process(command, meta, context);
+        } catch (const Error& e) {
+          if (is_recorded_rejection(e.kind()) && slot->head.version > 0)
+            record_rejection(*slot, id, std::move(record), e);
+          throw;
         }
-        WriteBatch batch;
-        std::vector<EventRecord> records;
-        AggregateHead next = log_.append(id, slot->head, std::move(record), payloads, batch,
-                                         &records);
-        bool snapshot = snapshot_interval_ &&
-                        next.version >= slot->snapshot_version +
-                                            std::max<uint64_t>(snapshot_interval_, next.version / 8);
-        if (snapshot)
-          batch.put(log_.snapshot_key(id),
-                    encode_record(SnapshotRecord{next.version, next.event_hash,
-                                                 A::encode_snapshot(*slot->state)}));
-        for (auto& listener : pre_save_) listener(id, *slot->state, events, batch);
-        ticket = commit_.write(batch);
-        slot->head = next;
-        slot->exists = true;
-        slot->ticket = ticket;
-        if (snapshot) slot->snapshot_version = next.version;
-        outcome.seq = next.command_seq;
-        for (const auto& r : records) outcome.versions.push_back(r.version);
-        outcome.events = std::move(events);
-        stored = true;
-      } catch (...) {
-        slot->state.reset();  // the cached state may hold unsaved events
-        throw;
-      }
-      if (observe) observe(*slot->state);
-      return ticket;
-    });
+        if (events.empty()) return relied_on;  // no-op: nothing is stored
+
+        try {
+          std::vector<std::string> payloads;
+          payloads.reserve(events.size());
+          for (const auto& ev : events) {
+            payloads.push_back(A::encode_event(ev));
+            slot->state->apply(ev);
+          }
+          WriteBatch batch;
+          std::vector<EventRecord> records;
+          AggregateHead next = log_.append(id, slot->head, std::move(record), payloads, batch,
+                                           &records);
+          bool snapshot = snapshot_interval_ &&
+                          next.version >= slot->snapshot_version +
+                                              std::max<uint64_t>(snapshot_interval_, next.version / 8);
+          if (snapshot)
+            batch.put(log_.snapshot_key(id),
+                      encode_record(SnapshotRecord{next.version, next.event_hash,
+                                                   A::encode_snapshot(*slot->state)}));
+          for (auto& listener : pre_save_) listener(id, *slot->state, events, batch);
+          ticket = commit_.write(batch);
+          slot->head = next;
+          slot->exists = true;
+          slot->ticket = ticket;
+          if (snapshot) slot->snapshot_version = next.version;
+          outcome.seq = next.command_seq;
+          for (const auto& r : records) outcome.versions.push_back(r.version);
+          outcome.events = std::move(events);
+          stored = true;
+        } catch (...) {
+          slot->state.reset();  // the cached state may hold unsaved events
+          throw;
+        }
+        if (observe) observe(*slot->state);
+        return ticket;
+      });
+    } catch (...) {
+      commit_.wait_durable(relied_on);  // throws instead if that write was lost
+      throw;
+    }
+    commit_.wait_durable(stored ? ticket : relied_on);
     if (!stored) return outcome;
-    commit_.wait_durable(ticket);
     for (auto& listener : post_save_) {
       try {
         listener(id, outcome.events, outcome.versions);
@@ -326,6 +335,7 @@ class AggregateStore {
   void run_in_turn(Slot& slot, const std::function<uint64_t()>& run) {
     Turn me;
     me.run = &run;
+    std::deque<Turn*> group;  // made first: nothing may throw once `me` is queued
     std::unique_lock queue_lock(slot.queue_mutex);
     slot.queue.push_back(&me);
     if (slot.leading) {
@@ -337,7 +347,6 @@ class AggregateStore {
       queue_lock.lock();  // kLead: still first in the queue
     }
     slot.leading = true;
-    std::deque<Turn*> group;
     group.swap(slot.queue);
     queue_lock.unlock();
     {
@@ -355,15 +364,13 @@ class AggregateStore {
     slot.leading = next != nullptr;  // if so, leading passes to `next`
     queue_lock.unlock();
     if (next) next->wake(Turn::kLead);
-    // A turn may be gone as soon as it is woken: sort them out first.
+    // A turn may be gone as soon as it is woken: sort them out first (in
+    // place: nothing here may throw, or their threads would sleep on).
     uint64_t last_ticket = 0;
-    std::vector<Turn*> wrote;
-    for (Turn* turn : group) {
-      last_ticket = std::max(last_ticket, turn->ticket);
-      if (turn != &me && turn->ticket != 0) wrote.push_back(turn);
-    }
-    for (Turn* turn : group)
-      if (turn != &me && turn->ticket == 0) turn->wake(Turn::kDone);  // nothing to wait for
+    for (Turn* turn : group) last_ticket = std::max(last_ticket, turn->ticket);
+    auto waiting = std::partition(group.begin(), group.end(), [&](Turn* turn) { return turn->ticket == 0; });
+    for (auto it = group.begin(); it != waiting; ++it)
+      if (*it != &me) (*it)->wake(Turn::kDone);  // nothing to wait for
     if (last_ticket) {
       try {
         commit_.wait_durable(last_ticket);
@@ -371,7 +378,8 @@ class AggregateStore {
         // A failed sync: each command's own wait_durable() reports it.
       }
     }
-    for (Turn* turn : wrote) turn->wake(Turn::kDone);
+    for (auto it = waiting; it != group.end(); ++it)
+      if (*it != &me) (*it)->wake(Turn::kDone);
     if (me.error) std::rethrow_exception(me.error);
   }
 
