@@ -93,7 +93,7 @@ void append_value(std::string& out, const nlohmann::json& v, int indent) {
     case nlohmann::json::value_t::string:
       append_string(out, v.get_ref<const std::string&>());
       return;
-    default:  // numbers, booleans, null (and binary): nlohmann's own text
+    default:  // numbers, booleans, null: nlohmann's own text (answers hold no binary values)
       out += v.dump(kIndentStep);
   }
 }

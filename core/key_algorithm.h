@@ -38,8 +38,8 @@ const EVP_MD* signing_digest(const EVP_PKEY* key);
 
 // SHA-1 and SHA-2 by NID, fetched from the default provider once per
 // process (OpenSSL 3 fetches again on every use of EVP_sha256() and the
-// like); nullptr for other NIDs. Thread-safe; the digests live as long as
-// the process.
+// like); nullptr for other NIDs. Thread-safe; the digests are never freed
+// by cairn (OpenSSL's own cleanup at exit releases their providers).
 const EVP_MD* fetched_digest(int nid);
 
 }  // namespace cairn

@@ -1,5 +1,6 @@
 #include "eventstore/records.h"
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 
 #include <cereal/archives/portable_binary.hpp>
@@ -118,7 +119,9 @@ std::string sha256(std::string_view data) {
   // Fetched once (OpenSSL 3 fetches EVP_sha256() again on each use); never freed.
   static const EVP_MD* const digest = [] {
     const EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
-    return fetched ? fetched : EVP_sha256();
+    if (fetched) return fetched;
+    ERR_clear_error();
+    return EVP_sha256();
   }();
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
