@@ -77,6 +77,8 @@ PIDS+=($!)
 wait_http "http://127.0.0.1:$CFSSL_PORT/api/v1/cfssl/info"
 
 declare -A RATE P50 P99
+WARNINGS=()  # also written to results.md: a figure from a run with errors is not to be trusted
+warn() { echo "warning: $*" >&2; WARNINGS+=("$*"); }
 field() { sed -E "s/.*\"$1\":([0-9.e+-]+).*/\1/"; }
 for c in 1 8 32; do
   for target in cairn cfssl; do
@@ -86,7 +88,7 @@ for c in 1 8 32; do
     P50[$target$c]=$(echo "$out" | field p50_ms)
     P99[$target$c]=$(echo "$out" | field p99_ms)
     errs=$(echo "$out" | field errors)
-    [[ $errs == 0 ]] || echo "warning: $target at concurrency $c had $errs errors" >&2
+    [[ $errs == 0 ]] || warn "$target at concurrency $c had $errs errors"
   done
 done
 
@@ -105,8 +107,10 @@ SERIAL=$(openssl x509 -in ossl-leaf.pem -noout -serial | cut -d= -f2)
 END=$(date -u -d "$(openssl x509 -in ossl-leaf.pem -noout -enddate | cut -d= -f2)" +%y%m%d%H%M%SZ)
 printf 'V\t%s\t\t%s\tunknown\t/CN=ocsp.bench.example\n' "$END" "$SERIAL" > index.txt
 OCSP_PORT=$(free_port)
+# -ignore_err: a request cut off when a run ends must not stop a responder
+# process (without it, one run answered nothing after such a stop).
 openssl ocsp -index index.txt -port "$OCSP_PORT" -rsigner inter.pem -rkey inter.key -CA inter.pem -nmin 60 \
-  -multi "$(nproc)" >ocsp.log 2>&1 &
+  -multi "$(nproc)" -ignore_err >ocsp.log 2>&1 &
 PIDS+=($!)
 openssl ocsp -issuer inter.pem -cert ossl-leaf.pem -no_nonce -reqout ossl-ocsp.req >/dev/null 2>&1
 openssl ocsp -issuer inter.pem -cert ossl-leaf.pem -reqout ossl-ocsp-nonce.req >/dev/null 2>&1
@@ -121,7 +125,8 @@ for kind in "" -nonce; do
     RATE[ocsp$who$kind]=$(echo "$out" | field rate)
     P99[ocsp$who$kind]=$(echo "$out" | field p99_ms)
     errs=$(echo "$out" | field errors)
-    [[ $errs == 0 ]] || echo "warning: OCSP$kind against $who had $errs errors" >&2
+    [[ $errs == 0 ]] || warn "OCSP$kind against $who had $errs errors"
+    [[ $(echo "$out" | field ok) != 0 ]] || warn "OCSP$kind against $who: no answers"
   done
 done
 
@@ -195,5 +200,10 @@ CPU=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
   echo "| cold start without snapshot (replay) | $(sj cold_start_replay_ms) ms |"
   echo "| cold start from the snapshot | $(sj cold_start_snapshot_ms) ms |"
   echo "| resident memory per issued certificate | $(sj rss_bytes_per_certificate) bytes |"
+  if ((${#WARNINGS[@]})); then
+    echo
+    echo "Warnings in this run (the figures they concern are not to be trusted):"
+    for w in "${WARNINGS[@]}"; do echo "- $w"; done
+  fi
 } > "$ROOT/bench/results.md"
 cat "$ROOT/bench/results.md"
