@@ -106,22 +106,35 @@ openssl x509 -req -in leaf.csr -CA inter.pem -CAkey inter.key -CAcreateserial -o
 SERIAL=$(openssl x509 -in ossl-leaf.pem -noout -serial | cut -d= -f2)
 END=$(date -u -d "$(openssl x509 -in ossl-leaf.pem -noout -enddate | cut -d= -f2)" +%y%m%d%H%M%SZ)
 printf 'V\t%s\t\t%s\tunknown\t/CN=ocsp.bench.example\n' "$END" "$SERIAL" > index.txt
-OCSP_PORT=$(free_port)
-# -ignore_err: a request cut off when a run ends must not stop a responder
-# process (without it, one run answered nothing after such a stop).
-openssl ocsp -index index.txt -port "$OCSP_PORT" -rsigner inter.pem -rkey inter.key -CA inter.pem -nmin 60 \
-  -multi "$(nproc)" -ignore_err >ocsp.log 2>&1 &
-PIDS+=($!)
 openssl ocsp -issuer inter.pem -cert ossl-leaf.pem -no_nonce -reqout ossl-ocsp.req >/dev/null 2>&1
 openssl ocsp -issuer inter.pem -cert ossl-leaf.pem -reqout ossl-ocsp-nonce.req >/dev/null 2>&1
-for _ in $(seq 1 50); do
-  openssl ocsp -reqin ossl-ocsp.req -url "http://127.0.0.1:$OCSP_PORT/" -CAfile root.pem -timeout 2 >/dev/null 2>&1 && break
-  sleep 0.1
-done
+# A fresh `openssl ocsp` responder for each of its runs: in two runs one
+# kept after an earlier run (whose connections were cut off when it ended)
+# answered little or nothing, with no error seen by the client.
+# -ignore_err: a malformed or cut-off request does not stop a process.
+OSSL_OCSP_PID=""
+start_ossl_ocsp() {
+  OCSP_PORT=$(free_port)
+  openssl ocsp -index index.txt -port "$OCSP_PORT" -rsigner inter.pem -rkey inter.key -CA inter.pem -nmin 60 \
+    -multi "$(nproc)" -ignore_err >>ocsp.log 2>&1 &
+  OSSL_OCSP_PID=$!
+  PIDS+=("$OSSL_OCSP_PID")
+  for _ in $(seq 1 50); do
+    openssl ocsp -reqin ossl-ocsp.req -url "http://127.0.0.1:$OCSP_PORT/" -CAfile root.pem -timeout 2 >/dev/null 2>&1 && return
+    sleep 0.1
+  done
+  warn "openssl ocsp did not answer on port $OCSP_PORT"
+}
+# -multi keeps its worker children on SIGTERM: stop them too.
+stop_ossl_ocsp() {
+  pkill -KILL -P "$OSSL_OCSP_PID" 2>/dev/null || true
+  kill -KILL "$OSSL_OCSP_PID" 2>/dev/null || true
+  wait "$OSSL_OCSP_PID" 2>/dev/null || true
+}
 for kind in "" -nonce; do
   for who in cairn ossl; do
     if [[ $who == cairn ]]; then out=$("$CLIENT" ocsp 127.0.0.1 "$CAIRN_PUBLIC_PORT" 32 "$SECS" "cairn-ocsp$kind.req" /ocsp/issuing);
-    else out=$("$CLIENT" ocsp 127.0.0.1 "$OCSP_PORT" 32 "$SECS" "ossl-ocsp$kind.req" /); fi
+    else start_ossl_ocsp; out=$("$CLIENT" ocsp 127.0.0.1 "$OCSP_PORT" 32 "$SECS" "ossl-ocsp$kind.req" /); stop_ossl_ocsp; fi
     RATE[ocsp$who$kind]=$(echo "$out" | field rate)
     P99[ocsp$who$kind]=$(echo "$out" | field p99_ms)
     errs=$(echo "$out" | field errors)
