@@ -67,6 +67,7 @@
 #include "eventstore/error.h"
 #include "eventstore/event_applier.h"
 #include "eventstore/group_commit.h"
+#include "eventstore/wake_up.h"
 
 namespace cairn {
 
@@ -145,61 +146,64 @@ class AggregateStore {
     // The aggregate's last write when this command ran: a no-op's answer or
     // a rejection relies on it, so neither is given before it is durable.
     uint64_t relied_on = 0;
+    // Runs in turn, maybe on another command's thread; returns the ticket its
+    // answer waits for.
+    auto decide = [&]() -> uint64_t {
+      commit_.check_healthy();
+      ensure_loaded(*slot, id);
+      relied_on = slot->ticket;
+      if (meta.expected_version && *meta.expected_version != slot->head.version)
+        throw Error(ErrorKind::Conflict, "version_conflict",
+                    "expected version " + std::to_string(*meta.expected_version) +
+                        " but the current version is " + std::to_string(slot->head.version));
+
+      std::vector<Event> events;
+      try {
+        events = slot->state->process(command, meta, context);
+      } catch (const Error& e) {
+        if (is_recorded_rejection(e.kind()) && slot->head.version > 0)
+          record_rejection(*slot, id, std::move(record), e);
+        throw;
+      }
+      if (events.empty()) return relied_on;  // no-op: nothing is stored
+
+      try {
+        std::vector<std::string> payloads;
+        payloads.reserve(events.size());
+        for (const auto& ev : events) {
+          payloads.push_back(A::encode_event(ev));
+          slot->state->apply(ev);
+        }
+        WriteBatch batch;
+        std::vector<EventRecord> records;
+        AggregateHead next = log_.append(id, slot->head, std::move(record), payloads, batch,
+                                         &records);
+        bool snapshot = snapshot_interval_ &&
+                        next.version >= slot->snapshot_version +
+                                            std::max<uint64_t>(snapshot_interval_, next.version / 8);
+        if (snapshot)
+          batch.put(log_.snapshot_key(id),
+                    encode_record(SnapshotRecord{next.version, next.event_hash,
+                                                 A::encode_snapshot(*slot->state)}));
+        for (auto& listener : pre_save_) listener(id, *slot->state, events, batch);
+        ticket = commit_.write(batch);
+        slot->head = next;
+        slot->exists = true;
+        slot->ticket = ticket;
+        if (snapshot) slot->snapshot_version = next.version;
+        outcome.seq = next.command_seq;
+        for (const auto& r : records) outcome.versions.push_back(r.version);
+        outcome.events = std::move(events);
+        stored = true;
+      } catch (...) {
+        slot->state.reset();  // the cached state may hold unsaved events
+        throw;
+      }
+      if (observe) observe(*slot->state);
+      return ticket;
+    };
     try {
-      run_in_turn(*slot, [&]() -> uint64_t {
-        commit_.check_healthy();
-        ensure_loaded(*slot, id);
-        relied_on = slot->ticket;
-        if (meta.expected_version && *meta.expected_version != slot->head.version)
-          throw Error(ErrorKind::Conflict, "version_conflict",
-                      "expected version " + std::to_string(*meta.expected_version) +
-                          " but the current version is " + std::to_string(slot->head.version));
-
-        std::vector<Event> events;
-        try {
-          events = slot->state->process(command, meta, context);
-        } catch (const Error& e) {
-          if (is_recorded_rejection(e.kind()) && slot->head.version > 0)
-            record_rejection(*slot, id, std::move(record), e);
-          throw;
-        }
-        if (events.empty()) return relied_on;  // no-op: nothing is stored
-
-        try {
-          std::vector<std::string> payloads;
-          payloads.reserve(events.size());
-          for (const auto& ev : events) {
-            payloads.push_back(A::encode_event(ev));
-            slot->state->apply(ev);
-          }
-          WriteBatch batch;
-          std::vector<EventRecord> records;
-          AggregateHead next = log_.append(id, slot->head, std::move(record), payloads, batch,
-                                           &records);
-          bool snapshot = snapshot_interval_ &&
-                          next.version >= slot->snapshot_version +
-                                              std::max<uint64_t>(snapshot_interval_, next.version / 8);
-          if (snapshot)
-            batch.put(log_.snapshot_key(id),
-                      encode_record(SnapshotRecord{next.version, next.event_hash,
-                                                   A::encode_snapshot(*slot->state)}));
-          for (auto& listener : pre_save_) listener(id, *slot->state, events, batch);
-          ticket = commit_.write(batch);
-          slot->head = next;
-          slot->exists = true;
-          slot->ticket = ticket;
-          if (snapshot) slot->snapshot_version = next.version;
-          outcome.seq = next.command_seq;
-          for (const auto& r : records) outcome.versions.push_back(r.version);
-          outcome.events = std::move(events);
-          stored = true;
-        } catch (...) {
-          slot->state.reset();  // the cached state may hold unsaved events
-          throw;
-        }
-        if (observe) observe(*slot->state);
-        return ticket;
-      });
+      run_in_turn(*slot, decide);
     } catch (...) {
       commit_.wait_durable(relied_on);  // throws instead if that write was lost
       throw;
@@ -289,25 +293,10 @@ class AggregateStore {
   // contending for the queue's lock.
   struct Turn {
     enum Signal { kWaiting, kDone, kLead };  // kDone: run by its group's leader; kLead: lead the next group
-    const std::function<uint64_t()>* run = nullptr;  // returns the GroupCommit ticket of its write, or 0
+    const std::function<uint64_t()>* run = nullptr;  // returns the GroupCommit ticket its answer waits for, or 0
     uint64_t ticket = 0;
     std::exception_ptr error;
-    std::mutex mutex;
-    std::condition_variable woken;
-    Signal signal = kWaiting;
-
-    // Under the turn's own mutex, so its thread cannot return (and the turn
-    // go) before this has finished with it.
-    void wake(Signal s) {
-      std::lock_guard lock(mutex);
-      signal = s;
-      woken.notify_one();
-    }
-    Signal sleep() {
-      std::unique_lock lock(mutex);
-      woken.wait(lock, [&] { return signal != kWaiting; });
-      return signal;
-    }
+    WakeUp<Signal> woken{kWaiting};
   };
 
   struct Slot {
@@ -340,7 +329,7 @@ class AggregateStore {
     slot.queue.push_back(&me);
     if (slot.leading) {
       queue_lock.unlock();
-      if (me.sleep() == Turn::kDone) {
+      if (me.woken.sleep() == Turn::kDone) {
         if (me.error) std::rethrow_exception(me.error);
         return;
       }
@@ -363,14 +352,14 @@ class AggregateStore {
     Turn* next = slot.queue.empty() ? nullptr : slot.queue.front();
     slot.leading = next != nullptr;  // if so, leading passes to `next`
     queue_lock.unlock();
-    if (next) next->wake(Turn::kLead);
+    if (next) next->woken.wake(Turn::kLead);
     // A turn may be gone as soon as it is woken: sort them out first (in
     // place: nothing here may throw, or their threads would sleep on).
     uint64_t last_ticket = 0;
     for (Turn* turn : group) last_ticket = std::max(last_ticket, turn->ticket);
     auto waiting = std::partition(group.begin(), group.end(), [&](Turn* turn) { return turn->ticket == 0; });
     for (auto it = group.begin(); it != waiting; ++it)
-      if (*it != &me) (*it)->wake(Turn::kDone);  // nothing to wait for
+      if (*it != &me) (*it)->woken.wake(Turn::kDone);  // nothing to wait for
     if (last_ticket) {
       try {
         commit_.wait_durable(last_ticket);
@@ -379,7 +368,7 @@ class AggregateStore {
       }
     }
     for (auto it = waiting; it != group.end(); ++it)
-      if (*it != &me) (*it)->wake(Turn::kDone);
+      if (*it != &me) (*it)->woken.wake(Turn::kDone);
     if (me.error) std::rethrow_exception(me.error);
   }
 

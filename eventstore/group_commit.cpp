@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "eventstore/error.h"
+#include "eventstore/wake_up.h"
 
 namespace cairn {
 namespace {
@@ -26,22 +27,7 @@ uint64_t GroupCommit::write(const WriteBatch& batch) {
 struct GroupCommit::Waiter {
   enum Outcome { kAsleep, kDurable, kLook };  // kLook: sync next, or see the failure
   uint64_t ticket = 0;
-  std::mutex mutex;
-  std::condition_variable woken;
-  Outcome outcome = kAsleep;
-
-  // Under the waiter's own mutex, so it cannot return (and its stack frame
-  // go) before this has finished with it.
-  void wake(Outcome o) {
-    std::lock_guard lock(mutex);
-    outcome = o;
-    woken.notify_one();
-  }
-  Outcome sleep() {
-    std::unique_lock lock(mutex);
-    woken.wait(lock, [&] { return outcome != kAsleep; });
-    return outcome;
-  }
+  WakeUp<Outcome> woken{kAsleep};
 };
 
 void GroupCommit::wait_durable(uint64_t ticket) {
@@ -58,7 +44,7 @@ void GroupCommit::wait_durable(uint64_t ticket) {
     me.ticket = ticket;
     waiters_.push_back(&me);  // removed by the sync that wakes it
     lock.unlock();
-    if (me.sleep() == Waiter::kDurable) return;
+    if (me.woken.sleep() == Waiter::kDurable) return;
     lock.lock();
   }
 }
@@ -89,9 +75,9 @@ void GroupCommit::sync_and_wake(std::unique_lock<std::mutex>& lock) {
   bool next_chosen = false;
   std::erase_if(waiters_, [&](Waiter* w) {
     if (!failed_ && w->ticket <= durable_) {
-      w->wake(Waiter::kDurable);
+      w->woken.wake(Waiter::kDurable);
     } else if (failed_ || !next_chosen) {
-      w->wake(Waiter::kLook);
+      w->woken.wake(Waiter::kLook);
       next_chosen = true;
     } else {
       return false;
