@@ -98,41 +98,27 @@ TEST(GroupCommit, NoAnswerAndNoReadBeforeTheSync) {
   kv.set_open(false);
   auto command = std::async(std::launch::async, [&] { return store.process("c", Add{5, 1}, meta(), ctx); });
   ASSERT_TRUE(kv.wait_for_sync_started(2));
-  // Written, not yet durable: neither the command nor a reader of the new
-  // state returns.
+  // Written, not yet durable: a crash now would take it back. Neither the
+  // command, nor a reader of the new state, nor a no-op or a rejection
+  // decided on it returns.
   auto reader = std::async(std::launch::async, [&] {
     return store.read("c", [](const Counter& c, uint64_t) { return c.total; });
   });
-  EXPECT_EQ(command.wait_for(100ms), std::future_status::timeout);
-  EXPECT_EQ(reader.wait_for(10ms), std::future_status::timeout);
-  kv.set_open(true);
-  ASSERT_EQ(command.wait_for(5s), std::future_status::ready);
-  EXPECT_EQ(command.get().versions, (std::vector<uint64_t>{2}));
-  ASSERT_EQ(reader.wait_for(5s), std::future_status::ready);
-  EXPECT_EQ(reader.get(), 6);
-}
-
-TEST(GroupCommit, NoOpsAndRejectionsWaitForTheStateTheyWereDecidedOn) {
-  GatedKvStore kv;
-  ManualClock clock{1'700'000'000'000};
-  Store store(kv, clock);
-  CounterContext ctx;
-  store.process("c", Add{1, 1}, meta(), ctx);
-  kv.set_open(false);
-  auto writer = std::async(std::launch::async, [&] { return store.process("c", Add{5, 1}, meta(), ctx); });
-  ASSERT_TRUE(kv.wait_for_sync_started(2));
-  // Both are decided on version 2, written but not yet durable: a crash now
-  // would take it back, so neither answer may be given yet.
   auto no_op = std::async(std::launch::async, [&] { return store.process("c", Add{0, 1}, meta(), ctx); });
   auto conflict = std::async(std::launch::async, [&] {
     CommandMeta stale = meta();
     stale.expected_version = 1;
     return testing::error_code_of([&] { store.process("c", Add{1, 1}, stale, ctx); });
   });
-  EXPECT_EQ(no_op.wait_for(100ms), std::future_status::timeout);
+  EXPECT_EQ(command.wait_for(100ms), std::future_status::timeout);
+  EXPECT_EQ(reader.wait_for(10ms), std::future_status::timeout);
+  EXPECT_EQ(no_op.wait_for(10ms), std::future_status::timeout);
   EXPECT_EQ(conflict.wait_for(10ms), std::future_status::timeout);
   kv.set_open(true);
-  ASSERT_EQ(writer.wait_for(5s), std::future_status::ready);
+  ASSERT_EQ(command.wait_for(5s), std::future_status::ready);
+  EXPECT_EQ(command.get().versions, (std::vector<uint64_t>{2}));
+  ASSERT_EQ(reader.wait_for(5s), std::future_status::ready);
+  EXPECT_EQ(reader.get(), 6);
   ASSERT_EQ(no_op.wait_for(5s), std::future_status::ready);
   EXPECT_TRUE(no_op.get().events.empty());
   ASSERT_EQ(conflict.wait_for(5s), std::future_status::ready);
