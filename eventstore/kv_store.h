@@ -4,6 +4,9 @@
 // applied atomically: after a crash either all of it is visible or none.
 // With Durability::Sync the call returns only once the batch is on stable
 // storage; sync() makes earlier NoSync writes durable (see GroupCommit).
+// Durability::Unlogged is for what can be rebuilt (snapshots): the batch
+// skips the write-ahead log, so neither sync() nor a later Sync write makes
+// it durable, and a crash may or may not keep it.
 // Implementations: RocksDbKvStore (production) and MemoryKvStore
 // (unit tests, fault injection).
 // Thread-safety: all methods may be called concurrently.
@@ -18,7 +21,7 @@
 
 namespace cairn {
 
-enum class Durability { Sync, NoSync };
+enum class Durability { Sync, NoSync, Unlogged };
 
 class WriteBatch {
  public:

@@ -41,6 +41,7 @@ void MemoryKvStore::write(const WriteBatch& batch, Durability durability) {
   if (fail_countdown_ > 0 && --fail_countdown_ == 0)
     throw Error(ErrorKind::Unavailable, "storage_error", "injected write failure");
   apply(current_, batch);
+  if (durability == Durability::Unlogged) return;  // no log: nothing makes it durable
   if (durability == Durability::Sync) {
     // A synced write makes everything before it durable too, as a WAL does.
     for (const auto& pending : unsynced_) apply(durable_, pending);

@@ -7,7 +7,9 @@
 //  - fail_sync_number(n): the n-th sync() from now throws storage_error and
 //    makes nothing durable.
 //  - simulate_crash(): forgets every write that was made with
-//    Durability::NoSync after the last synced write, as a power loss would.
+//    Durability::NoSync after the last synced write, as a power loss would,
+//    and every Durability::Unlogged write (which a crash may lose; this
+//    store always does).
 // Thread-safety: all methods may be called concurrently.
 #pragma once
 

@@ -122,6 +122,7 @@ void RocksDbKvStore::write(const WriteBatch& batch, Durability durability) {
   }
   rocksdb::WriteOptions wo;
   wo.sync = durability == Durability::Sync;
+  wo.disableWAL = durability == Durability::Unlogged;
   auto s = impl_->db->Write(wo, &wb);
   if (!s.ok()) fail("write failed", s);
 }
