@@ -285,6 +285,8 @@ class CertAuth {
   static std::string command_params_json(const CaCommand& c);
   static std::string event_json(const CaEvent& e);
   static std::string encode_snapshot(const CertAuth& state);
+  // The same bytes appended to `out` (the store writes them in place).
+  static void encode_snapshot_to(const CertAuth& state, std::string& out);
   static CertAuth decode_snapshot(std::string_view bytes);
   // The state as readable JSON (auditors' replay output); no DER bodies.
   std::string state_json(int64_t at_ms) const;

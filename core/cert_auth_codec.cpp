@@ -242,15 +242,20 @@ void CertAuth::apply_encoded(std::string_view payload) {
 // certificate index block (read in place, not through cereal: at a million
 // certificates it is over 100 MB).
 std::string CertAuth::encode_snapshot(const CertAuth& state) {
-  std::ostringstream out;
-  out.put(kEnvelopeV1);
+  std::string bytes;
+  encode_snapshot_to(state, bytes);
+  return bytes;
+}
+
+void CertAuth::encode_snapshot_to(const CertAuth& state, std::string& out) {
+  std::ostringstream head;
+  head.put(kEnvelopeV1);
   {
-    cereal::PortableBinaryOutputArchive ar(out);
+    cereal::PortableBinaryOutputArchive ar(head);
     ar(state);
   }
-  std::string bytes = std::move(out).str();
-  state.index_.encode(bytes);
-  return bytes;
+  out += std::move(head).str();
+  state.index_.encode(out);
 }
 
 CertAuth CertAuth::decode_snapshot(std::string_view bytes) {

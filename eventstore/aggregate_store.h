@@ -15,6 +15,8 @@
 //   static std::string command_summary(const Command&);
 //   static std::string command_params_json(const Command&);  // no secrets
 //   static std::string encode_snapshot(const A&);   // deterministic bytes
+//   static void encode_snapshot_to(const A&, std::string& out);  // optional: the same,
+//       // appended (a large state is then written once, in place)
 //   static A decode_snapshot(std::string_view);  // may throw Error
 //                                                  // "snapshot_outdated": replayed instead
 //
@@ -30,11 +32,14 @@
 // the state it read is durable, so no reader sees a change that a crash
 // could still take back. Post-save listeners can never fail the command.
 // Rejections by the aggregate's rules are recorded as failed commands (audit
-// trail); no-ops store nothing. With a snapshot interval N, a command's
-// batch also holds a snapshot of the new state once max(N, version / 8)
-// events have passed since the last one (so snapshotting a large state
-// costs O(1) per event); loading starts from the latest snapshot and
-// applies only the events after it.
+// trail); no-ops store nothing. With a snapshot interval N, a command also
+// takes a snapshot of the state it stored once max(N, version / 8) events
+// have passed since the last one (so snapshotting a large state costs O(1)
+// per event); loading starts from the latest snapshot and applies only the
+// events after it. The snapshot is written once the command is durable, in
+// its own batch and unlogged (Durability::Unlogged): it stays out of the
+// write-ahead log, so no group sync carries a large CA's 100+ MB state, and
+// a crash that loses it only means loading from the snapshot before.
 // Commands on one aggregate run in arrival order: those that arrive while
 // one runs are run next, as a group, by one of their threads, each with its
 // own batch and its own result or error (run_in_turn). So A::process, the
@@ -102,7 +107,7 @@ class AggregateStore {
   using PostSave = std::function<void(const std::string& id, const std::vector<Event>& events,
                                       const std::vector<uint64_t>& versions)>;
 
-  AggregateStore(KeyValueStore& kv, const Clock& clock) : log_(kv, A::kType), clock_(clock), commit_(kv) {}
+  AggregateStore(KeyValueStore& kv, const Clock& clock) : kv_(kv), log_(kv, A::kType), clock_(clock), commit_(kv) {}
 
   // Listeners are registered at start-up, before any command is processed.
   void add_pre_save(PreSave fn) { pre_save_.push_back(std::move(fn)); }
@@ -145,6 +150,7 @@ class AggregateStore {
     // The aggregate's last write when this command ran: a no-op's answer or
     // a rejection relies on it, so neither is given before it is durable.
     uint64_t relied_on = 0;
+    WriteBatch snapshot_batch;  // written after the turn, unlogged (see above)
     // Runs in turn, maybe on another command's thread; returns the ticket its
     // answer waits for.
     auto decide = [&]() -> uint64_t {
@@ -177,19 +183,11 @@ class AggregateStore {
         std::vector<EventRecord> records;
         AggregateHead next = log_.append(id, slot->head, std::move(record), payloads, batch,
                                          &records);
-        bool snapshot = snapshot_interval_ &&
-                        next.version >= slot->snapshot_version +
-                                            std::max<uint64_t>(snapshot_interval_, next.version / 8);
-        if (snapshot)
-          batch.put(log_.snapshot_key(id),
-                    encode_record(SnapshotRecord{next.version, next.event_hash,
-                                                 A::encode_snapshot(*slot->state)}));
         for (auto& listener : pre_save_) listener(id, *slot->state, events, batch);
         ticket = commit_.write(batch);
         slot->head = next;
         slot->exists = true;
         slot->ticket = ticket;
-        if (snapshot) slot->snapshot_version = next.version;
         outcome.seq = next.command_seq;
         for (const auto& r : records) outcome.versions.push_back(r.version);
         outcome.events = std::move(events);
@@ -197,6 +195,17 @@ class AggregateStore {
       } catch (...) {
         slot->state.reset();  // the cached state may hold unsaved events
         throw;
+      }
+      if (snapshot_interval_ &&
+          slot->head.version >= slot->snapshot_version + std::max<uint64_t>(snapshot_interval_, slot->head.version / 8)) {
+        // Of the stored state only; the command stands whatever happens here.
+        slot->snapshot_version = slot->head.version;
+        try {
+          snapshot_batch.put(log_.snapshot_key(id),
+                             encode_snapshot_record(slot->head.version, slot->head.event_hash, *slot->state));
+        } catch (const std::exception& e) {
+          spdlog::warn("{}/{}: snapshot not taken: {}", A::kType, id, e.what());
+        }
       }
       if (observe) observe(*slot->state);
       return ticket;
@@ -209,6 +218,7 @@ class AggregateStore {
     }
     commit_.wait_durable(stored ? ticket : relied_on);
     if (!stored) return outcome;
+    write_snapshot(id, snapshot_batch);
     for (auto& listener : post_save_) {
       try {
         listener(id, outcome.events, outcome.versions);
@@ -371,6 +381,28 @@ class AggregateStore {
     if (me.error) std::rethrow_exception(me.error);
   }
 
+  static std::string encode_snapshot_record(uint64_t version, std::string_view event_hash, const A& state) {
+    return cairn::encode_snapshot_record(version, event_hash, [&](std::string& out) {
+      if constexpr (requires { A::encode_snapshot_to(state, out); })
+        A::encode_snapshot_to(state, out);
+      else
+        out += A::encode_snapshot(state);
+    });
+  }
+
+  // A snapshot only saves replaying at start-up: failing to write one fails
+  // nothing (the next load replays from the one before).
+  void write_snapshot(const std::string& id, const WriteBatch& snapshot) noexcept {
+    if (snapshot.empty()) return;
+    try {
+      kv_.write(snapshot, Durability::Unlogged);
+    } catch (const std::exception& e) {
+      spdlog::warn("{}/{}: snapshot not written: {}", A::kType, id, e.what());
+    } catch (...) {
+      spdlog::warn("{}/{}: snapshot not written", A::kType, id);
+    }
+  }
+
   std::shared_ptr<Slot> slot_for(const std::string& id) {
     std::lock_guard lock(slots_mutex_);
     auto& slot = slots_[id];
@@ -438,6 +470,7 @@ class AggregateStore {
     }
   }
 
+  KeyValueStore& kv_;
   AggregateLog log_;
   const Clock& clock_;
   GroupCommit commit_;

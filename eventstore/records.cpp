@@ -6,6 +6,8 @@
 #include <cereal/archives/portable_binary.hpp>
 #include <cereal/types/string.hpp>
 #include <cereal/types/vector.hpp>
+#include <bit>
+#include <cstring>
 #include <sstream>
 
 #include "eventstore/error.h"
@@ -82,6 +84,31 @@ void put_bytes(std::string& out, std::string_view s) {
 
 std::string encode_record(const EventRecord& r) { return encode(r); }
 std::string encode_record(const SnapshotRecord& r) { return encode(r); }
+
+// The layout decode_snapshot_record_view reads: cereal's portable binary
+// archive (endianness byte, then little-endian integers; strings as a 64-bit
+// length and the bytes) of class version 1.
+std::string encode_snapshot_record(uint64_t version, std::string_view event_hash,
+                                   const std::function<void(std::string&)>& write_state) {
+  static_assert(std::endian::native == std::endian::little, "cereal's portable layout is written as is");
+  auto put_le = [](std::string& out, auto v) {
+    char raw[sizeof v];
+    std::memcpy(raw, &v, sizeof v);
+    out.append(raw, sizeof v);
+  };
+  std::string out;
+  out.push_back(1);  // little-endian archive
+  put_le(out, uint32_t{1});
+  put_le(out, version);
+  put_le(out, uint64_t{event_hash.size()});
+  out.append(event_hash);
+  const size_t length_at = out.size();
+  put_le(out, uint64_t{0});
+  write_state(out);
+  const uint64_t state_size = out.size() - length_at - sizeof(uint64_t);
+  std::memcpy(out.data() + length_at, &state_size, sizeof state_size);
+  return out;
+}
 SnapshotRecord decode_snapshot_record(std::string_view b) { return decode<SnapshotRecord>(b, "snapshot"); }
 std::string encode_record(const CommandRecord& r) { return encode(r); }
 std::string encode_record(const AggregateHead& r) { return encode(r); }

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -76,6 +77,11 @@ struct SnapshotRecordView {
 
 std::string encode_record(const EventRecord& r);
 std::string encode_record(const SnapshotRecord& r);
+// The same bytes as encode_record(SnapshotRecord{version, event_hash, state})
+// where `write_state` appends the state to the string it is given: the
+// state is written once, in place (a large CA's is over 100 MB).
+std::string encode_snapshot_record(uint64_t version, std::string_view event_hash,
+                                   const std::function<void(std::string&)>& write_state);
 SnapshotRecord decode_snapshot_record(std::string_view bytes);
 SnapshotRecordView decode_snapshot_record_view(std::string_view bytes);  // throws corrupt_record
 std::string encode_record(const CommandRecord& r);
