@@ -39,7 +39,8 @@
 // events after it. The snapshot is written once the command is durable, in
 // its own batch and unlogged (Durability::Unlogged): it stays out of the
 // write-ahead log, so no group sync carries a large CA's 100+ MB state, and
-// a crash that loses it only means loading from the snapshot before.
+// a crash that loses it (or any snapshot RocksDB had not yet flushed) only
+// means loading from the last one that reached disk, or from event 1.
 // Commands on one aggregate run in arrival order: those that arrive while
 // one runs are run next, as a group, by one of their threads, each with its
 // own batch and its own result or error (run_in_turn). So A::process, the
@@ -107,7 +108,7 @@ class AggregateStore {
   using PostSave = std::function<void(const std::string& id, const std::vector<Event>& events,
                                       const std::vector<uint64_t>& versions)>;
 
-  AggregateStore(KeyValueStore& kv, const Clock& clock) : kv_(kv), log_(kv, A::kType), clock_(clock), commit_(kv) {}
+  AggregateStore(KeyValueStore& kv, const Clock& clock) : log_(kv, A::kType), clock_(clock), commit_(kv) {}
 
   // Listeners are registered at start-up, before any command is processed.
   void add_pre_save(PreSave fn) { pre_save_.push_back(std::move(fn)); }
@@ -196,15 +197,18 @@ class AggregateStore {
         slot->state.reset();  // the cached state may hold unsaved events
         throw;
       }
+      const uint64_t version = slot->head.version;
       if (snapshot_interval_ &&
-          slot->head.version >= slot->snapshot_version + std::max<uint64_t>(snapshot_interval_, slot->head.version / 8)) {
+          version >= slot->snapshot_version + std::max<uint64_t>(snapshot_interval_, version / 8)) {
         // Of the stored state only; the command stands whatever happens here.
-        slot->snapshot_version = slot->head.version;
         try {
           snapshot_batch.put(log_.snapshot_key(id),
-                             encode_snapshot_record(slot->head.version, slot->head.event_hash, *slot->state));
+                             snapshot_record_of(version, slot->head.event_hash, *slot->state));
+          slot->snapshot_version = version;
         } catch (const std::exception& e) {
           spdlog::warn("{}/{}: snapshot not taken: {}", A::kType, id, e.what());
+        } catch (...) {
+          spdlog::warn("{}/{}: snapshot not taken", A::kType, id);
         }
       }
       if (observe) observe(*slot->state);
@@ -381,7 +385,7 @@ class AggregateStore {
     if (me.error) std::rethrow_exception(me.error);
   }
 
-  static std::string encode_snapshot_record(uint64_t version, std::string_view event_hash, const A& state) {
+  static std::string snapshot_record_of(uint64_t version, std::string_view event_hash, const A& state) {
     return cairn::encode_snapshot_record(version, event_hash, [&](std::string& out) {
       if constexpr (requires { A::encode_snapshot_to(state, out); })
         A::encode_snapshot_to(state, out);
@@ -391,11 +395,12 @@ class AggregateStore {
   }
 
   // A snapshot only saves replaying at start-up: failing to write one fails
-  // nothing (the next load replays from the one before).
+  // nothing (loading replays from an earlier one; the next is taken one
+  // interval later).
   void write_snapshot(const std::string& id, const WriteBatch& snapshot) noexcept {
     if (snapshot.empty()) return;
     try {
-      kv_.write(snapshot, Durability::Unlogged);
+      log_.kv().write(snapshot, Durability::Unlogged);
     } catch (const std::exception& e) {
       spdlog::warn("{}/{}: snapshot not written: {}", A::kType, id, e.what());
     } catch (...) {
@@ -470,7 +475,6 @@ class AggregateStore {
     }
   }
 
-  KeyValueStore& kv_;
   AggregateLog log_;
   const Clock& clock_;
   GroupCommit commit_;

@@ -18,6 +18,10 @@
 // be added later while old data keeps loading.
 namespace cairn {
 
+// Also written and read without cereal (encode_snapshot_record and
+// decode_snapshot_record_view), which must follow it.
+constexpr std::uint32_t kSnapshotRecordClassVersion = 1;
+
 template <class Ar>
 void serialize(Ar& ar, EventRecord& r, std::uint32_t const /*version*/) {
   ar(r.version, r.time_ms, r.command_seq, r.payload, r.hash);
@@ -39,7 +43,7 @@ void serialize(Ar& ar, SnapshotRecord& r, std::uint32_t const /*version*/) {
 
 }  // namespace cairn
 
-CEREAL_CLASS_VERSION(cairn::SnapshotRecord, 1)
+CEREAL_CLASS_VERSION(cairn::SnapshotRecord, cairn::kSnapshotRecordClassVersion)
 CEREAL_CLASS_VERSION(cairn::EventRecord, 1)
 CEREAL_CLASS_VERSION(cairn::CommandRecord, 1)
 CEREAL_CLASS_VERSION(cairn::AggregateHead, 1)
@@ -98,7 +102,7 @@ std::string encode_snapshot_record(uint64_t version, std::string_view event_hash
   };
   std::string out;
   out.push_back(1);  // little-endian archive
-  put_le(out, uint32_t{1});
+  put_le(out, kSnapshotRecordClassVersion);
   put_le(out, version);
   put_le(out, uint64_t{event_hash.size()});
   out.append(event_hash);
@@ -118,7 +122,8 @@ SnapshotRecordView decode_snapshot_record_view(std::string_view b) {
   PortableBinaryView in;
   SnapshotRecordView r;
   uint32_t class_version = 0;
-  if (in.open(b) && in.read(class_version) && class_version == 1 && in.read(r.version) && in.read(r.event_hash) &&
+  if (in.open(b) && in.read(class_version) && class_version == kSnapshotRecordClassVersion && in.read(r.version) &&
+      in.read(r.event_hash) &&
       in.read(r.state))
     return r;
   decode<SnapshotRecord>(b, "snapshot");  // throws with cereal's own message

@@ -40,6 +40,9 @@ rocksdb::Options make_options(bool create) {
   // Events are mostly DER, which hardly compresses: LZ4 costs the least to
   // read back (a replay decompresses every block once).
   options.compression = rocksdb::kLZ4Compression;
+  // Unlogged writes (snapshots) reach disk only by a flush: a clean close
+  // must flush them (the default, stated here because it matters).
+  options.avoid_flush_during_shutdown = false;
   return options;
 }
 

@@ -2,7 +2,10 @@
 //
 // Opens (creating if needed) the database in `path`. Writes go through
 // rocksdb::WriteBatch, so a batch is atomic; Durability::Sync sets
-// WriteOptions::sync (fsync of the WAL before returning).
+// WriteOptions::sync (fsync of the WAL before returning); Durability::Unlogged
+// sets WriteOptions::disableWAL: such a write reaches disk only when its
+// memtable is flushed (when full, or when the database is closed: the
+// options keep avoid_flush_during_shutdown false for that).
 // open_read_only() opens an existing database without writing (auditors).
 // Thread-safety: all methods may be called concurrently.
 // Ownership: owns the rocksdb::DB handle; rocksdb headers stay in the .cpp.
