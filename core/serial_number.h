@@ -2,7 +2,8 @@
 // bits from the CSPRNG (RFC 5280 4.1.2.2; CA/B BR asks for >= 64 bits).
 // The canonical text form is 40 lowercase hex digits. normalize_serial()
 // accepts upper case and colons and throws InvalidInput "invalid_serial".
-// Thread-safety: pure functions (RAND_bytes is thread-safe).
+// Thread-safety: all may be called concurrently (random_serial draws from
+// OpenSSL's CSPRNG through a per-thread block, see serial_number.cpp).
 #pragma once
 
 #include <string>

@@ -1,5 +1,11 @@
 // Parsers of untrusted input: CSRs, subjects, serials, reasons, names.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <set>
+#include <thread>
+#include <vector>
 
 #include "core/certificate_request.h"
 #include "core/distinguished_name.h"
@@ -69,6 +75,51 @@ TEST(SerialParsing, NormalisesAndRejects) {
   EXPECT_EQ(error_code_of([] { normalize_serial("xyz"); }), "invalid_serial");
   EXPECT_EQ(error_code_of([] { normalize_serial(""); }), "invalid_serial");
   EXPECT_EQ(error_code_of([] { normalize_serial(std::string(41, '1')); }), "invalid_serial");
+}
+
+// Serials are cut from per-thread blocks of CSPRNG output: no two alike,
+// across threads, and a forked child does not repeat its parent's next one.
+TEST(SerialNumbers, RandomDistinctPositiveAcrossThreadsAndForks) {
+  constexpr int kThreads = 4, kEach = 2000;
+  std::vector<std::vector<std::string>> drawn(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&drawn, t] {
+      for (int i = 0; i < kEach; ++i) drawn[t].push_back(random_serial());
+    });
+  for (auto& th : threads) th.join();
+  std::set<std::string> all;
+  for (const auto& serials : drawn)
+    for (const auto& s : serials) {
+      ASSERT_EQ(s.size(), 40u) << s;
+      EXPECT_TRUE(s[0] >= '1' && s[0] <= '7') << s;  // positive, first octet >= 0x10
+      EXPECT_EQ(s.find_first_not_of("0123456789abcdef"), std::string::npos) << s;
+      all.insert(s);
+    }
+  EXPECT_EQ(all.size(), size_t{kThreads * kEach});
+
+  random_serial();  // this thread's block is now partly used
+  int pipe_fds[2];
+  ASSERT_EQ(pipe(pipe_fds), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    try {
+      std::string s = random_serial();
+      _exit(write(pipe_fds[1], s.data(), s.size()) == static_cast<ssize_t>(s.size()) ? 0 : 2);
+    } catch (...) {
+      _exit(3);
+    }
+  }
+  close(pipe_fds[1]);
+  std::string from_child(40, '\0');
+  ssize_t got = read(pipe_fds[0], from_child.data(), from_child.size());
+  close(pipe_fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  ASSERT_EQ(got, 40);
+  EXPECT_NE(from_child, random_serial());
 }
 
 TEST(RevocationReasons, NamesAndCodes) {
