@@ -15,14 +15,19 @@
 #     size, replay events/s, cold start with and without the snapshot, and
 #     resident memory per certificate.
 # Usage: bench/run.sh [SECONDS per point, default 10] [CERTIFICATES for the
-# scale part, default 1000010; 1M takes ~10 min and ~6 GB of RAM]. Needs
-# root once to install golang-cfssl; builds Release in build-release/.
+# scale part, default 1000010; 1M takes ~10 min and ~6 GB of RAM] [ROUNDS of
+# the issuance points, default 3]. Needs root once to install golang-cfssl;
+# builds Release in build-release/.
+# Issuance: this machine's speed drifts by 10-25% from minute to minute, so
+# cairn and cfssl take turns (the order alternates each round) and each
+# figure is the median of the rounds, with the range of the rates shown.
 # The load generator (bench/bench_client) drives its keep-alive connections
 # from two event loops, so it takes little of the CPU it shares with the
 # server under test. Loopback only.
 set -euo pipefail
 SECS=${1:-10}
 SCALE=${2:-1000010}
+ROUNDS=${3:-3}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 if ! command -v cfssl >/dev/null; then
@@ -76,20 +81,33 @@ cfssl serve -address 127.0.0.1 -port "$CFSSL_PORT" -ca inter.pem -ca-key inter.k
 PIDS+=($!)
 wait_http "http://127.0.0.1:$CFSSL_PORT/api/v1/cfssl/info"
 
-declare -A RATE P50 P99
+declare -A RATE P50 P99 RATES P50S P99S
 WARNINGS=()  # also written to results.md: a figure from a run with errors is not to be trusted
 warn() { echo "warning: $*" >&2; WARNINGS+=("$*"); }
 field() { sed -E "s/.*\"$1\":([0-9.e+-]+).*/\1/"; }
-for c in 1 8 32; do
-  for target in cairn cfssl; do
-    if [[ $target == cairn ]]; then out=$("$CLIENT" cairn 127.0.0.1 "$CAIRN_PORT" "$c" "$SECS" "$TOKEN");
-    else out=$("$CLIENT" cfssl 127.0.0.1 "$CFSSL_PORT" "$c" "$SECS"); fi
-    RATE[$target$c]=$(echo "$out" | field rate)
-    P50[$target$c]=$(echo "$out" | field p50_ms)
-    P99[$target$c]=$(echo "$out" | field p99_ms)
-    errs=$(echo "$out" | field errors)
-    [[ $errs == 0 ]] || warn "$target at concurrency $c had $errs errors"
+# median / min / max of whitespace-separated numbers
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
+lowest() { tr ' ' '\n' | grep -v '^$' | sort -g | head -1; }
+highest() { tr ' ' '\n' | grep -v '^$' | sort -g | tail -1; }
+for round in $(seq 1 "$ROUNDS"); do
+  order="cairn cfssl"
+  ((round % 2)) || order="cfssl cairn"
+  for c in 1 8 32; do
+    for target in $order; do
+      if [[ $target == cairn ]]; then out=$("$CLIENT" cairn 127.0.0.1 "$CAIRN_PORT" "$c" "$SECS" "$TOKEN");
+      else out=$("$CLIENT" cfssl 127.0.0.1 "$CFSSL_PORT" "$c" "$SECS"); fi
+      RATES[$target$c]+="$(echo "$out" | field rate) "
+      P50S[$target$c]+="$(echo "$out" | field p50_ms) "
+      P99S[$target$c]+="$(echo "$out" | field p99_ms) "
+      errs=$(echo "$out" | field errors)
+      [[ $errs == 0 ]] || warn "$target at concurrency $c (round $round) had $errs errors"
+    done
   done
+done
+for key in "${!RATES[@]}"; do
+  RATE[$key]=$(echo "${RATES[$key]}" | median)
+  P50[$key]=$(echo "${P50S[$key]}" | median)
+  P99[$key]=$(echo "${P99S[$key]}" | median)
 done
 
 # OCSP at concurrency 32, nonce-less requests (cached answers): cairn's
@@ -168,18 +186,23 @@ CPU=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
 {
   echo "# cairn benchmarks"
   echo
-  echo "$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores ($CPU), $(free -g | awk '/Mem:/{print $2}') GiB; \`bench/run.sh $SECS\` ($SECS s per point)."
+  echo "$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores ($CPU), $(free -g | awk '/Mem:/{print $2}') GiB; \`bench/run.sh $SECS $SCALE $ROUNDS\`."
   echo
   echo "Issuance over HTTP, P-256 CSR to a P-256 intermediate, keep-alive connections, closed loop"
   echo "(\`bench_client\`: event-driven, two threads, on the same machine as the server)."
   echo "cairn commits every certificate durably (synced RocksDB batch) before answering; cfssl records nothing."
+  echo "$ROUNDS rounds of $SECS s, cairn and cfssl taking turns; medians, with the range of the rates."
   echo
-  echo "| concurrency | cairn cert/s | cairn p50 / p99 ms | cfssl cert/s | cfssl p50 / p99 ms | cairn / cfssl |"
-  echo "| ---: | ---: | ---: | ---: | ---: | ---: |"
+  echo "| concurrency | cairn cert/s (range) | cairn p50 / p99 ms | cfssl cert/s (range) | cfssl p50 / p99 ms | cairn / cfssl | p99 cairn / cfssl |"
+  echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
   for c in 1 8 32; do
-    printf "| %s | %.0f | %.2f / %.2f | %.0f | %.2f / %.2f | %.2f |\n" "$c" "${RATE[cairn$c]}" "${P50[cairn$c]}" \
-      "${P99[cairn$c]}" "${RATE[cfssl$c]}" "${P50[cfssl$c]}" "${P99[cfssl$c]}" \
-      "$(awk -v a="${RATE[cairn$c]}" -v b="${RATE[cfssl$c]}" 'BEGIN { print (b > 0 ? a / b : 0) }')"
+    printf "| %s | %.0f (%.0f-%.0f) | %.2f / %.2f | %.0f (%.0f-%.0f) | %.2f / %.2f | %.2f | %.2f |\n" "$c" \
+      "${RATE[cairn$c]}" "$(echo "${RATES[cairn$c]}" | lowest)" "$(echo "${RATES[cairn$c]}" | highest)" \
+      "${P50[cairn$c]}" "${P99[cairn$c]}" \
+      "${RATE[cfssl$c]}" "$(echo "${RATES[cfssl$c]}" | lowest)" "$(echo "${RATES[cfssl$c]}" | highest)" \
+      "${P50[cfssl$c]}" "${P99[cfssl$c]}" \
+      "$(awk -v a="${RATE[cairn$c]}" -v b="${RATE[cfssl$c]}" 'BEGIN { print (b > 0 ? a / b : 0) }')" \
+      "$(awk -v a="${P99[cairn$c]}" -v b="${P99[cfssl$c]}" 'BEGIN { print (b > 0 ? a / b : 0) }')"
   done
   echo
   echo "OCSP for a valid certificate, concurrency 32: nonce-less requests (cached answers) and"
@@ -212,6 +235,8 @@ CPU=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
   echo "| replay of $(sj events) events | $(sj replay_events_per_s) events/s |"
   echo "| cold start without snapshot (replay) | $(sj cold_start_replay_ms) ms |"
   echo "| cold start from the snapshot | $(sj cold_start_snapshot_ms) ms |"
+  echo "| snapshot of the final state: encoding (inside the CA's turn), size | $(sj snapshot_encode_ms) ms, $(sj snapshot_bytes) bytes |"
+  echo "| issuance latency while building the CA, p50 / p99.9 / max | $(sj issue_ms_p50) / $(sj issue_ms_p999) / $(sj issue_ms_max) ms |"
   echo "| resident memory per issued certificate | $(sj rss_bytes_per_certificate) bytes |"
   if ((${#WARNINGS[@]})); then
     echo

@@ -2,6 +2,10 @@
 // in-process through CaManager on a real RocksDB directory (the HTTP layer is
 // measured by bench_client). Prints one JSON object:
 //   issue_rate        certificates/s issued while building the CA (threads)
+//   issue_ms_p50 / issue_ms_p999 / issue_ms_max   latency of those issuances
+//                      (the maximum shows the snapshots taken in the CA's turn)
+//   snapshot_encode_ms  encoding the final state, as a snapshot does inside
+//                      the CA's turn (its size: snapshot_bytes, from load)
 //   revoke_to_crl_ms_N  median ms from a revoke request to the new CRL read
 //                      back from storage, with N certificates revoked
 //   crl_full_build_ms / crl_bytes / crl_entries   a CRL of every revoked
@@ -123,6 +127,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> csrs;
   for (int i = 0; i < 64; ++i) csrs.push_back(make_csr(i));
   std::vector<std::vector<std::string>> serials(static_cast<size_t>(threads));
+  std::vector<std::vector<float>> latencies(static_cast<size_t>(threads));
   std::atomic<size_t> next{0};
   auto started = Steady::now();
   std::vector<std::thread> workers;
@@ -135,7 +140,9 @@ int main(int argc, char** argv) {
         SubjectAltNames names;
         names.dns = {"scale-" + std::to_string(i % csrs.size()) + ".example"};
         r.sans = names;
+        auto t0 = Steady::now();
         serials[static_cast<size_t>(t)].push_back(manager.issue("bench", "issuing", r).certificate.serial);
+        latencies[static_cast<size_t>(t)].push_back(static_cast<float>(ms_since(t0)));
       }
     });
   for (auto& w : workers) w.join();
@@ -148,6 +155,22 @@ int main(int argc, char** argv) {
   out["certificates"] = all.size();
   out["issue_threads"] = threads;
   out["issue_rate"] = static_cast<double>(all.size()) / (issue_ms / 1000);
+  {
+    std::vector<float> all_latencies;
+    for (auto& l : latencies) all_latencies.insert(all_latencies.end(), l.begin(), l.end());
+    std::sort(all_latencies.begin(), all_latencies.end());
+    auto at = [&](double q) { return all_latencies[std::min(all_latencies.size() - 1, static_cast<size_t>(q * all_latencies.size()))]; };
+    if (!all_latencies.empty()) {
+      out["issue_ms_p50"] = at(0.5);
+      out["issue_ms_p999"] = at(0.999);
+      out["issue_ms_max"] = all_latencies.back();
+    }
+  }
+  manager.store().read("issuing", [&](const CertAuth& state, uint64_t) {
+    auto t0 = Steady::now();
+    std::string encoded = CertAuth::encode_snapshot(state);
+    out["snapshot_encode_ms"] = ms_since(t0);
+  });
 
   // Revocation latency at growing revoked counts. Bulk revocations (one
   // command of up to 100,000) bring the CA to each point.
