@@ -91,10 +91,15 @@ std::string encode_record(const SnapshotRecord& r) { return encode(r); }
 
 // The layout decode_snapshot_record_view reads: cereal's portable binary
 // archive (endianness byte, then little-endian integers; strings as a 64-bit
-// length and the bytes) of class version 1.
+// length and the bytes) of kSnapshotRecordClassVersion. A big-endian machine
+// leaves it to cereal.
 std::string encode_snapshot_record(uint64_t version, std::string_view event_hash,
                                    const std::function<void(std::string&)>& write_state) {
-  static_assert(std::endian::native == std::endian::little, "cereal's portable layout is written as is");
+  if constexpr (std::endian::native != std::endian::little) {
+    SnapshotRecord r{version, std::string(event_hash), {}};
+    write_state(r.state);
+    return encode_record(r);
+  }
   auto put_le = [](std::string& out, auto v) {
     char raw[sizeof v];
     std::memcpy(raw, &v, sizeof v);
