@@ -152,6 +152,7 @@ class AggregateStore {
     // a rejection relies on it, so neither is given before it is durable.
     uint64_t relied_on = 0;
     WriteBatch snapshot_batch;  // written after the turn, unlogged (see above)
+    uint64_t snapshot_of = 0;   // the version it is a snapshot of
     // Runs in turn, maybe on another command's thread; returns the ticket its
     // answer waits for.
     auto decide = [&]() -> uint64_t {
@@ -205,6 +206,7 @@ class AggregateStore {
           snapshot_batch.put(log_.snapshot_key(id),
                              snapshot_record_of(version, slot->head.event_hash, *slot->state));
           slot->snapshot_version = version;
+          snapshot_of = version;
         } catch (const std::exception& e) {
           spdlog::warn("{}/{}: snapshot not taken: {}", A::kType, id, e.what());
         } catch (...) {
@@ -222,7 +224,7 @@ class AggregateStore {
     }
     commit_.wait_durable(stored ? ticket : relied_on);
     if (!stored) return outcome;
-    write_snapshot(id, snapshot_batch);
+    write_snapshot(*slot, id, snapshot_of, snapshot_batch);
     for (auto& listener : post_save_) {
       try {
         listener(id, outcome.events, outcome.versions);
@@ -320,7 +322,9 @@ class AggregateStore {
     std::unique_ptr<A> state;  // null: not loaded
     AggregateHead head;
     uint64_t ticket = 0;            // GroupCommit ticket of the last write
-    uint64_t snapshot_version = 0;  // version of the latest snapshot
+    uint64_t snapshot_version = 0;  // version of the latest snapshot taken
+    std::mutex snapshot_mutex;      // snapshot writes, one at a time
+    uint64_t snapshot_written = 0;  // version of the newest snapshot written (snapshot_mutex)
     std::atomic<bool> exists{false};  // has history (read without the mutex)
   };
 
@@ -396,11 +400,15 @@ class AggregateStore {
 
   // A snapshot only saves replaying at start-up: failing to write one fails
   // nothing (loading replays from an earlier one; the next is taken one
-  // interval later).
-  void write_snapshot(const std::string& id, const WriteBatch& snapshot) noexcept {
+  // interval later). Each command writes its own after its turn, so an
+  // older one may come late: it is dropped, never written over a newer one.
+  void write_snapshot(Slot& slot, const std::string& id, uint64_t version, const WriteBatch& snapshot) noexcept {
     if (snapshot.empty()) return;
+    std::lock_guard lock(slot.snapshot_mutex);
+    if (version <= slot.snapshot_written) return;
     try {
       log_.kv().write(snapshot, Durability::Unlogged);
+      slot.snapshot_written = version;
     } catch (const std::exception& e) {
       spdlog::warn("{}/{}: snapshot not written: {}", A::kType, id, e.what());
     } catch (...) {

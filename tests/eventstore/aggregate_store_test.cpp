@@ -2,6 +2,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <future>
 #include <mutex>
 #include <numeric>
 #include <thread>
@@ -429,6 +432,54 @@ TEST(AggregateStoreFaults, ASnapshotLostOrNotWrittenCostsOnlyReplay) {
   Store store(kv, clock);
   EXPECT_EQ(total_and_version(store), std::make_pair(int64_t{66}, uint64_t{11}));
   EXPECT_EQ(store.replay("c1").total, 66);
+}
+
+// A store whose first unlogged write waits until the test lets it go on.
+class HoldFirstUnloggedWrite final : public KeyValueStore {
+ public:
+  std::optional<std::string> get(std::string_view key) const override { return inner.get(key); }
+  void scan(std::string_view prefix, const Visitor& visit, std::string_view start = {}) const override {
+    inner.scan(prefix, visit, start);
+  }
+  void write(const WriteBatch& batch, Durability durability) override {
+    if (durability == Durability::Unlogged && !held_.exchange(true)) {
+      holding.set_value();
+      release.get_future().wait();
+    }
+    inner.write(batch, durability);
+  }
+  void sync() override { inner.sync(); }
+
+  MemoryKvStore inner;
+  std::promise<void> holding;
+  std::promise<void> release;
+
+ private:
+  std::atomic<bool> held_{false};
+};
+
+// Each command writes its snapshot after its turn, so an older one can come
+// late; it must not replace a newer one.
+TEST(AggregateStoreFaults, ALateSnapshotNeverReplacesANewerOne) {
+  HoldFirstUnloggedWrite kv;
+  ManualClock clock(1);
+  Store store(kv, clock);
+  store.set_snapshot_interval(1);  // while version / 8 < 1: a snapshot after every command
+  CounterContext ctx;
+  CommandMeta m;
+  m.actor = "t";
+  std::thread first([&] { store.process("c1", Add{1, 1}, m, ctx); });  // its snapshot, of version 1, is held
+  kv.holding.get_future().wait();
+  auto second = std::async(std::launch::async, [&] { store.process("c1", Add{2, 1}, m, ctx); });
+  // Time for the second command's snapshot (of version 2) to be written,
+  // were nothing to stop it; then the first one's goes on.
+  second.wait_for(std::chrono::milliseconds(300));
+  kv.release.set_value();
+  first.join();
+  second.get();
+  ASSERT_TRUE(store.log().snapshot("c1").has_value());
+  EXPECT_EQ(store.log().snapshot("c1")->version, 2u);
+  EXPECT_EQ(store.read("c1", [](const Counter& c, uint64_t) { return c.total; }), 3);
 }
 
 }  // namespace
