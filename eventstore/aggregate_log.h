@@ -1,8 +1,9 @@
 // AggregateLog — key layout and record I/O for the aggregates of one type.
 //
 // Keys (all under "a/<type>/<id>/"):  "h" head, "e/<version:020>" events,
-// "c/<seq:020>" commands, "s" the latest snapshot; and "l/<type>/<id>"
-// lists the aggregate.
+// "c/<seq:020>" commands, "s" the latest snapshot, "p/..." and "q/..." its
+// pieces and their markers (snapshot_pieces.h); and "l/<type>/<id>" lists
+// the aggregate.
 // append() only adds records to a WriteBatch: the caller writes it, so a
 // command, its events, its head and whatever listeners added land together.
 // Thread-safety: stateless apart from the store reference; safe to share.
@@ -60,10 +61,10 @@ class AggregateLog {
   std::string event_key(std::string_view id, uint64_t version) const;
   std::string command_key(std::string_view id, uint64_t seq) const;
   std::string snapshot_key(std::string_view id) const;
-
- private:
+  // "a/<type>/<id>/": every key of the aggregate starts with it.
   std::string prefix(std::string_view id) const;
 
+ private:
   KeyValueStore& kv_;
   std::string type_;
 };

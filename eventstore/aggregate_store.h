@@ -19,6 +19,9 @@
 //       // appended (a large state is then written once, in place)
 //   static A decode_snapshot(std::string_view);  // may throw Error
 //                                                  // "snapshot_outdated": replayed instead
+//   static void encode_snapshot_pieces(A&, std::string& out, SnapshotPieceSink&);  // optional,
+//   static A decode_snapshot(std::string_view, const SnapshotPieceSource&);     // all three:
+//   static void forget_snapshot_pieces(A&);  // a large state stored in pieces (snapshot_pieces.h)
 //
 // process(): lock the aggregate, load it, run A::process, apply the events,
 // let pre-save listeners add to (or veto) the batch, then write ONE batch
@@ -41,6 +44,12 @@
 // write-ahead log, so no group sync carries a large CA's 100+ MB state, and
 // a crash that loses it (or any snapshot RocksDB had not yet flushed) only
 // means loading from the last one that reached disk, or from event 1.
+// An aggregate that stores its snapshot in pieces writes the pieces that
+// changed (unlogged) in the command's turn, where the state is at hand; the
+// record that names them is written after the command is durable, and only
+// if every piece it names is stored, erasing with it the pieces that no
+// snapshot from then on names. A piece that is missing or not the one named
+// makes loading replay all events instead (with a warning).
 // Commands on one aggregate run in arrival order: those that arrive while
 // one runs are run next, as a group, by one of their threads, each with its
 // own batch and its own result or error (run_in_turn). So A::process, the
@@ -64,6 +73,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <type_traits>
 #include <unordered_map>
 
@@ -72,6 +82,7 @@
 #include "eventstore/error.h"
 #include "eventstore/event_applier.h"
 #include "eventstore/group_commit.h"
+#include "eventstore/snapshot_pieces.h"
 #include "eventstore/wake_up.h"
 
 namespace cairn {
@@ -153,6 +164,7 @@ class AggregateStore {
     uint64_t relied_on = 0;
     WriteBatch snapshot_batch;  // written after the turn, unlogged (see above)
     uint64_t snapshot_of = 0;   // the version it is a snapshot of
+    std::set<std::string> snapshot_pieces;  // keys of the pieces it names
     // Runs in turn, maybe on another command's thread; returns the ticket its
     // answer waits for.
     auto decide = [&]() -> uint64_t {
@@ -204,7 +216,7 @@ class AggregateStore {
         // Of the stored state only; the command stands whatever happens here.
         try {
           snapshot_batch.put(log_.snapshot_key(id),
-                             snapshot_record_of(version, slot->head.event_hash, *slot->state));
+                             take_snapshot(*slot, id, version, snapshot_pieces));
           slot->snapshot_version = version;
           snapshot_of = version;
         } catch (const std::exception& e) {
@@ -224,7 +236,7 @@ class AggregateStore {
     }
     commit_.wait_durable(stored ? ticket : relied_on);
     if (!stored) return outcome;
-    write_snapshot(*slot, id, snapshot_of, snapshot_batch);
+    write_snapshot(*slot, id, snapshot_of, std::move(snapshot_batch), snapshot_pieces);
     for (auto& listener : post_save_) {
       try {
         listener(id, outcome.events, outcome.versions);
@@ -325,6 +337,9 @@ class AggregateStore {
     uint64_t snapshot_version = 0;  // version of the latest snapshot taken
     std::mutex snapshot_mutex;      // snapshot writes, one at a time
     uint64_t snapshot_written = 0;  // version of the newest snapshot written (snapshot_mutex)
+    // A record was not written for want of its pieces: the next snapshot
+    // writes all of its pieces again (see take_snapshot).
+    std::atomic<bool> snapshot_pieces_lost{false};
     std::atomic<bool> exists{false};  // has history (read without the mutex)
   };
 
@@ -389,6 +404,10 @@ class AggregateStore {
     if (me.error) std::rethrow_exception(me.error);
   }
 
+  static constexpr bool kPiecedSnapshots = requires(A& a, std::string& out, SnapshotPieceSink& sink) {
+    A::encode_snapshot_pieces(a, out, sink);
+  };
+
   static std::string snapshot_record_of(uint64_t version, std::string_view event_hash, const A& state) {
     return cairn::encode_snapshot_record(version, event_hash, [&](std::string& out) {
       if constexpr (requires { A::encode_snapshot_to(state, out); })
@@ -398,15 +417,54 @@ class AggregateStore {
     });
   }
 
+  // In the command's turn: the snapshot record of the stored state and, for
+  // a state in pieces, the pieces that changed since the last snapshot,
+  // written here (unlogged; named by no record yet, so harmless if the
+  // record never comes); `named` gets the keys of all the pieces the record
+  // names. Throws if the snapshot cannot be taken.
+  std::string take_snapshot(Slot& slot, const std::string& id, uint64_t version, std::set<std::string>& named) {
+    if constexpr (kPiecedSnapshots) {
+      A& state = *slot.state;
+      if (slot.snapshot_pieces_lost.exchange(false)) A::forget_snapshot_pieces(state);
+      try {
+        SnapshotPieceWriter pieces(log_.prefix(id), version);
+        std::string record = cairn::encode_snapshot_record(
+            version, slot.head.event_hash, [&](std::string& out) { A::encode_snapshot_pieces(state, out, pieces); });
+        if (!pieces.new_pieces().empty()) log_.kv().write(pieces.new_pieces(), Durability::Unlogged);
+        named = pieces.named();
+        return record;
+      } catch (...) {
+        A::forget_snapshot_pieces(state);  // it remembers pieces that were not stored
+        throw;
+      }
+    } else {
+      return snapshot_record_of(version, slot.head.event_hash, *slot.state);
+    }
+  }
+
   // A snapshot only saves replaying at start-up: failing to write one fails
   // nothing (loading replays from an earlier one; the next is taken one
   // interval later). Each command writes its own after its turn, so an
   // older one may come late: it is dropped, never written over a newer one.
-  void write_snapshot(Slot& slot, const std::string& id, uint64_t version, const WriteBatch& snapshot) noexcept {
+  // A record in pieces is written only if all the pieces it names are
+  // stored, and erases the pieces of this or earlier snapshots it does not
+  // name (under snapshot_mutex: no other record is written meanwhile, and
+  // loading takes the mutex too).
+  void write_snapshot(Slot& slot, const std::string& id, uint64_t version, WriteBatch snapshot,
+                      const std::set<std::string>& named) noexcept {
     if (snapshot.empty()) return;
     std::lock_guard lock(slot.snapshot_mutex);
     if (version <= slot.snapshot_written) return;
     try {
+      if constexpr (kPiecedSnapshots) {
+        const size_t stored = erase_unnamed_pieces(log_.kv(), log_.prefix(id), version, named, snapshot);
+        if (stored != named.size()) {
+          slot.snapshot_pieces_lost = true;
+          spdlog::warn("{}/{}: snapshot of version {} not written: {} of its {} pieces are missing", A::kType,
+                       id, version, named.size() - stored, named.size());
+          return;
+        }
+      }
       log_.kv().write(snapshot, Durability::Unlogged);
       slot.snapshot_written = version;
     } catch (const std::exception& e) {
@@ -429,22 +487,35 @@ class AggregateStore {
     AggregateHead head = log_.head(id);
     uint64_t expected = 1;
     uint64_t snapshot_version = 0;
+    std::unique_lock pieces_lock(slot.snapshot_mutex, std::defer_lock);  // no record erases pieces meanwhile
+    if constexpr (kPiecedSnapshots) pieces_lock.lock();
     log_.read_snapshot(id, [&](std::string_view raw) {
       SnapshotRecordView snap = decode_snapshot_record_view(raw);
       if (snap.version > head.version) return;
       try {
-        *state = A::decode_snapshot(snap.state);
+        if constexpr (kPiecedSnapshots)
+          *state = A::decode_snapshot(snap.state, KvSnapshotPieceSource(log_.kv(), log_.prefix(id)));
+        else
+          *state = A::decode_snapshot(snap.state);
         expected = snap.version + 1;
         snapshot_version = snap.version;
       } catch (const Error& e) {
         // An earlier encoding (after an upgrade): replay all events; the
-        // next command writes a snapshot in the current one.
-        if (e.code() != "snapshot_outdated") throw;
-        spdlog::info("{}/{}: snapshot of an earlier format ignored, replaying {} events", A::kType, id,
-                     head.version);
+        // next command writes a snapshot in the current one. A piece gone
+        // astray costs the same replay.
+        if (e.code() == "snapshot_outdated") {
+          spdlog::info("{}/{}: snapshot of an earlier format ignored, replaying {} events", A::kType, id,
+                       head.version);
+        } else if (e.code() == "snapshot_incomplete") {
+          spdlog::warn("{}/{}: snapshot of version {} not loaded ({}), replaying {} events", A::kType, id,
+                       snap.version, e.what(), head.version);
+        } else {
+          throw;
+        }
         *state = A{};
       }
     });
+    if (pieces_lock.owns_lock()) pieces_lock.unlock();
     EventApplier<A> apply(*state, head.version >= expected ? head.version - expected + 1 : 0);
     log_.for_each_event_view(id, expected, [&](const EventRecordView& r) {
       if (r.version != expected)
