@@ -288,6 +288,15 @@ class CertAuth {
   // The same bytes appended to `out` (the store writes them in place).
   static void encode_snapshot_to(const CertAuth& state, std::string& out);
   static CertAuth decode_snapshot(std::string_view bytes);
+  // The snapshot AggregateStore stores: the same state, with the
+  // certificate index in pieces (CertificateIndex::encode_pieced), so that
+  // a large CA's snapshot writes only the chunks that changed since the
+  // last one. decode_snapshot() with the pieces reads both forms and throws
+  // Error snapshot_incomplete when a piece is missing or not the one named;
+  // forget_snapshot_pieces() after pieces were not stored after all.
+  static void encode_snapshot_pieces(CertAuth& state, std::string& out, SnapshotPieceSink& pieces);
+  static CertAuth decode_snapshot(std::string_view bytes, const SnapshotPieceSource& pieces);
+  static void forget_snapshot_pieces(CertAuth& state);
   // The state as readable JSON (auditors' replay output); no DER bodies.
   std::string state_json(int64_t at_ms) const;
 

@@ -247,7 +247,8 @@ std::string CertAuth::encode_snapshot(const CertAuth& state) {
   return bytes;
 }
 
-void CertAuth::encode_snapshot_to(const CertAuth& state, std::string& out) {
+namespace {
+void write_snapshot_head(const CertAuth& state, std::string& out) {
   std::ostringstream head;
   head.put(kEnvelopeV1);
   {
@@ -255,10 +256,11 @@ void CertAuth::encode_snapshot_to(const CertAuth& state, std::string& out) {
     ar(state);
   }
   out += std::move(head).str();
-  state.index_.encode(out);
 }
 
-CertAuth CertAuth::decode_snapshot(std::string_view bytes) {
+// The state with its index read by `read_index` from the rest.
+template <class ReadIndex>
+CertAuth read_snapshot(std::string_view bytes, const ReadIndex& read_index) {
   if (bytes.empty() || bytes[0] != kEnvelopeV1)
     throw Error(ErrorKind::Internal, "corrupt_record", "unknown snapshot envelope");
   CertAuth state;
@@ -266,13 +268,38 @@ CertAuth CertAuth::decode_snapshot(std::string_view bytes) {
     ViewInput in(bytes.substr(1));
     cereal::PortableBinaryInputArchive ar(in.stream());
     ar(state);
-    state.index_ = CertificateIndex::decode(in.rest());
+    read_index(state, in.rest());
   } catch (const Error&) {
-    throw;  // snapshot_outdated, or a corrupt index
+    throw;  // snapshot_outdated, snapshot_incomplete, or a corrupt index
   } catch (const std::exception& ex) {
     throw Error(ErrorKind::Internal, "corrupt_record", std::string("cannot decode snapshot: ") + ex.what());
   }
   return state;
+}
+}  // namespace
+
+void CertAuth::encode_snapshot_to(const CertAuth& state, std::string& out) {
+  write_snapshot_head(state, out);
+  state.index_.encode(out);
+}
+
+void CertAuth::encode_snapshot_pieces(CertAuth& state, std::string& out, SnapshotPieceSink& pieces) {
+  write_snapshot_head(state, out);
+  state.index_.encode_pieced(out, pieces);
+}
+
+void CertAuth::forget_snapshot_pieces(CertAuth& state) { state.index_.forget_pieces(); }
+
+CertAuth CertAuth::decode_snapshot(std::string_view bytes) {
+  return read_snapshot(bytes, [](CertAuth& state, std::string_view index) {
+    state.index_ = CertificateIndex::decode(index);
+  });
+}
+
+CertAuth CertAuth::decode_snapshot(std::string_view bytes, const SnapshotPieceSource& pieces) {
+  return read_snapshot(bytes, [&](CertAuth& state, std::string_view index) {
+    state.index_ = CertificateIndex::decode_pieced(index, pieces);
+  });
 }
 
 std::string CertAuth::state_json(int64_t at_ms) const {

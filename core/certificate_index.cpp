@@ -50,7 +50,10 @@ size_t serial_hash(const std::array<uint8_t, CertificateIndex::kMaxSerialDigits 
   return static_cast<size_t>(h ^ (h >> 29));
 }
 
+}  // namespace
+
 // ---- fixed little-endian encoding -----------------------------------------
+namespace index_codec {
 class Writer {
  public:
   explicit Writer(std::string& out) : out_(out) {}
@@ -71,6 +74,11 @@ class Writer {
  private:
   std::string& out_;
 };
+
+}  // namespace index_codec
+
+namespace {
+using index_codec::Writer;
 
 class Reader {
  public:
@@ -107,6 +115,7 @@ class Reader {
     return n;
   }
   bool done() const { return at_ == in_.size(); }
+  size_t position() const { return at_; }
 
  private:
   void need(uint64_t n) const {
@@ -296,6 +305,7 @@ uint64_t CertificateIndex::add_subject(std::string_view subject) {
     subject_chunks_.emplace_back();
     subject_chunks_.back().reserve(std::max(kSubjectChunk, subject.size()));
   }
+  if (subject_chunks_.size() <= subject_pieces_.size()) subject_pieces_[subject_chunks_.size() - 1].reset();
   std::string& chunk = subject_chunks_.back();
   uint64_t at = (static_cast<uint64_t>(subject_chunks_.size() - 1) << 32) | chunk.size();
   chunk.append(subject);
@@ -369,12 +379,33 @@ std::string CertificateIndex::encode() const {
   return out;
 }
 
-void CertificateIndex::encode(std::string& out) const {
-  size_t subjects = 0;
-  for (const auto& c : subject_chunks_) subjects += c.size() + 8;
-  out.reserve(out.size() + 64 + size_ * kEncodedEntryBytes + subjects + revocation_order_.size() * 4);
-  Writer w(out);
-  w.integer(kFormat);
+namespace {
+
+constexpr uint32_t kPiecedFormat = 2;
+constexpr size_t kPieceRefBytes = 8 + 4 + 8 + 32;
+
+void write_piece_ref(Writer& w, std::string& out, const SnapshotPieceRef& ref) {
+  w.integer(ref.written_by);
+  w.integer(ref.number);
+  w.integer(ref.length);
+  out.append(reinterpret_cast<const char*>(ref.sha256.data()), ref.sha256.size());
+}
+
+SnapshotPieceRef read_piece_ref(Reader& r) {
+  SnapshotPieceRef ref;
+  ref.written_by = r.integer<uint64_t>();
+  ref.number = r.integer<uint32_t>();
+  ref.length = r.integer<uint64_t>();
+  r.copy(ref.sha256.data(), ref.sha256.size());
+  return ref;
+}
+
+}  // namespace
+
+// Both encodings: format, the string tables, the subject text, the
+// entries, then the tail (revocation order, child CAs, kept DER). The
+// pieced one names pieces where encode() writes the text and the entries.
+void CertificateIndex::encode_tables(Writer& w) const {
   auto table = [&](const StringTable& t) {
     w.integer<uint64_t>(t.size());
     for (size_t i = 0; i < t.size(); ++i) w.bytes(t.at(static_cast<uint32_t>(i)));
@@ -382,10 +413,10 @@ void CertificateIndex::encode(std::string& out) const {
   table(profiles_);
   table(requesters_);
   table(keys_);
-  w.integer<uint64_t>(subject_chunks_.size());
-  for (const auto& c : subject_chunks_) w.bytes(c);
-  w.integer<uint64_t>(size_);
-  for (size_t i = 0; i < size_; ++i) {
+}
+
+void CertificateIndex::encode_entries(Writer& w, std::string& out, size_t from, size_t to) const {
+  for (size_t i = from; i < to; ++i) {
     const Entry& e = at(static_cast<Position>(i));
     w.integer(e.event_version);
     w.integer(e.not_before_ms);
@@ -404,6 +435,9 @@ void CertificateIndex::encode(std::string& out) const {
     w.integer<uint8_t>(e.revoked ? 1 : 0);
     out.append(reinterpret_cast<const char*>(e.serial.data()), e.serial.size());
   }
+}
+
+void CertificateIndex::encode_tail(Writer& w) const {
   w.integer<uint64_t>(revocation_order_.size());
   for (Position p : revocation_order_) w.integer(p);
   w.integer<uint64_t>(child_ca_.size());
@@ -416,6 +450,105 @@ void CertificateIndex::encode(std::string& out) const {
     w.integer(p);
     w.bytes(der);
   }
+}
+
+void CertificateIndex::encode(std::string& out) const {
+  size_t subjects = 0;
+  for (const auto& c : subject_chunks_) subjects += c.size() + 8;
+  out.reserve(out.size() + 64 + size_ * kEncodedEntryBytes + subjects + revocation_order_.size() * 4);
+  Writer w(out);
+  w.integer(kFormat);
+  encode_tables(w);
+  w.integer<uint64_t>(subject_chunks_.size());
+  for (const auto& c : subject_chunks_) w.bytes(c);
+  w.integer<uint64_t>(size_);
+  encode_entries(w, out, 0, size_);
+  encode_tail(w);
+}
+
+void CertificateIndex::encode_pieced(std::string& out, SnapshotPieceSink& pieces) {
+  Writer w(out);
+  w.integer(kPiecedFormat);
+  encode_tables(w);
+  subject_pieces_.resize(subject_chunks_.size());
+  w.integer<uint64_t>(subject_chunks_.size());
+  for (size_t i = 0; i < subject_chunks_.size(); ++i) {
+    auto& piece = subject_pieces_[i];
+    if (piece)
+      pieces.keep(*piece);
+    else
+      piece = pieces.add(subject_chunks_[i]);
+    write_piece_ref(w, out, *piece);
+  }
+  const size_t entry_chunks = (size_ + kChunkMask) >> kChunkBits;
+  entry_pieces_.resize(entry_chunks);
+  w.integer<uint64_t>(size_);
+  w.integer<uint64_t>(entry_chunks);
+  for (size_t c = 0; c < entry_chunks; ++c) {
+    auto& piece = entry_pieces_[c];
+    if (piece) {
+      pieces.keep(*piece);
+    } else {
+      const size_t from = c << kChunkBits;
+      const size_t to = std::min(size_, from + kChunkMask + 1);
+      std::string bytes;
+      bytes.reserve((to - from) * kEncodedEntryBytes);
+      Writer cw(bytes);
+      encode_entries(cw, bytes, from, to);
+      piece = pieces.add(std::move(bytes));
+    }
+    write_piece_ref(w, out, *piece);
+  }
+  encode_tail(w);
+}
+
+void CertificateIndex::forget_pieces() {
+  entry_pieces_.clear();
+  subject_pieces_.clear();
+}
+
+CertificateIndex CertificateIndex::decode_pieced(std::string_view bytes, const SnapshotPieceSource& pieces) {
+  Reader r(bytes);
+  const auto format = r.integer<uint32_t>();
+  if (format == kFormat) return decode(bytes);
+  if (format != kPiecedFormat) corrupt("unknown format");
+  // encode()'s bytes, rebuilt from the pieces: one decoder checks both forms.
+  std::string whole;
+  Writer w(whole);
+  w.integer(kFormat);
+  const size_t tables_at = r.position();
+  for (int t = 0; t < 3; ++t) {
+    uint64_t n = r.count(8);
+    for (uint64_t i = 0; i < n; ++i) r.bytes();
+  }
+  whole.append(bytes.substr(tables_at, r.position() - tables_at));
+  const uint64_t subject_count = r.count(kPieceRefBytes);
+  std::vector<SnapshotPieceRef> subject_refs;
+  subject_refs.reserve(subject_count);
+  uint64_t total = whole.size() + 16 + (bytes.size() - r.position());
+  for (uint64_t i = 0; i < subject_count; ++i) {
+    subject_refs.push_back(read_piece_ref(r));
+    if (subject_refs.back().length > kSubjectChunk) corrupt("subject piece too long");
+    total += 8 + subject_refs.back().length;
+  }
+  const uint64_t n = r.integer<uint64_t>();
+  if (n >= kNone) corrupt("too many certificates");
+  const uint64_t entry_chunks = r.count(kPieceRefBytes);
+  if (entry_chunks != ((n + kChunkMask) >> kChunkBits)) corrupt("entry pieces do not match the count");
+  std::vector<SnapshotPieceRef> entry_refs;
+  entry_refs.reserve(entry_chunks);
+  for (uint64_t c = 0; c < entry_chunks; ++c) {
+    entry_refs.push_back(read_piece_ref(r));
+    const uint64_t entries = std::min<uint64_t>(n - (c << kChunkBits), kChunkMask + 1);
+    if (entry_refs.back().length != entries * kEncodedEntryBytes) corrupt("entry piece of the wrong length");
+  }
+  whole.reserve(total + n * kEncodedEntryBytes);
+  w.integer<uint64_t>(subject_count);
+  for (const auto& ref : subject_refs) pieces.read(ref, [&](std::string_view text) { w.bytes(text); });
+  w.integer<uint64_t>(n);
+  for (const auto& ref : entry_refs) pieces.read(ref, [&](std::string_view chunk) { whole.append(chunk); });
+  whole.append(bytes.substr(r.position()));
+  return decode(whole);
 }
 
 CertificateIndex CertificateIndex::decode(std::string_view bytes) {

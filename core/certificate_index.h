@@ -11,7 +11,11 @@
 //
 // Positions are issuance order (0, 1, ...), never reused. encode() is
 // deterministic: equal histories give equal bytes, which is how auditors
-// compare a snapshot with a replay.
+// compare a snapshot with a replay. encode_pieced() is the snapshot's form
+// of the same content: the entries and the subject text in chunks stored as
+// snapshot pieces, where a chunk that did not change since the previous
+// snapshot is named, not written again (a large CA's snapshot then costs its
+// turn the chunks that changed, not the whole index).
 // Thread-safety: none (part of CertAuth's state; AggregateStore serialises).
 #pragma once
 
@@ -28,8 +32,13 @@
 #include <vector>
 
 #include "core/huge_page_allocator.h"
+#include "eventstore/snapshot_pieces.h"
 
 namespace cairn {
+
+namespace index_codec {
+class Writer;
+}
 
 // What the index takes from a CertificateIssued event (views into it).
 struct IssuedFields {
@@ -127,6 +136,20 @@ class CertificateIndex {
   // Throws Error corrupt_record on anything but encode()'s output.
   static CertificateIndex decode(std::string_view bytes);
 
+  // Appends the index with its chunks of entries (32,768 each) and of
+  // subject text (1 MiB each) as pieces: a chunk changed since the last
+  // call is given to pieces.add(), the others to pieces.keep() with the
+  // piece written then. Remembers the pieces it added: if they are not
+  // stored after all, call forget_pieces() before the next call.
+  void encode_pieced(std::string& out, SnapshotPieceSink& pieces);
+  // The next encode_pieced() adds every chunk again.
+  void forget_pieces();
+  // Reads encode_pieced()'s output, or encode()'s; the result equals
+  // decode() of encode()'s bytes of the same index, and encode_pieced()
+  // of it adds every chunk. Throws Error corrupt_record, or
+  // snapshot_incomplete when a piece is missing or not the one named.
+  static CertificateIndex decode_pieced(std::string_view bytes, const SnapshotPieceSource& pieces);
+
  private:
   static constexpr unsigned kChunkBits = 15;  // 3 MiB of entries
   static constexpr Position kChunkMask = (1u << kChunkBits) - 1;
@@ -148,7 +171,12 @@ class CertificateIndex {
     std::optional<uint32_t> last_;
   };
 
-  Entry& mutable_at(Position p) { return chunks_[p >> kChunkBits][p & kChunkMask]; }
+  // Every change to an entry goes through here: it marks the entry's chunk
+  // changed since the last snapshot.
+  Entry& mutable_at(Position p) {
+    if ((p >> kChunkBits) < entry_pieces_.size()) entry_pieces_[p >> kChunkBits].reset();
+    return chunks_[p >> kChunkBits][p & kChunkMask];
+  }
   Entry& append();
   uint64_t add_subject(std::string_view subject);
   // The slot holding `key`'s serial, or the empty slot where it would go.
@@ -159,6 +187,9 @@ class CertificateIndex {
   void note_expiry(const Entry& e);
   void note_revocation(Position p);
   void copy_from(const CertificateIndex& other);
+  void encode_tables(index_codec::Writer& w) const;
+  void encode_entries(index_codec::Writer& w, std::string& out, size_t from, size_t to) const;
+  void encode_tail(index_codec::Writer& w) const;
 
   struct ChunkFree {  // chunks come from malloc or HugePageAllocator: both free()
     void operator()(Entry* p) const { std::free(p); }
@@ -180,6 +211,11 @@ class CertificateIndex {
   std::map<Position, std::string> child_ca_;
   std::map<Position, std::string> kept_der_;
   std::vector<int64_t> last_expiry_;  // by issuer_key; derived
+  // The piece each chunk went into at the last encode_pieced(), by chunk
+  // number; empty (or beyond the end): changed since, or never written.
+  // Not copied with the index: a copy writes all its chunks.
+  std::vector<std::optional<SnapshotPieceRef>> entry_pieces_;
+  std::vector<std::optional<SnapshotPieceRef>> subject_pieces_;
 };
 
 }  // namespace cairn

@@ -9,6 +9,7 @@
 #include "core/serial_number.h"
 #include "core/x509_time.h"
 #include "eventstore/history_verifier.h"
+#include "eventstore/snapshot_pieces.h"
 #include "objects/ca_objects_store.h"
 
 namespace cairn {
@@ -106,10 +107,12 @@ std::optional<std::string> audit_ca(const KeyValueStore& kv, const AggregateLog&
   auto snapshot = log.snapshot(id);
   // A snapshot written before the current CertAuth encoding is not loaded
   // by the server (it replays the events instead): only its hash is checked.
+  // Its pieces are read and checked against their digests; a missing one is
+  // a problem (the server would replay instead of loading it).
   std::optional<CertAuth> snapshot_state;
   if (snapshot) {
     try {
-      snapshot_state = CertAuth::decode_snapshot(snapshot->state);
+      snapshot_state = CertAuth::decode_snapshot(snapshot->state, KvSnapshotPieceSource(kv, log.prefix(id)));
     } catch (const Error& e) {
       if (e.code() != "snapshot_outdated") return "ca/" + id + " snapshot: " + e.what();
       ++report.outdated_snapshots;

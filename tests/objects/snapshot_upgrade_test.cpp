@@ -89,7 +89,7 @@ TEST(SnapshotUpgrade, VersionOneSnapshotIsReplacedByAReplay) {
   const AggregateLog& log = manager.store().log();
   auto snap = log.snapshot("root");
   ASSERT_TRUE(snap);
-  CertAuth state = CertAuth::decode_snapshot(snap->state);
+  CertAuth state = CertAuth::decode_snapshot(snap->state, KvSnapshotPieceSource(*kv, log.prefix("root")));
   std::string old_encoding = encode_v1(state, log, "root");
   ASSERT_NE(old_encoding, snap->state) << "the test must store a different (older) encoding";
   snap->state = old_encoding;
@@ -115,7 +115,10 @@ TEST(SnapshotUpgrade, VersionOneSnapshotIsReplacedByAReplay) {
   auto current = restarted.store().log().snapshot("root");
   ASSERT_TRUE(current);
   EXPECT_EQ(current->version, restarted.store().log().head("root").version);
-  EXPECT_EQ(CertAuth::decode_snapshot(current->state).certificates().size(), 4u);
+  EXPECT_EQ(CertAuth::decode_snapshot(current->state, KvSnapshotPieceSource(*kv, log.prefix("root")))
+                .certificates()
+                .size(),
+            4u);
   report = audit(*kv, AuditOptions{});
   EXPECT_FALSE(report.problem) << *report.problem;
   EXPECT_EQ(report.outdated_snapshots, 0u);

@@ -1,0 +1,239 @@
+// Snapshots in pieces: the certificate index writes only the chunks that
+// changed since the last snapshot (CertificateIndex::encode_pieced), reads
+// back exactly what encode() holds, refuses a piece that is missing or not
+// the one named; the store keeps only the pieces its latest snapshot names,
+// and a lost piece costs a replay, never the state. (The store's handling
+// of failed piece writes: tests/eventstore/snapshot_pieces_store_test.cpp.)
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "core/ca_manager.h"
+#include "core/cert_auth.h"
+#include "core/certificate_index.h"
+#include "core/serial_number.h"
+#include "eventstore/memory_kv_store.h"
+#include "eventstore/snapshot_pieces.h"
+#include "tests/eventstore/recording_piece_source.h"
+#include "tests/core/pki_fixtures.h"
+
+namespace cairn::testing {
+namespace {
+
+const std::string kPrefix = "a/ca/test/";
+
+IssuedFields fields(const std::string& serial, const std::string& subject, const std::string& replaces = "") {
+  IssuedFields f;
+  f.serial = serial;
+  f.subject = subject;
+  f.replaces = replaces;
+  f.profile = "server";
+  f.requested_by = "alice";
+  f.issuer_key_id = "k0";
+  f.not_before_ms = 1'000;
+  f.not_after_ms = 2'000;
+  f.issued_at_ms = 1'500;
+  return f;
+}
+
+// Fills an index and keeps the strings its fields view alive.
+struct IndexFixture {
+  CertificateIndex index;
+  std::vector<std::string> serials;
+
+  void add(size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+      serials.push_back(random_serial());
+      const std::string subject = "CN=" + serials.back().substr(0, 12) + ".pieces.example";
+      index.add(fields(serials.back(), subject), serials.size());
+    }
+  }
+};
+
+// One snapshot's encoding: the pieces it added are stored, as the store does.
+struct Encoded {
+  std::string bytes;
+  size_t added = 0;
+  std::set<std::string> named;
+};
+
+Encoded encode_and_store(CertificateIndex& index, KeyValueStore& kv, uint64_t version) {
+  SnapshotPieceWriter writer(kPrefix, version);
+  Encoded e;
+  index.encode_pieced(e.bytes, writer);
+  e.added = writer.new_pieces().size() / 2;  // each piece comes with its marker
+  e.named = writer.named();
+  if (!writer.new_pieces().empty()) kv.write(writer.new_pieces(), Durability::Sync);
+  return e;
+}
+
+std::string decoded_whole(const Encoded& e, const KeyValueStore& kv) {
+  return CertificateIndex::decode_pieced(e.bytes, KvSnapshotPieceSource(kv, kPrefix)).encode();
+}
+
+TEST(SnapshotPieces, OnlyTheChunksThatChangedAreWrittenAgain) {
+  MemoryKvStore kv;
+  IndexFixture f;
+  f.add(70'000);  // entries: chunks of 32,768, 32,768 and 4,464; subject text (2.1 MB): 3 chunks
+  Encoded first = encode_and_store(f.index, kv, 10);
+  EXPECT_EQ(first.added, 6u);
+  EXPECT_EQ(first.named.size(), 6u);
+  EXPECT_EQ(decoded_whole(first, kv), f.index.encode());
+
+  Encoded unchanged = encode_and_store(f.index, kv, 20);
+  EXPECT_EQ(unchanged.added, 0u);
+  EXPECT_EQ(unchanged.named, first.named);
+  EXPECT_EQ(decoded_whole(unchanged, kv), f.index.encode());
+
+  f.add(1);  // the last entry chunk and the last chunk of subject text
+  Encoded grown = encode_and_store(f.index, kv, 30);
+  EXPECT_EQ(grown.added, 2u);
+  EXPECT_EQ(decoded_whole(grown, kv), f.index.encode());
+
+  f.index.revoke(5, 1'700, 1);  // an entry of the first chunk
+  Encoded revoked = encode_and_store(f.index, kv, 40);
+  EXPECT_EQ(revoked.added, 1u);
+  EXPECT_EQ(decoded_whole(revoked, kv), f.index.encode());
+
+  // A renewal links the old entry (second chunk) to the new one (last chunk).
+  const std::string renewed = random_serial();
+  f.index.add(fields(renewed, "CN=renewed.example", f.serials[40'000]), 99'999);
+  Encoded renewal = encode_and_store(f.index, kv, 50);
+  EXPECT_EQ(renewal.added, 3u);
+  EXPECT_EQ(decoded_whole(renewal, kv), f.index.encode());
+
+  // Nothing remembered: after forget_pieces(), in a copy, in a decoded index.
+  f.index.forget_pieces();
+  EXPECT_EQ(encode_and_store(f.index, kv, 60).added, 6u);
+  CertificateIndex copy = f.index;
+  EXPECT_EQ(encode_and_store(copy, kv, 70).added, 6u);
+  CertificateIndex decoded = CertificateIndex::decode_pieced(renewal.bytes, KvSnapshotPieceSource(kv, kPrefix));
+  EXPECT_EQ(encode_and_store(decoded, kv, 80).added, 6u);
+}
+
+TEST(SnapshotPieces, ReadsTheWholeEncodingToo) {
+  IndexFixture f;
+  f.add(100);
+  f.index.revoke(3, 1'700, 1);
+  MemoryKvStore empty;
+  const std::string whole = f.index.encode();
+  EXPECT_EQ(CertificateIndex::decode_pieced(whole, KvSnapshotPieceSource(empty, kPrefix)).encode(), whole);
+}
+
+TEST(SnapshotPieces, AMissingOrChangedPieceIsRefused) {
+  MemoryKvStore kv;
+  IndexFixture f;
+  f.add(34'000);  // two entry pieces, one subject piece (1.02 MB)
+  Encoded e = encode_and_store(f.index, kv, 7);
+  ASSERT_EQ(e.named.size(), 3u);
+  std::vector<std::string> keys(e.named.begin(), e.named.end());
+  const std::string first = *kv.get(keys[0]);
+  const std::string second = *kv.get(keys[1]);
+
+  auto put = [&](const std::string& key, const std::string& value) {
+    WriteBatch b;
+    b.put(key, value);
+    kv.write(b, Durability::Sync);
+  };
+  std::string flipped = first;
+  flipped[flipped.size() / 2] = static_cast<char>(flipped[flipped.size() / 2] ^ 0x20);
+  put(keys[0], flipped);
+  EXPECT_EQ(error_code_of([&] { decoded_whole(e, kv); }), "snapshot_incomplete");
+  put(keys[0], second);  // another piece of this very snapshot
+  EXPECT_EQ(error_code_of([&] { decoded_whole(e, kv); }), "snapshot_incomplete");
+  WriteBatch erase;
+  erase.erase(keys[0]);
+  kv.write(erase, Durability::Sync);
+  EXPECT_EQ(error_code_of([&] { decoded_whole(e, kv); }), "snapshot_incomplete");
+  put(keys[0], first);
+  EXPECT_EQ(decoded_whole(e, kv), f.index.encode());
+
+  // The encoding itself, cut short anywhere: refused, never a crash.
+  for (size_t n = 0; n < e.bytes.size(); n += 7)
+    EXPECT_EQ(error_code_of([&] {
+                CertificateIndex::decode_pieced(std::string_view(e.bytes).substr(0, n), KvSnapshotPieceSource(kv, kPrefix));
+              }),
+              "corrupt_record")
+        << "cut at " << n;
+}
+
+// ---- through the store ------------------------------------------------------
+
+struct StoreFixture {
+  MemoryKvStore kv;
+  MemoryKeyStore keys;
+  Signer signer{keys};
+  ManualClock clock{1'790'000'000'000};
+  std::unique_ptr<CaManager> manager = start();
+
+  std::unique_ptr<CaManager> start() {
+    return std::make_unique<CaManager>(kv, signer, clock, CaManagerConfig{"http://pki.test", 5, nullptr});
+  }
+  void issue(int n) {
+    for (int i = 0; i < n; ++i) {
+      IssueRequest r;
+      r.csr = make_csr_pem("p" + std::to_string(i), "DNS:p.example");
+      manager->issue("test", "issuing", r);
+    }
+  }
+  std::set<std::string> keys_under(const std::string& sub) const {
+    std::set<std::string> out;
+    kv.scan(manager->store().log().prefix("issuing") + sub, [&](std::string_view key, std::string_view) {
+      out.insert(std::string(key.substr(key.rfind('/') + 1)));
+      return true;
+    });
+    return out;
+  }
+  // The pieces the stored snapshot names (read through them).
+  std::set<std::string> named_by_snapshot() const {
+    RecordingPieceSource recording(kv, manager->store().log().prefix("issuing"));
+    auto snap = manager->store().log().snapshot("issuing");
+    if (!snap) return {};
+    CertAuth::decode_snapshot(snap->state, recording);
+    return recording.names();
+  }
+  std::string replayed() const { return CertAuth::encode_snapshot(manager->store().replay("issuing")); }
+  static std::string loaded(CaManager& m) {
+    return m.store().read("issuing", [](const CertAuth& ca, uint64_t) { return CertAuth::encode_snapshot(ca); });
+  }
+};
+
+TEST(SnapshotPieces, TheStoreKeepsOnlyThePiecesItsLatestSnapshotNames) {
+  StoreFixture s;
+  s.manager->create_ca("test", CreateCaRequest{"root", "CN=Pieces Root", "ec-p256", "", 3650});
+  s.manager->create_ca("test", CreateCaRequest{"issuing", "CN=Pieces Issuing", "ec-p256", "root", 1825});
+  s.issue(23);  // a snapshot every 5 events: each writes the changed chunks anew
+  auto snap = s.manager->store().log().snapshot("issuing");
+  ASSERT_TRUE(snap);
+  EXPECT_GE(snap->version, 20u);
+  const auto named = s.named_by_snapshot();
+  EXPECT_EQ(named.size(), 2u);  // one chunk of entries, one of subject text
+  EXPECT_EQ(s.keys_under("p/"), named);
+  EXPECT_EQ(s.keys_under("q/"), named);
+  // A fresh start loads it and equals the full replay.
+  auto fresh = s.start();
+  EXPECT_EQ(StoreFixture::loaded(*fresh), s.replayed());
+}
+
+TEST(SnapshotPieces, ALostPieceCostsAReplayNotTheState) {
+  StoreFixture s;
+  s.manager->create_ca("test", CreateCaRequest{"root", "CN=Pieces Root", "ec-p256", "", 3650});
+  s.manager->create_ca("test", CreateCaRequest{"issuing", "CN=Pieces Issuing", "ec-p256", "root", 1825});
+  s.issue(12);
+  auto pieces = s.keys_under("p/");
+  ASSERT_FALSE(pieces.empty());
+  WriteBatch erase;
+  erase.erase(s.manager->store().log().prefix("issuing") + "p/" + *pieces.begin());
+  s.kv.write(erase, Durability::Sync);
+
+  auto fresh = s.start();
+  EXPECT_EQ(StoreFixture::loaded(*fresh), s.replayed());
+  // Its next snapshot is whole again.
+  s.manager = std::move(fresh);
+  s.issue(6);
+  EXPECT_EQ(s.named_by_snapshot(), s.keys_under("p/"));
+  EXPECT_EQ(StoreFixture::loaded(*s.start()), s.replayed());
+}
+
+}  // namespace
+}  // namespace cairn::testing
