@@ -548,7 +548,15 @@ CertificateIndex CertificateIndex::decode_pieced(std::string_view bytes, const S
   w.integer<uint64_t>(n);
   for (const auto& ref : entry_refs) pieces.read(ref, [&](std::string_view chunk) { whole.append(chunk); });
   whole.append(bytes.substr(r.position()));
-  return decode(whole);
+  CertificateIndex x = decode(whole);
+  // Each chunk is what its piece holds (length and digest checked, and the
+  // encoding round-trips): the next snapshot names these pieces again
+  // rather than writing the whole index in the CA's turn. (Should a piece be
+  // erased meanwhile, the store does not write that snapshot's record and
+  // the one after writes every chunk.)
+  x.subject_pieces_.assign(subject_refs.begin(), subject_refs.end());
+  x.entry_pieces_.assign(entry_refs.begin(), entry_refs.end());
+  return x;
 }
 
 CertificateIndex CertificateIndex::decode(std::string_view bytes) {

@@ -145,9 +145,10 @@ class CertificateIndex {
   // The next encode_pieced() adds every chunk again.
   void forget_pieces();
   // Reads encode_pieced()'s output, or encode()'s; the result equals
-  // decode() of encode()'s bytes of the same index, and encode_pieced()
-  // of it adds every chunk. Throws Error corrupt_record, or
-  // snapshot_incomplete when a piece is missing or not the one named.
+  // decode() of encode()'s bytes of the same index. It remembers the pieces
+  // it read (encode_pieced() of it adds no chunk until one changes); read
+  // from encode()'s bytes, it remembers none. Throws Error corrupt_record,
+  // or snapshot_incomplete when a piece is missing or not the one named.
   static CertificateIndex decode_pieced(std::string_view bytes, const SnapshotPieceSource& pieces);
 
  private:

@@ -102,13 +102,21 @@ TEST(SnapshotPieces, OnlyTheChunksThatChangedAreWrittenAgain) {
   EXPECT_EQ(renewal.added, 3u);
   EXPECT_EQ(decoded_whole(renewal, kv), f.index.encode());
 
-  // Nothing remembered: after forget_pieces(), in a copy, in a decoded index.
+  // Read back, the index names the pieces it was read from, until a chunk
+  // changes.
+  CertificateIndex decoded = CertificateIndex::decode_pieced(renewal.bytes, KvSnapshotPieceSource(kv, kPrefix));
+  Encoded reread = encode_and_store(decoded, kv, 55);
+  EXPECT_EQ(reread.added, 0u);
+  EXPECT_EQ(reread.named, renewal.named);
+  decoded.revoke(static_cast<CertificateIndex::Position>(decoded.size() - 1), 1'800, 4);
+  EXPECT_EQ(encode_and_store(decoded, kv, 56).added, 1u);
+  // Nothing remembered: after forget_pieces(), in a copy, read from encode().
   f.index.forget_pieces();
   EXPECT_EQ(encode_and_store(f.index, kv, 60).added, 6u);
   CertificateIndex copy = f.index;
   EXPECT_EQ(encode_and_store(copy, kv, 70).added, 6u);
-  CertificateIndex decoded = CertificateIndex::decode_pieced(renewal.bytes, KvSnapshotPieceSource(kv, kPrefix));
-  EXPECT_EQ(encode_and_store(decoded, kv, 80).added, 6u);
+  CertificateIndex whole = CertificateIndex::decode(f.index.encode());
+  EXPECT_EQ(encode_and_store(whole, kv, 80).added, 6u);
 }
 
 TEST(SnapshotPieces, ReadsTheWholeEncodingToo) {
