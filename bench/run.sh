@@ -235,7 +235,8 @@ CPU=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
   echo "| replay of $(sj events) events | $(sj replay_events_per_s) events/s |"
   echo "| cold start without snapshot (replay) | $(sj cold_start_replay_ms) ms |"
   echo "| cold start from the snapshot | $(sj cold_start_snapshot_ms) ms |"
-  echo "| snapshot of the final state: encoding (inside the CA's turn), size | $(sj snapshot_encode_ms) ms, $(sj snapshot_bytes) bytes |"
+  echo "| snapshot of the final state: encoding all of it, size (record and pieces) | $(sj snapshot_encode_ms) ms, $(sj snapshot_bytes) bytes |"
+  echo "| a snapshot's work in the CA's turn: every chunk written (the first after a start) / none changed | $(sj snapshot_turn_all_chunks_ms) / $(sj snapshot_turn_unchanged_ms) ms (record $(sj snapshot_record_bytes) bytes) |"
   echo "| issuance latency while building the CA, p50 / p99.9 / max | $(sj issue_ms_p50) / $(sj issue_ms_p999) / $(sj issue_ms_max) ms |"
   echo "| resident memory per issued certificate | $(sj rss_bytes_per_certificate) bytes |"
   if ((${#WARNINGS[@]})); then
