@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <set>
 
 #include "eventstore/error.h"
 
@@ -383,6 +384,10 @@ namespace {
 
 constexpr uint32_t kPiecedFormat = 2;
 constexpr size_t kPieceRefBytes = 8 + 4 + 8 + 32;
+// What the pieces may add up to: far beyond any real index (a million
+// certificates take about 120 MB), so that a damaged record cannot ask for
+// an absurd reservation.
+constexpr uint64_t kMaxPiecedBytes = uint64_t{64} << 30;
 
 void write_piece_ref(Writer& w, std::string& out, const SnapshotPieceRef& ref) {
   w.integer(ref.written_by);
@@ -522,13 +527,21 @@ CertificateIndex CertificateIndex::decode_pieced(std::string_view bytes, const S
     for (uint64_t i = 0; i < n; ++i) r.bytes();
   }
   whole.append(bytes.substr(tables_at, r.position() - tables_at));
+  // A piece named twice would be read (and held) twice: refused, so that
+  // what is read is what is stored.
+  std::set<std::pair<uint64_t, uint32_t>> named;
+  auto next_ref = [&] {
+    SnapshotPieceRef ref = read_piece_ref(r);
+    if (!named.emplace(ref.written_by, ref.number).second) corrupt("a piece named twice");
+    return ref;
+  };
   const uint64_t subject_count = r.count(kPieceRefBytes);
   std::vector<SnapshotPieceRef> subject_refs;
   subject_refs.reserve(subject_count);
   uint64_t total = whole.size() + 16 + (bytes.size() - r.position());
   for (uint64_t i = 0; i < subject_count; ++i) {
-    subject_refs.push_back(read_piece_ref(r));
-    if (subject_refs.back().length > kSubjectChunk) corrupt("subject piece too long");
+    subject_refs.push_back(next_ref());
+    if (subject_refs.back().length > UINT32_MAX) corrupt("subject piece too long");  // offsets are 32-bit
     total += 8 + subject_refs.back().length;
   }
   const uint64_t n = r.integer<uint64_t>();
@@ -538,11 +551,13 @@ CertificateIndex CertificateIndex::decode_pieced(std::string_view bytes, const S
   std::vector<SnapshotPieceRef> entry_refs;
   entry_refs.reserve(entry_chunks);
   for (uint64_t c = 0; c < entry_chunks; ++c) {
-    entry_refs.push_back(read_piece_ref(r));
+    entry_refs.push_back(next_ref());
     const uint64_t entries = std::min<uint64_t>(n - (c << kChunkBits), kChunkMask + 1);
     if (entry_refs.back().length != entries * kEncodedEntryBytes) corrupt("entry piece of the wrong length");
   }
-  whole.reserve(total + n * kEncodedEntryBytes);
+  total += n * kEncodedEntryBytes;
+  if (total > kMaxPiecedBytes) corrupt("pieces beyond any index");
+  whole.reserve(total);
   w.integer<uint64_t>(subject_count);
   for (const auto& ref : subject_refs) pieces.read(ref, [&](std::string_view text) { w.bytes(text); });
   w.integer<uint64_t>(n);

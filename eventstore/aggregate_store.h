@@ -48,8 +48,9 @@
 // changed (unlogged) in the command's turn, where the state is at hand; the
 // record that names them is written after the command is durable, and only
 // if every piece it names is stored, erasing with it the pieces that no
-// snapshot from then on names. A piece that is missing or not the one named
-// makes loading replay all events instead (with a warning).
+// snapshot from then on names. A piece that is missing or not the one named,
+// or a snapshot that does not decode, makes loading replay all events
+// instead (logged as an error).
 // Commands on one aggregate run in arrival order: those that arrive while
 // one runs are run next, as a group, by one of their threads, each with its
 // own batch and its own result or error (run_in_turn). So A::process, the
@@ -502,13 +503,14 @@ class AggregateStore {
       } catch (const Error& e) {
         // An earlier encoding (after an upgrade): replay all events; the
         // next command writes a snapshot in the current one. A piece gone
-        // astray costs the same replay.
+        // astray, or a snapshot that does not decode, costs the same
+        // replay: the events are the truth (audit verify names the fault).
         if (e.code() == "snapshot_outdated") {
           spdlog::info("{}/{}: snapshot of an earlier format ignored, replaying {} events", A::kType, id,
                        head.version);
-        } else if (e.code() == "snapshot_incomplete") {
-          spdlog::warn("{}/{}: snapshot of version {} not loaded ({}), replaying {} events", A::kType, id,
-                       snap.version, e.what(), head.version);
+        } else if (e.code() == "snapshot_incomplete" || e.code() == "corrupt_record") {
+          spdlog::error("{}/{}: snapshot of version {} not loaded ({}), replaying {} events", A::kType, id,
+                        snap.version, e.what(), head.version);
         } else {
           throw;
         }

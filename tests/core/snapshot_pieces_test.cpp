@@ -156,6 +156,16 @@ TEST(SnapshotPieces, AMissingOrChangedPieceIsRefused) {
   put(keys[0], first);
   EXPECT_EQ(decoded_whole(e, kv), f.index.encode());
 
+  // A piece named twice (the second entry piece's number made the first's):
+  // refused before anything is read.
+  std::string twice = e.bytes;
+  const std::string second_ref = std::string("\x07\0\0\0\0\0\0\0\x02\0\0\0", 12);
+  const size_t at = twice.find(second_ref);
+  ASSERT_NE(at, std::string::npos);
+  twice[at + 8] = '\x01';
+  EXPECT_EQ(error_code_of([&] { CertificateIndex::decode_pieced(twice, KvSnapshotPieceSource(kv, kPrefix)); }),
+            "corrupt_record");
+
   // The encoding itself, cut short anywhere: refused, never a crash.
   for (size_t n = 0; n < e.bytes.size(); n += 7)
     EXPECT_EQ(error_code_of([&] {
@@ -236,11 +246,48 @@ TEST(SnapshotPieces, ALostPieceCostsAReplayNotTheState) {
 
   auto fresh = s.start();
   EXPECT_EQ(StoreFixture::loaded(*fresh), s.replayed());
-  // Its next snapshot is whole again.
+  // Its next snapshot is whole again, and the lost piece's marker is gone.
   s.manager = std::move(fresh);
   s.issue(6);
   EXPECT_EQ(s.named_by_snapshot(), s.keys_under("p/"));
+  EXPECT_EQ(s.keys_under("q/"), s.keys_under("p/"));
   EXPECT_EQ(StoreFixture::loaded(*s.start()), s.replayed());
+}
+
+TEST(SnapshotPieces, ASnapshotThatDoesNotDecodeCostsAReplay) {
+  StoreFixture s;
+  s.manager->create_ca("test", CreateCaRequest{"root", "CN=Pieces Root", "ec-p256", "", 3650});
+  s.manager->create_ca("test", CreateCaRequest{"issuing", "CN=Pieces Issuing", "ec-p256", "root", 1825});
+  s.issue(12);
+  const auto& log = s.manager->store().log();
+  auto snap = *log.snapshot("issuing");
+  snap.state = std::string("\x01", 1) + "not a state";
+  WriteBatch b;
+  b.put(log.snapshot_key("issuing"), encode_record(snap));
+  s.kv.write(b, Durability::Sync);
+  EXPECT_EQ(StoreFixture::loaded(*s.start()), s.replayed());
+}
+
+// A snapshot written before pieces holds the whole index (format 1): it is
+// still loaded, not replayed. (Doctored here so that loading it shows.)
+TEST(SnapshotPieces, AWholeSnapshotFromBeforePiecesStillLoads) {
+  StoreFixture s;
+  s.manager->create_ca("test", CreateCaRequest{"root", "CN=Pieces Root", "ec-p256", "", 3650});
+  s.manager->create_ca("test", CreateCaRequest{"issuing", "CN=Pieces Issuing", "ec-p256", "root", 1825});
+  s.issue(12);
+  const auto& log = s.manager->store().log();
+  auto snap = *log.snapshot("issuing");
+  CertAuth state = CertAuth::decode_snapshot(snap.state, KvSnapshotPieceSource(s.kv, log.prefix("issuing")));
+  const std::string serial = state.certificates().serial(state.certificates().at(0));
+  state.apply(CertificateRevoked{serial, 1, s.clock.now_ms()});
+  snap.state = CertAuth::encode_snapshot(state);
+  WriteBatch b;
+  b.put(log.snapshot_key("issuing"), encode_record(snap));
+  s.kv.write(b, Durability::Sync);
+  auto fresh = s.start();
+  EXPECT_TRUE(fresh->store().read("issuing", [&](const CertAuth& ca, uint64_t) {
+    return ca.certificates().at(ca.certificates().find(serial)).revoked;
+  }));
 }
 
 }  // namespace

@@ -254,10 +254,10 @@ TEST_F(AuditTest, DoctoredSnapshotIsCaught) {
   CertAuth doctored = CertAuth::decode_snapshot(snap.state, KvSnapshotPieceSource(*kv, log().prefix("issuing")));
   doctored.apply(CertificateRevoked{serials[0], 1, clock.now_ms()});
   snap.state = CertAuth::encode_snapshot(doctored);
-  put(log().snapshot_key("issuing"), encode_record(snap));
+  put(log().snapshot_key("issuing"), encode_record(snap));  // whole (format 1), as before pieces
   auto r = run();
   ASSERT_TRUE(r.problem);
-  EXPECT_NE(r.problem->find("snapshot"), std::string::npos) << *r.problem;
+  EXPECT_NE(r.problem->find("does not equal a replay"), std::string::npos) << *r.problem;
 }
 
 // The snapshot's certificate index is stored in pieces (snapshot_pieces.h):
