@@ -47,8 +47,9 @@ SnapshotPieceRef SnapshotPieceWriter::add(std::string bytes) {
   const std::string digest = sha256(bytes);
   std::memcpy(ref.sha256.data(), digest.data(), ref.sha256.size());
   const std::string name = piece_name(ref.written_by, ref.number);
-  named_.insert(data_key(prefix_, name));
-  batch_.put(data_key(prefix_, name), std::move(bytes));
+  std::string key = data_key(prefix_, name);
+  named_.insert(key);
+  batch_.put(std::move(key), std::move(bytes));
   batch_.put(marker_key(prefix_, name), {});
   return ref;
 }
