@@ -184,6 +184,20 @@ struct StoreFixture {
   ManualClock clock{1'790'000'000'000};
   std::unique_ptr<CaManager> manager = start();
 
+  void make_hierarchy() {
+    manager->create_ca("test", CreateCaRequest{"root", "CN=Pieces Root", "ec-p256", "", 3650});
+    manager->create_ca("test", CreateCaRequest{"issuing", "CN=Pieces Issuing", "ec-p256", "root", 1825});
+  }
+  // Stores another state in the snapshot record, as an older release or a
+  // damaged disk might have left it.
+  void replace_snapshot_state(std::string state) {
+    const auto& log = manager->store().log();
+    auto snap = *log.snapshot("issuing");
+    snap.state = std::move(state);
+    WriteBatch b;
+    b.put(log.snapshot_key("issuing"), encode_record(snap));
+    kv.write(b, Durability::Sync);
+  }
   std::unique_ptr<CaManager> start() {
     return std::make_unique<CaManager>(kv, signer, clock, CaManagerConfig{"http://pki.test", 5, nullptr});
   }
@@ -218,8 +232,7 @@ struct StoreFixture {
 
 TEST(SnapshotPieces, TheStoreKeepsOnlyThePiecesItsLatestSnapshotNames) {
   StoreFixture s;
-  s.manager->create_ca("test", CreateCaRequest{"root", "CN=Pieces Root", "ec-p256", "", 3650});
-  s.manager->create_ca("test", CreateCaRequest{"issuing", "CN=Pieces Issuing", "ec-p256", "root", 1825});
+  s.make_hierarchy();
   s.issue(23);  // a snapshot every 5 events: each writes the changed chunks anew
   auto snap = s.manager->store().log().snapshot("issuing");
   ASSERT_TRUE(snap);
@@ -235,8 +248,7 @@ TEST(SnapshotPieces, TheStoreKeepsOnlyThePiecesItsLatestSnapshotNames) {
 
 TEST(SnapshotPieces, ALostPieceCostsAReplayNotTheState) {
   StoreFixture s;
-  s.manager->create_ca("test", CreateCaRequest{"root", "CN=Pieces Root", "ec-p256", "", 3650});
-  s.manager->create_ca("test", CreateCaRequest{"issuing", "CN=Pieces Issuing", "ec-p256", "root", 1825});
+  s.make_hierarchy();
   s.issue(12);
   auto pieces = s.keys_under("p/");
   ASSERT_FALSE(pieces.empty());
@@ -256,15 +268,9 @@ TEST(SnapshotPieces, ALostPieceCostsAReplayNotTheState) {
 
 TEST(SnapshotPieces, ASnapshotThatDoesNotDecodeCostsAReplay) {
   StoreFixture s;
-  s.manager->create_ca("test", CreateCaRequest{"root", "CN=Pieces Root", "ec-p256", "", 3650});
-  s.manager->create_ca("test", CreateCaRequest{"issuing", "CN=Pieces Issuing", "ec-p256", "root", 1825});
+  s.make_hierarchy();
   s.issue(12);
-  const auto& log = s.manager->store().log();
-  auto snap = *log.snapshot("issuing");
-  snap.state = std::string("\x01", 1) + "not a state";
-  WriteBatch b;
-  b.put(log.snapshot_key("issuing"), encode_record(snap));
-  s.kv.write(b, Durability::Sync);
+  s.replace_snapshot_state(std::string("\x01", 1) + "not a state");
   EXPECT_EQ(StoreFixture::loaded(*s.start()), s.replayed());
 }
 
@@ -272,18 +278,14 @@ TEST(SnapshotPieces, ASnapshotThatDoesNotDecodeCostsAReplay) {
 // still loaded, not replayed. (Doctored here so that loading it shows.)
 TEST(SnapshotPieces, AWholeSnapshotFromBeforePiecesStillLoads) {
   StoreFixture s;
-  s.manager->create_ca("test", CreateCaRequest{"root", "CN=Pieces Root", "ec-p256", "", 3650});
-  s.manager->create_ca("test", CreateCaRequest{"issuing", "CN=Pieces Issuing", "ec-p256", "root", 1825});
+  s.make_hierarchy();
   s.issue(12);
   const auto& log = s.manager->store().log();
   auto snap = *log.snapshot("issuing");
   CertAuth state = CertAuth::decode_snapshot(snap.state, KvSnapshotPieceSource(s.kv, log.prefix("issuing")));
   const std::string serial = state.certificates().serial(state.certificates().at(0));
   state.apply(CertificateRevoked{serial, 1, s.clock.now_ms()});
-  snap.state = CertAuth::encode_snapshot(state);
-  WriteBatch b;
-  b.put(log.snapshot_key("issuing"), encode_record(snap));
-  s.kv.write(b, Durability::Sync);
+  s.replace_snapshot_state(CertAuth::encode_snapshot(state));
   auto fresh = s.start();
   EXPECT_TRUE(fresh->store().read("issuing", [&](const CertAuth& ca, uint64_t) {
     return ca.certificates().at(ca.certificates().find(serial)).revoked;

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <cstdio>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -158,6 +159,21 @@ struct Fixture {
     if (snap) Shelves::decode_snapshot(snap->state, recording);
     return recording.names();
   }
+  // How many of the pieces the stored record names the snapshot of
+  // `version` wrote.
+  size_t named_written_by(uint64_t version) const {
+    char prefix[24];
+    std::snprintf(prefix, sizeof prefix, "%020llu.", static_cast<unsigned long long>(version));
+    size_t n = 0;
+    for (const auto& name : named()) n += name.starts_with(prefix) ? 1 : 0;
+    return n;
+  }
+  void erase_piece(const std::string& name, bool with_marker) {
+    WriteBatch erase;
+    erase.erase(store->log().prefix("s") + "p/" + name);
+    if (with_marker) erase.erase(store->log().prefix("s") + "q/" + name);
+    kv.write(erase, Durability::Sync);
+  }
   // What a fresh store loads, against a full replay.
   void expect_loads_as_replayed() {
     auto fresh = start();
@@ -176,9 +192,7 @@ TEST(SnapshotPiecesStore, WritesTheChangedPiecesAndKeepsOnlyTheNamedOnes) {
   EXPECT_EQ(f.snapshot_version(), 8u);
   auto named = f.named();
   ASSERT_EQ(named.size(), 4u);
-  size_t new_ones = 0;
-  for (const auto& n : named) new_ones += n.starts_with("00000000000000000008.") ? 1 : 0;
-  EXPECT_EQ(new_ones, 1u);
+  EXPECT_EQ(f.named_written_by(8), 1u);
   EXPECT_EQ(f.stored("p/"), named);  // shelf 2's piece of version 4 is gone
   EXPECT_EQ(f.stored("q/"), named);
   f.put(0, 2);
@@ -198,9 +212,7 @@ TEST(SnapshotPiecesStore, AFailedPieceWriteFailsNoCommandAndTheNextSnapshotWrite
   EXPECT_EQ(f.snapshot_version(), 4u);
   f.put(0, 1);  // version 9 takes the snapshot that failed; shelf 1 unchanged since
   EXPECT_EQ(f.snapshot_version(), 9u);
-  size_t new_ones = 0;  // its piece written now, not named as if stored
-  for (const auto& n : f.named()) new_ones += n.starts_with("00000000000000000009.") ? 1 : 0;
-  EXPECT_EQ(new_ones, 4u);
+  EXPECT_EQ(f.named_written_by(9), 4u);  // shelf 1's piece too: not named as if stored
   EXPECT_EQ(f.stored("p/"), f.named());
   f.expect_loads_as_replayed();
 }
@@ -211,11 +223,7 @@ TEST(SnapshotPiecesStore, ARecordIsNotWrittenWithoutItsPieces) {
   // Shelf 3's piece disappears (with its marker, as pieces go); the next
   // snapshot names it (shelf 3 did not change), so its record is not
   // written, and the one after writes all.
-  const std::string shelf3 = *std::prev(f.stored("p/").end());
-  WriteBatch erase;
-  erase.erase(f.store->log().prefix("s") + "p/" + shelf3);
-  erase.erase(f.store->log().prefix("s") + "q/" + shelf3);
-  f.kv.write(erase, Durability::Sync);
+  f.erase_piece(*std::prev(f.stored("p/").end()), true);
   f.put(0, 4);
   EXPECT_EQ(f.snapshot_version(), 4u);
   f.put(0, 4);
@@ -228,9 +236,7 @@ TEST(SnapshotPiecesStore, ALostPieceMakesLoadingReplay) {
   Fixture f;
   for (int s = 0; s < 4; ++s) f.put(s, 2);
   ASSERT_EQ(f.snapshot_version(), 8u);
-  WriteBatch erase;
-  erase.erase(f.store->log().prefix("s") + "p/" + *f.stored("p/").begin());
-  f.kv.write(erase, Durability::Sync);
+  f.erase_piece(*f.stored("p/").begin(), false);
   f.expect_loads_as_replayed();
 }
 
