@@ -174,6 +174,13 @@ struct Fixture {
     if (with_marker) erase.erase(store->log().prefix("s") + "q/" + name);
     kv.write(erase, Durability::Sync);
   }
+  // The pieces (and markers) stored are those the record names, and a
+  // fresh store loads what a full replay gives.
+  void expect_only_named_pieces_and_loads_as_replayed() {
+    EXPECT_EQ(stored("p/"), named());
+    EXPECT_EQ(stored("q/"), named());
+    expect_loads_as_replayed();
+  }
   // What a fresh store loads, against a full replay.
   void expect_loads_as_replayed() {
     auto fresh = start();
@@ -198,8 +205,7 @@ TEST(SnapshotPiecesStore, WritesTheChangedPiecesAndKeepsOnlyTheNamedOnes) {
   f.put(0, 2);
   f.put(3, 2);
   EXPECT_EQ(f.snapshot_version(), 12u);
-  EXPECT_EQ(f.stored("p/"), f.named());
-  f.expect_loads_as_replayed();
+  f.expect_only_named_pieces_and_loads_as_replayed();
 }
 
 TEST(SnapshotPiecesStore, AFailedPieceWriteFailsNoCommandAndTheNextSnapshotWritesEveryPiece) {
@@ -213,8 +219,7 @@ TEST(SnapshotPiecesStore, AFailedPieceWriteFailsNoCommandAndTheNextSnapshotWrite
   f.put(0, 1);  // version 9 takes the snapshot that failed; shelf 1 unchanged since
   EXPECT_EQ(f.snapshot_version(), 9u);
   EXPECT_EQ(f.named_written_by(9), 4u);  // shelf 1's piece too: not named as if stored
-  EXPECT_EQ(f.stored("p/"), f.named());
-  f.expect_loads_as_replayed();
+  f.expect_only_named_pieces_and_loads_as_replayed();
 }
 
 TEST(SnapshotPiecesStore, ARecordIsNotWrittenWithoutItsPieces) {
@@ -228,8 +233,7 @@ TEST(SnapshotPiecesStore, ARecordIsNotWrittenWithoutItsPieces) {
   EXPECT_EQ(f.snapshot_version(), 4u);
   f.put(0, 4);
   EXPECT_EQ(f.snapshot_version(), 12u);
-  EXPECT_EQ(f.stored("p/"), f.named());
-  f.expect_loads_as_replayed();
+  f.expect_only_named_pieces_and_loads_as_replayed();
 }
 
 TEST(SnapshotPiecesStore, ALostPieceMakesLoadingReplay) {
