@@ -71,6 +71,8 @@ class Writer {
     integer<uint64_t>(s.size());
     out_.append(s);
   }
+  // Fixed-size bytes, as they are (packed serials, digests).
+  void raw(const void* data, size_t n) { out_.append(static_cast<const char*>(data), n); }
 
  private:
   std::string& out_;
@@ -389,11 +391,11 @@ constexpr size_t kPieceRefBytes = 8 + 4 + 8 + 32;
 // an absurd reservation.
 constexpr uint64_t kMaxPiecedBytes = uint64_t{64} << 30;
 
-void write_piece_ref(Writer& w, std::string& out, const SnapshotPieceRef& ref) {
+void write_piece_ref(Writer& w, const SnapshotPieceRef& ref) {
   w.integer(ref.written_by);
   w.integer(ref.number);
   w.integer(ref.length);
-  out.append(reinterpret_cast<const char*>(ref.sha256.data()), ref.sha256.size());
+  w.raw(ref.sha256.data(), ref.sha256.size());
 }
 
 SnapshotPieceRef read_piece_ref(Reader& r) {
@@ -420,7 +422,7 @@ void CertificateIndex::encode_tables(Writer& w) const {
   table(keys_);
 }
 
-void CertificateIndex::encode_entries(Writer& w, std::string& out, size_t from, size_t to) const {
+void CertificateIndex::encode_entries(Writer& w, size_t from, size_t to) const {
   for (size_t i = from; i < to; ++i) {
     const Entry& e = at(static_cast<Position>(i));
     w.integer(e.event_version);
@@ -438,7 +440,7 @@ void CertificateIndex::encode_entries(Writer& w, std::string& out, size_t from, 
     w.integer(e.serial_digits);
     w.integer(e.revocation_reason);
     w.integer<uint8_t>(e.revoked ? 1 : 0);
-    out.append(reinterpret_cast<const char*>(e.serial.data()), e.serial.size());
+    w.raw(e.serial.data(), e.serial.size());
   }
 }
 
@@ -467,7 +469,7 @@ void CertificateIndex::encode(std::string& out) const {
   w.integer<uint64_t>(subject_chunks_.size());
   for (const auto& c : subject_chunks_) w.bytes(c);
   w.integer<uint64_t>(size_);
-  encode_entries(w, out, 0, size_);
+  encode_entries(w, 0, size_);
   encode_tail(w);
 }
 
@@ -483,7 +485,7 @@ void CertificateIndex::encode_pieced(std::string& out, SnapshotPieceSink& pieces
       pieces.keep(*piece);
     else
       piece = pieces.add(subject_chunks_[i]);
-    write_piece_ref(w, out, *piece);
+    write_piece_ref(w, *piece);
   }
   const size_t entry_chunks = (size_ + kChunkMask) >> kChunkBits;
   entry_pieces_.resize(entry_chunks);
@@ -499,10 +501,10 @@ void CertificateIndex::encode_pieced(std::string& out, SnapshotPieceSink& pieces
       std::string bytes;
       bytes.reserve((to - from) * kEncodedEntryBytes);
       Writer cw(bytes);
-      encode_entries(cw, bytes, from, to);
+      encode_entries(cw, from, to);
       piece = pieces.add(std::move(bytes));
     }
-    write_piece_ref(w, out, *piece);
+    write_piece_ref(w, *piece);
   }
   encode_tail(w);
 }

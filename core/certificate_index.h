@@ -189,7 +189,7 @@ class CertificateIndex {
   void note_revocation(Position p);
   void copy_from(const CertificateIndex& other);
   void encode_tables(index_codec::Writer& w) const;
-  void encode_entries(index_codec::Writer& w, std::string& out, size_t from, size_t to) const;
+  void encode_entries(index_codec::Writer& w, size_t from, size_t to) const;
   void encode_tail(index_codec::Writer& w) const;
 
   struct ChunkFree {  // chunks come from malloc or HugePageAllocator: both free()
