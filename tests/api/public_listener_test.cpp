@@ -3,11 +3,6 @@
 // certificates name; it answers as the API listener does; keep-alive,
 // pipelining, HEAD and 100-continue; bad requests get 4xx and a closed
 // connection; idle connections are closed. Loopback only, bounded waits.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <cstdlib>
 #include <fstream>
@@ -15,73 +10,10 @@
 
 #include "core/ca_manager.h"
 #include "tests/api/api_fixture.h"
+#include "tests/api/raw_http_client.h"
 
 namespace cairn::testing {
 namespace {
-
-// A blocking loopback connection with a 5 s receive timeout.
-class RawConnection {
- public:
-  explicit RawConnection(int port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    timeval tv{5, 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) throw std::runtime_error("connect");
-  }
-  ~RawConnection() { ::close(fd_); }
-
-  void send(const std::string& data) {
-    for (size_t sent = 0; sent < data.size();) {
-      ssize_t n = ::send(fd_, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
-      if (n <= 0) throw std::runtime_error("send");
-      sent += static_cast<size_t>(n);
-    }
-  }
-
-  struct Answer {
-    int status = 0;
-    std::string head;  // status line and headers, lower-cased
-    std::string body;
-  };
-  // One answer; `head_only`: a HEAD's (Content-Length but no body).
-  std::optional<Answer> read_answer(bool head_only = false) {
-    size_t end;
-    while ((end = in_.find("\r\n\r\n")) == std::string::npos)
-      if (!fill()) return std::nullopt;
-    Answer a;
-    a.head = in_.substr(0, end);
-    for (auto& c : a.head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    a.status = std::atoi(a.head.c_str() + 9);
-    size_t length = 0;
-    if (auto cl = a.head.find("\r\ncontent-length: "); cl != std::string::npos && !head_only)
-      length = std::strtoul(a.head.c_str() + cl + 18, nullptr, 10);
-    while (in_.size() < end + 4 + length)
-      if (!fill()) return std::nullopt;
-    a.body = in_.substr(end + 4, length);
-    in_.erase(0, end + 4 + length);
-    return a;
-  }
-  // Whether the server closed the connection (EOF within the timeout).
-  bool closed_by_server() {
-    char c;
-    return ::recv(fd_, &c, 1, 0) == 0;
-  }
-
- private:
-  bool fill() {
-    char buf[65536];
-    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-    if (n <= 0) return false;
-    in_.append(buf, static_cast<size_t>(n));
-    return true;
-  }
-  int fd_ = -1;
-  std::string in_;
-};
 
 class PublicListenerTest : public HttpApiTest {
  protected:
