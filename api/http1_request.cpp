@@ -54,27 +54,6 @@ int hex_value(char c) {
   return -1;
 }
 
-std::optional<std::string> percent_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '%') {
-      if (i + 2 >= s.size()) return std::nullopt;
-      int hi = hex_value(s[i + 1]);
-      int lo = hex_value(s[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      out.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
-      return std::nullopt;
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
 std::optional<size_t> parse_length(std::string_view s) {
   if (s.empty() || s.size() > 18) return std::nullopt;
   size_t n = 0;
@@ -87,6 +66,29 @@ std::optional<size_t> parse_length(std::string_view s) {
 
 }  // namespace
 
+std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '%') {
+      if (i + 2 >= s.size()) return std::nullopt;
+      int hi = hex_value(s[i + 1]);
+      int lo = hex_value(s[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out.push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out.push_back(' ');
+    } else if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
+      return std::nullopt;
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
 Http1Parse parse_http1_request(std::string_view buffer, const Http1Limits& limits) {
   // RFC 9112 2.2: empty lines before the request line are ignored.
   size_t start = 0;
@@ -94,13 +96,15 @@ Http1Parse parse_http1_request(std::string_view buffer, const Http1Limits& limit
   // The limit counts from the buffer's start, skipped lines included: they
   // stay in the buffer until the request is complete.
   size_t head_end = buffer.find("\r\n\r\n", start);
-  if (head_end == std::string_view::npos) {
-    if (buffer.size() > limits.max_header_bytes)
-      return failed(431, "headers_too_large", "the request line and headers are too large");
-    return Http1Parse{};
-  }
-  if (head_end + 4 > limits.max_header_bytes)
+  size_t head_size = head_end == std::string_view::npos ? buffer.size() : head_end + 4;
+  if (head_size > limits.max_header_bytes) {
+    // The request line alone over the limit: the target is too long.
+    size_t line_end = buffer.find("\r\n", start);
+    if ((line_end == std::string_view::npos ? buffer.size() : line_end) - start > limits.max_header_bytes)
+      return failed(414, "uri_too_long", "the request target is too long");
     return failed(431, "headers_too_large", "the request line and headers are too large");
+  }
+  if (head_end == std::string_view::npos) return Http1Parse{};
   std::string_view head = buffer.substr(start, head_end - start);
 
   Http1Parse p;
@@ -133,9 +137,11 @@ Http1Parse parse_http1_request(std::string_view buffer, const Http1Limits& limit
     target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
   }
   if (target.front() != '/') return failed(400, "bad_request", "the request target must be a path");
-  auto path = percent_decode(target.substr(0, target.find('?')));
+  size_t question = target.find('?');
+  auto path = percent_decode(target.substr(0, question));
   if (!path) return failed(400, "bad_request", "malformed request target");
   r.path = std::move(*path);
+  if (question != std::string_view::npos) r.query = target.substr(question + 1);
 
   std::optional<size_t> length;
   std::string_view rest = line_end == std::string_view::npos ? std::string_view() : head.substr(line_end + 2);
@@ -152,6 +158,7 @@ Http1Parse parse_http1_request(std::string_view buffer, const Http1Limits& limit
     for (char c : value)
       if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f)
         return failed(400, "bad_request", "malformed header field");
+    if (limits.keep_headers) r.headers.emplace_back(name, value);
     if (iequals(name, "content-length")) {
       auto n = parse_length(value);
       if (!n || (length && *length != *n)) return failed(400, "bad_request", "invalid Content-Length");

@@ -28,6 +28,33 @@ TEST(Http1Request, PostWithBodyAndPipelinedFollower) {
   EXPECT_EQ(next.request.body, "");
 }
 
+TEST(Http1Request, HeadersAreKeptOnlyWhenAskedAndTheQueryStaysUndecoded) {
+  std::string text = "GET /api/v1/cas/a%62c/crl?format=p%65m&x=1+2 HTTP/1.1\r\nHost: x\r\nAuthorization:  Bearer t \r\n\r\n";
+  Http1Parse plain = parse(text);
+  ASSERT_EQ(plain.status, Status::Complete);
+  EXPECT_EQ(plain.request.path, "/api/v1/cas/abc/crl");
+  EXPECT_EQ(plain.request.query, "format=p%65m&x=1+2");
+  EXPECT_TRUE(plain.request.headers.empty());
+  Http1Limits keep;
+  keep.keep_headers = true;
+  Http1Parse kept = parse(text, keep);
+  ASSERT_EQ(kept.status, Status::Complete);
+  ASSERT_EQ(kept.request.headers.size(), 2u);
+  EXPECT_EQ(kept.request.headers[0].first, "Host");
+  EXPECT_EQ(kept.request.headers[1].first, "Authorization");
+  EXPECT_EQ(kept.request.headers[1].second, "Bearer t");
+}
+
+TEST(Http1Request, PercentDecodingOfPathsAndQueryFields) {
+  EXPECT_EQ(percent_decode("a%2Fb"), "a/b");
+  EXPECT_EQ(percent_decode("a+b"), "a+b");
+  EXPECT_EQ(percent_decode("a+b", true), "a b");
+  EXPECT_FALSE(percent_decode("a%2"));
+  EXPECT_FALSE(percent_decode("a%zz"));
+  EXPECT_FALSE(percent_decode("a b"));
+  EXPECT_FALSE(percent_decode("a%"));
+}
+
 TEST(Http1Request, EveryPrefixIsIncompleteUntilTheLastByte) {
   std::string full = "POST /ocsp/a HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc";
   for (size_t n = 0; n < full.size(); ++n) {
@@ -111,6 +138,8 @@ TEST(Http1Request, MalformedAndOversizedRequestsAreRefusedWithStableCodes) {
       {"POST /x HTTP/1.1\r\nContent-Length: 17\r\n\r\n", 413, "body_too_large"},
       {"GET /x HTTP/1.1\r\nA: " + std::string(300, 'a') + "\r\n\r\n", 431, "headers_too_large"},
       {"GET /x HTTP/1.1\r\nA: " + std::string(300, 'a'), 431, "headers_too_large"},  // no end in sight
+      {"GET /" + std::string(300, 'a') + " HTTP/1.1\r\n\r\n", 414, "uri_too_long"},
+      {"GET /" + std::string(300, 'a'), 414, "uri_too_long"},  // the line has not ended yet
   };
   for (const auto& c : cases) {
     Http1Parse p = parse(c.request, small);
