@@ -26,7 +26,7 @@ std::string json_reason(const std::string& body) {
 }
 
 // Spends one unit of the caller's issuance allowance or answers 429.
-void take_allowance(const ApiServices& services, const Identity& who, httplib::Response& res) {
+void take_allowance(const ApiServices& services, const Identity& who, HttpResponse& res) {
   if (!services.limiter) return;
   int limit = who.rate_per_hour > 0 ? who.rate_per_hour
               : who.role == Role::Service ? services.service_rate_per_hour : 0;
@@ -146,7 +146,7 @@ void register_certificate_routes(Router& r) {
 
   r.get(R"(/api/v1/certificates/([0-9A-Fa-f:]{1,64}))", Access::Read,
         [&m](const auto& req, auto& res, const Identity& who) {
-          std::string serial = normalize_serial(req.matches[1].str());
+          std::string serial = normalize_serial(req.matches[1]);
           for (const auto& ca : m.list_cas()) {
             if (!may_use_ca(who, ca.handle)) continue;
             try {

@@ -16,7 +16,7 @@ namespace {
 struct ChildRequest {
   std::string parent, child, value;
 };
-ChildRequest child_request(const httplib::Request& req, const Identity& who, const char* key) {
+ChildRequest child_request(const HttpRequest& req, const Identity& who, const char* key) {
   ChildRequest c{path_name(req, 1), path_name(req, 2), ""};
   if (who.role == Role::Child && who.child != c.child)
     throw Error(ErrorKind::Forbidden, "not_owner", "this token speaks for '" + who.child + "', not '" + c.child + "'");

@@ -10,7 +10,7 @@ namespace {
 
 constexpr uint64_t kMaxRows = 1000;
 
-uint64_t number_param(const httplib::Request& req, const char* name, uint64_t fallback, uint64_t max) {
+uint64_t number_param(const HttpRequest& req, const char* name, uint64_t fallback, uint64_t max) {
   if (!req.has_param(name)) return fallback;
   const std::string text = req.get_param_value(name);
   uint64_t value = 0;
@@ -64,7 +64,7 @@ void register_history_routes(Router& r) {
         [&m](const auto& req, auto& res, const auto&) {
           std::string ca = path_name(req, 1);
           m.get_ca(ca);
-          uint64_t seq = std::stoull(req.matches[2].str());
+          uint64_t seq = std::stoull(req.matches[2]);
           auto command = m.store().log().command(ca, seq);
           if (!command)
             throw Error(ErrorKind::NotFound, "command_not_found",

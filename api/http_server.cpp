@@ -1,142 +1,453 @@
 #include "api/http_server.h"
 
+#include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
-#include <sys/socket.h>
 
-#include <cerrno>
-#include <cstring>
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <filesystem>
+#include <array>
+#include <mutex>
+#include <thread>
+#include <type_traits>
+#include <vector>
 
+#include "api/descriptor_limit.h"
+#include "api/http1_request.h"
+#include "api/http1_response.h"
+#include "api/json_codec.h"
+#include "api/json_text.h"
 #include "api/router.h"
+#include "api/static_files.h"
 #include "eventstore/error.h"
 
 namespace cairn::api {
 
-struct HttpServer::Impl {
-  ApiServices services;
-  HttpServerOptions options;
-  std::unique_ptr<httplib::Server> server;
-  std::unique_ptr<Router> router;
-  std::atomic<bool> stop_requested{false};
-  std::atomic<int> listen_socket{-1};  // the last socket httplib created to listen on
-};
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using TlsStream = asio::ssl::stream<tcp::socket>;
 
 namespace {
 
 constexpr int kListenBacklog = 1024;
+constexpr size_t kMaxHeaderBytes = 8 << 10;
+constexpr size_t kCopyBelow = 64 << 10;  // smaller bodies are copied behind the head (one buffer)
+constexpr std::chrono::milliseconds kLinger{1000};
+constexpr size_t kMaxLingerBytes = 256 << 10;
+constexpr std::string_view kRepositoryMount = "/repo/";
 
-std::string code_for_status(int status) {
-  switch (status) {
-    case 400: return "bad_request";
-    case 401: return "unauthorized";
-    case 404: return "not_found";
-    case 405: return "method_not_allowed";
-    case 413: return "body_too_large";
-    case 414: return "uri_too_long";
-    case 431: return "headers_too_large";
-    default: return status >= 500 ? "internal_error" : "http_error";
+// One event loop and its thread: the connections it serves, one request
+// at a time.
+struct Loop {
+  asio::io_context io{1};
+  asio::executor_work_guard<asio::io_context::executor_type> busy = asio::make_work_guard(io);  // runs until stop()
+  std::atomic<size_t> connections{0};
+};
+
+// What the connections share: the options, the routes, the loops and the
+// count of open connections. The acceptor has a loop of its own, so a long
+// request (a large CRL) never holds up accepting.
+struct Listener {
+  HttpServerOptions options;
+  ApiServices services;
+  std::unique_ptr<Router> router;
+  std::atomic<size_t> open_connections{0};  // outlives the loops (declared first)
+  std::vector<std::unique_ptr<Loop>> loops;
+  asio::io_context accept_io{1};
+  asio::executor_work_guard<asio::io_context::executor_type> accepting = asio::make_work_guard(accept_io);
+  std::unique_ptr<tcp::acceptor> acceptor;
+  std::unique_ptr<asio::ssl::context> tls;
+  std::unique_ptr<asio::steady_timer> retry_timer;
+  size_t max_connections = 0;
+  std::atomic<bool> stopped{false};
+  std::atomic<bool> serving{false};
+  std::mutex warning_mutex;
+  std::chrono::steady_clock::time_point last_warning{};
+
+  explicit Listener(int threads) {
+    for (int i = 0; i < threads; ++i) loops.push_back(std::make_unique<Loop>());
   }
+
+  void accept();
+  Loop& least_busy_loop();
+  template <class Stream>
+  void start_connection(Loop& loop, Stream stream);
+
+  // The answer to one request; never throws.
+  void answer(HttpRequest& req, HttpResponse& res) const {
+    try {
+      if (!options.repository_dir.empty() && req.path.starts_with(kRepositoryMount))
+        return serve_static_file(options.repository_dir, std::string_view(req.path).substr(kRepositoryMount.size()),
+                                 req, res);
+      router->dispatch(req, res);
+    } catch (const std::exception& e) {
+      spdlog::error("{} {}: unhandled exception: {}", req.method, req.path, e.what());
+      res = HttpResponse{};
+      send_error(res, 500, "internal_error", "internal error");
+    }
+  }
+
+  // Logs a warning at most once per 10 s.
+  void warn_rarely(const std::string& message) {
+    std::lock_guard lock(warning_mutex);
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_warning < std::chrono::seconds(10)) return;
+    last_warning = now;
+    spdlog::warn("API listener: {}", message);
+  }
+};
+
+HttpRequest to_http_request(const Http1Request& r, const std::string& remote, SSL* ssl) {
+  HttpRequest req;
+  req.method = r.method;
+  req.path = r.path;
+  req.body = std::string(r.body);
+  req.remote_addr = remote;
+  req.ssl = ssl;
+  req.headers.reserve(r.headers.size());
+  for (const auto& [name, value] : r.headers) req.headers.emplace_back(std::string(name), std::string(value));
+  req.params = parse_query(r.query);
+  return req;
+}
+
+// One client connection, served by the thread of its loop: all its
+// handlers run there, one at a time, so it needs no locks. A request is
+// read, handled and answered before the next is parsed.
+template <class Stream>
+class Connection : public std::enable_shared_from_this<Connection<Stream>> {
+ public:
+  static constexpr bool kTls = !std::is_same_v<Stream, tcp::socket>;
+
+  Connection(Listener& listener, Loop& loop, Stream stream)
+      : listener_(listener), loop_(loop), stream_(std::move(stream)), timer_(stream_.get_executor()) {
+    ++listener_.open_connections;
+    ++loop_.connections;
+  }
+  ~Connection() {
+    --loop_.connections;
+    --listener_.open_connections;
+  }
+
+  auto executor() { return stream_.get_executor(); }
+
+  void start() {
+    boost::system::error_code ec;
+    socket().set_option(tcp::no_delay(true), ec);
+    auto peer = socket().remote_endpoint(ec);
+    if (!ec) remote_ = peer.address().to_string();
+    arm_timer();
+    if constexpr (kTls) {
+      stream_.async_handshake(asio::ssl::stream_base::server,
+                              [self = this->shared_from_this()](boost::system::error_code hs) {
+                                if (hs) return self->close();
+                                self->serve();
+                              });
+    } else {
+      serve();
+    }
+  }
+
+ private:
+  tcp::socket& socket() {
+    if constexpr (kTls)
+      return stream_.next_layer();
+    else
+      return stream_;
+  }
+
+  SSL* ssl() {
+    if constexpr (kTls)
+      return stream_.native_handle();
+    else
+      return nullptr;
+  }
+
+  // Answers the request at the front of the buffer, or reads more.
+  void serve() {
+    Http1Limits limits{kMaxHeaderBytes, listener_.options.max_body_bytes, true};
+    Http1Parse p = parse_http1_request(in_, limits);
+    if (p.status == Http1Parse::Status::Failed) {
+      HttpResponse refusal;
+      send_error(refusal, p.error_status, p.error_code, p.error_message);
+      log(p.error_status);
+      closing_ = true;
+      return write_answer(refusal, false, false, false);
+    }
+    if (p.status == Http1Parse::Status::Incomplete) {
+      if (p.head_complete && p.request.expects_continue && !continue_sent_) {
+        continue_sent_ = true;
+        out_ = "HTTP/1.1 100 Continue\r\n\r\n";
+        return write(false);
+      }
+      return read();
+    }
+    const Http1Request& r = p.request;
+    HttpRequest req = to_http_request(r, remote_, ssl());
+    // No timeout while the handler runs (it may wait for a durable commit
+    // or build a large CRL); the answer's write is timed again.
+    timer_.expires_at(asio::steady_timer::time_point::max());
+    HttpResponse res;
+    listener_.answer(req, res);
+    method_ = std::move(req.method);
+    path_ = std::move(req.path);
+    log(res.status);
+    closing_ = !r.keep_alive;
+    bool head_only = method_ == "HEAD";
+    bool keep_alive = r.keep_alive;
+    bool http10 = r.http10;
+    in_.erase(0, r.consumed);  // r points into in_: last use above
+    continue_sent_ = false;
+    arm_timer();
+    write_answer(res, head_only, keep_alive, http10);
+  }
+
+  void log(int status) const {
+    spdlog::info("{} {} {} from {}", method_.empty() ? "-" : method_, path_.empty() ? "-" : path_, status, remote_);
+  }
+
+  void write_answer(HttpResponse& res, bool head_only, bool keep_alive, bool http10) {
+    std::vector<HeaderField> fields;
+    fields.reserve(res.headers.size());
+    for (const auto& [name, value] : res.headers) fields.push_back(HeaderField{name, value});
+    out_.clear();
+    std::string_view content = res.content();
+    append_http1_head(out_, res.status, res.content_type, content.size(), fields, keep_alive, http10);
+    body_.reset();
+    if (!head_only) {
+      if (res.shared_body && content.size() >= kCopyBelow)
+        body_ = std::move(res.shared_body);
+      else
+        out_.append(content);
+    }
+    write(true);
+  }
+
+  // Writes out_ (and body_); then the next request, or the close.
+  void write(bool answer) {
+    std::vector<asio::const_buffer> buffers{asio::buffer(out_)};
+    if (body_) buffers.push_back(asio::buffer(*body_));
+    asio::async_write(stream_, buffers,
+                      [self = this->shared_from_this(), answer](boost::system::error_code ec, size_t) {
+                        if (ec) return self->close();
+                        self->out_.clear();
+                        self->body_.reset();
+                        if (self->closing_) return self->linger();
+                        if (answer) self->arm_timer();  // the next request's time starts now
+                        self->method_.clear();
+                        self->path_.clear();
+                        self->serve();
+                      });
+  }
+
+  void read() {
+    stream_.async_read_some(asio::buffer(chunk_),
+                            [self = this->shared_from_this()](boost::system::error_code ec, size_t n) {
+                              if (ec) return self->close();
+                              self->in_.append(self->chunk_.data(), n);
+                              self->serve();
+                            });
+  }
+
+  // Closing after an answer while the client may still be sending: TLS
+  // says goodbye (close_notify); plain TCP stops sending and drops what
+  // arrives for a while, so the kernel does not answer those bytes with a
+  // reset that can destroy the answer before the client has read it.
+  void linger() {
+    timer_.expires_after(std::min(listener_.options.request_timeout, std::chrono::milliseconds(kLinger)));
+    timer_.async_wait([weak = this->weak_from_this()](boost::system::error_code ec) {
+      if (!ec)
+        if (auto self = weak.lock()) self->close();
+    });
+    if constexpr (kTls) {
+      stream_.async_shutdown([self = this->shared_from_this()](boost::system::error_code) { self->close(); });
+    } else {
+      boost::system::error_code ignored;
+      socket().shutdown(tcp::socket::shutdown_send, ignored);
+      drain(0);
+    }
+  }
+
+  void drain(size_t dropped) {
+    socket().async_read_some(asio::buffer(chunk_), [self = this->shared_from_this(), dropped](
+                                                       boost::system::error_code ec, size_t n) {
+      if (ec || dropped + n > kMaxLingerBytes) return self->close();
+      self->drain(dropped + n);
+    });
+  }
+
+  // A request must arrive, and its answer leave, within the request timeout.
+  void arm_timer() {
+    timer_.expires_after(listener_.options.request_timeout);
+    timer_.async_wait([weak = this->weak_from_this()](boost::system::error_code ec) {
+      if (ec) return;  // re-armed or closed
+      auto self = weak.lock();
+      // A wait that expired just as the timer was re-armed must not close.
+      if (self && self->timer_.expiry() <= asio::steady_timer::clock_type::now()) self->close();
+    });
+  }
+
+  void close() {
+    boost::system::error_code ignored;
+    timer_.cancel();
+    socket().close(ignored);
+  }
+
+  Listener& listener_;
+  Loop& loop_;
+  Stream stream_;
+  asio::steady_timer timer_;
+  std::array<char, 16 << 10> chunk_;
+  std::string in_;
+  std::string out_;
+  std::shared_ptr<const std::string> body_;
+  std::string remote_;
+  std::string method_;  // of the request being answered, for the access log
+  std::string path_;
+  bool closing_ = false;
+  bool continue_sent_ = false;
+};
+
+// Starts the connection on its loop's thread.
+template <class Stream>
+void Listener::start_connection(Loop& loop, Stream stream) {
+  auto connection = std::make_shared<Connection<Stream>>(*this, loop, std::move(stream));
+  asio::post(connection->executor(), [connection] { connection->start(); });
+}
+
+// A loop's requests are handled one at a time: a new connection goes to
+// the loop with the fewest.
+Loop& Listener::least_busy_loop() {
+  Loop* best = loops.front().get();
+  for (const auto& loop : loops)
+    if (loop->connections < best->connections) best = loop.get();
+  return *best;
+}
+
+void Listener::accept() {
+  Loop& loop = least_busy_loop();
+  acceptor->async_accept(loop.io, [this, &loop](boost::system::error_code ec, tcp::socket socket) {
+    if (stopped || ec == asio::error::operation_aborted) return;
+    if (ec) {
+      // Out of descriptors or buffers: the connection stays queued, so
+      // accepting again at once would spin. Wait a little.
+      warn_rarely("accept failed: " + ec.message());
+      retry_timer->expires_after(std::chrono::milliseconds(100));
+      retry_timer->async_wait([this](boost::system::error_code wait_ec) {
+        if (!wait_ec && !stopped) accept();
+      });
+      return;
+    }
+    try {
+      if (open_connections >= max_connections)
+        warn_rarely(std::to_string(max_connections) + " connections open, refusing more");
+      else if (tls)
+        start_connection(loop, TlsStream(std::move(socket), *tls));
+      else
+        start_connection(loop, std::move(socket));
+    } catch (const std::exception& e) {
+      warn_rarely(std::string("cannot take a connection: ") + e.what());
+    }
+    accept();
+  });
 }
 
 }  // namespace
 
-HttpServer::HttpServer(HttpServerOptions options) : impl_(std::make_unique<Impl>()) {
-  impl_->options = std::move(options);
-  if (impl_->options.tls_setup) {
-    auto tls = std::make_unique<httplib::SSLServer>(impl_->options.tls_setup);
-    if (!tls->is_valid())
+struct HttpServer::Impl {
+  explicit Impl(HttpServerOptions o) : listener(std::max(1, o.threads)) { listener.options = std::move(o); }
+  Listener listener;
+};
+
+HttpServer::HttpServer(HttpServerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {
+  auto& l = impl_->listener;
+  if (l.options.threads < 1) throw Error(ErrorKind::InvalidInput, "invalid_threads", "threads must be at least 1");
+  if (l.options.tls_setup) {
+    SSL_CTX* raw = SSL_CTX_new(TLS_server_method());
+    if (!raw) throw Error(ErrorKind::Internal, "tls_setup_failed", "cannot set up the TLS listener");
+    if (!l.options.tls_setup(*raw)) {
+      SSL_CTX_free(raw);
       throw Error(ErrorKind::Internal, "tls_setup_failed", "cannot set up the TLS listener");
-    impl_->server = std::move(tls);
-  } else {
-    impl_->server = std::make_unique<httplib::Server>();
+    }
+    l.tls = std::make_unique<asio::ssl::context>(raw);  // takes ownership
   }
-  auto& s = *impl_->server;
-  int threads = impl_->options.threads;
-  s.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
-  s.set_payload_max_length(impl_->options.max_body_bytes);
-  // Headers and body go out in separate writes: without TCP_NODELAY, Nagle
-  // and the client's delayed ACK add ~40 ms to every answer.
-  s.set_tcp_nodelay(true);
-  // Remember the listening socket: httplib listens with a backlog of 5,
-  // which drops connections when many clients connect at once (see bind()).
-  s.set_socket_options([impl = impl_.get()](socket_t sock) {
-    httplib::default_socket_options(sock);
-    impl->listen_socket = static_cast<int>(sock);
-  });
-  s.set_read_timeout(10, 0);
-  s.set_write_timeout(10, 0);
-  s.set_keep_alive_timeout(5);
-  s.set_keep_alive_max_count(1000);
-  s.set_error_handler(httplib::Server::HandlerWithResponse(
-      [](const httplib::Request&, httplib::Response& res) {
-    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    std::string code = code_for_status(res.status);
-    std::string message = res.status == 404 ? "no such endpoint"
-                          : res.status == 413 ? "the request body is too large"
-                                              : "the request could not be handled";
-    send_error(res, res.status, code, message);
-    return httplib::Server::HandlerResponse::Handled;
-  }));
-  s.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
-    spdlog::error("{} {}: unhandled exception", req.method, req.path);
-    send_error(res, 500, "internal_error", "internal error");
-  });
-  s.set_logger([](const httplib::Request& req, const httplib::Response& res) {
-    spdlog::info("{} {} {} from {}", req.method, req.path, res.status, req.remote_addr);
-  });
+  l.retry_timer = std::make_unique<asio::steady_timer>(l.accept_io);
 }
 
 HttpServer::~HttpServer() { stop(); }
 
 int HttpServer::bind() {
-  auto& s = *impl_->server;
-  const auto& o = impl_->options;
-  int port = o.port;
-  if (port == 0) {
-    port = s.bind_to_any_port(o.host);
-    if (port <= 0) port = -1;
-  } else if (!s.bind_to_port(o.host, port)) {
-    port = -1;
-  }
-  if (port < 0)
+  auto& l = impl_->listener;
+  const auto& o = l.options;
+  try {
+    tcp::endpoint endpoint(asio::ip::make_address(o.host), static_cast<unsigned short>(o.port));
+    auto acceptor = std::make_unique<tcp::acceptor>(l.accept_io);
+    acceptor->open(endpoint.protocol());
+    acceptor->set_option(tcp::acceptor::reuse_address(true));
+    acceptor->bind(endpoint);
+    acceptor->listen(kListenBacklog);  // the kernel caps it at net.core.somaxconn
+    int port = acceptor->local_endpoint().port();
+    l.acceptor = std::move(acceptor);
+    l.max_connections = connections_within_descriptor_limit(o.max_connections);
+    if (l.max_connections < o.max_connections)
+      spdlog::warn("API listener: at most {} connections (the open file limit is too low for {})",
+                   l.max_connections, o.max_connections);
+    return port;
+  } catch (const std::exception& e) {
     throw Error(ErrorKind::Unavailable, "bind_failed",
-                "cannot listen on " + o.host + ":" + std::to_string(o.port));
-  // A second listen() on a listening socket only changes its backlog (Linux);
-  // the kernel caps it at net.core.somaxconn.
-  if (impl_->listen_socket >= 0 && ::listen(impl_->listen_socket, kListenBacklog) != 0)
-    spdlog::warn("could not raise the listen backlog: {}", std::strerror(errno));
-  return port;
+                "cannot listen on " + o.host + ":" + std::to_string(o.port) + ": " + e.what());
+  }
 }
 
 void HttpServer::run(const ApiServices& services) {
   if (!services.manager || !services.objects || !services.auth || !services.tokens ||
       !services.checkpoints || !services.ocsp || !services.tasks || !services.metrics)
     throw Error(ErrorKind::Internal, "not_configured", "HTTP server started without services");
-  impl_->services = services;
-  impl_->router = std::make_unique<Router>(*impl_->server, impl_->services);
-  register_public_routes(*impl_->router);
-  register_ca_routes(*impl_->router);
-  register_certificate_routes(*impl_->router);
-  register_request_routes(*impl_->router);
-  register_history_routes(*impl_->router);
-  register_token_routes(*impl_->router);
-  register_audit_routes(*impl_->router);
-  register_task_routes(*impl_->router);
-  register_child_routes(*impl_->router);
-  register_service_routes(*impl_->router);
-  if (!impl_->options.repository_dir.empty() &&
-      !impl_->server->set_mount_point("/repo", impl_->options.repository_dir))
+  auto& l = impl_->listener;
+  if (!l.acceptor) throw Error(ErrorKind::Internal, "not_bound", "the API listener is not bound");
+  std::error_code ec;
+  if (!l.options.repository_dir.empty() && !std::filesystem::is_directory(l.options.repository_dir, ec))
     throw Error(ErrorKind::InvalidInput, "invalid_repository",
-                "cannot serve " + impl_->options.repository_dir + " at /repo/: not a directory");
-  if (impl_->stop_requested) return;
-  impl_->server->listen_after_bind();
+                "cannot serve " + l.options.repository_dir + " at /repo/: not a directory");
+  l.services = services;
+  l.router = std::make_unique<Router>(l.services);
+  register_public_routes(*l.router);
+  register_ca_routes(*l.router);
+  register_certificate_routes(*l.router);
+  register_request_routes(*l.router);
+  register_history_routes(*l.router);
+  register_token_routes(*l.router);
+  register_audit_routes(*l.router);
+  register_task_routes(*l.router);
+  register_child_routes(*l.router);
+  register_service_routes(*l.router);
+  if (l.stopped) return;
+  asio::post(l.accept_io, [&l] { l.accept(); });
+  // A handler that throws (answers are built without throwing) is logged,
+  // and the loop goes on serving its other connections.
+  auto serve = [](asio::io_context& io) {
+    for (;;) {
+      try {
+        io.run();
+        return;
+      } catch (const std::exception& e) {
+        spdlog::error("API listener: {}", e.what());
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (auto& loop : l.loops) threads.emplace_back([&serve, &loop] { serve(loop->io); });
+  l.serving = true;
+  serve(l.accept_io);
+  for (auto& t : threads) t.join();
+  l.serving = false;
 }
 
 void HttpServer::stop() {
-  if (!impl_) return;
-  impl_->stop_requested = true;
-  impl_->server->stop();
+  if (!impl_ || impl_->listener.stopped.exchange(true)) return;
+  impl_->listener.accept_io.stop();
+  for (auto& loop : impl_->listener.loops) loop->io.stop();
 }
 
-bool HttpServer::running() const { return impl_->server->is_running(); }
+bool HttpServer::running() const { return impl_->listener.serving; }
 
 }  // namespace cairn::api

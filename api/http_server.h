@@ -6,15 +6,28 @@
 // so the public URL can name the real port; run() serves until stop().
 // Every error answer is {"error":{"code":..,"message":..}} with the status
 // its ErrorKind maps to. Internal errors are logged and answered without
-// detail. Bodies over max_body_bytes get 413.
-// Thread-safety: run() blocks one thread; handlers run on a worker pool;
-// stop() may be called from any thread.
+// detail.
+// Event-driven (Boost.Asio): `threads` event loops, each on its own
+// thread, serve the connections; a new connection goes to the loop with the
+// fewest. A loop handles one request at a time, start to end (a handler may
+// wait for a durable commit), so `threads` bounds the requests handled at
+// once, while an idle keep-alive connection costs no thread. Accepting has
+// a thread of its own. HTTP/1.1 as PublicListener serves
+// it (keep-alive, pipelined requests in order, HEAD, 100-continue; see
+// http1_request.h): a malformed request is 400, a head over 8 KiB 431, a
+// body over max_body_bytes 413, Transfer-Encoding 411; the connection is
+// then closed. A request must arrive within request_timeout of the
+// connection's start or previous answer (and a TLS handshake within it);
+// connections beyond max_connections are closed when accepted.
+// Thread-safety: run() blocks its thread; stop() may be called from any
+// thread, also before run().
 // Ownership: borrows the services given to run(), which must outlive it.
 #pragma once
 
 #include <openssl/types.h>
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -52,6 +65,8 @@ struct HttpServerOptions {
   int port = 8080;
   size_t max_body_bytes = 1 << 20;
   int threads = 8;
+  std::chrono::milliseconds request_timeout{10000};
+  size_t max_connections = 1024;
   // Set: serve HTTPS, this callback configures the SSL_CTX (certificate,
   // client certificates; see TlsCredentials). Unset: plain HTTP.
   std::function<bool(SSL_CTX&)> tls_setup;

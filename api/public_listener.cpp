@@ -1,7 +1,6 @@
 #include "api/public_listener.h"
 
 #include <spdlog/spdlog.h>
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <array>
@@ -14,6 +13,8 @@
 #include <vector>
 
 #include "api/http1_request.h"
+#include "api/http1_response.h"
+#include "api/descriptor_limit.h"
 #include "api/json_codec.h"
 #include "api/json_text.h"
 #include "api/public_endpoints.h"
@@ -45,44 +46,6 @@ namespace {
 
 // Shared bodies smaller than this are copied into the output (one write).
 constexpr size_t kCopyBelow = 64 << 10;
-
-const char* reason_phrase(int status) {
-  switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 411: return "Length Required";
-    case 413: return "Content Too Large";
-    case 422: return "Unprocessable Content";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    case 505: return "HTTP Version Not Supported";
-    default: return status < 400 ? "OK" : status < 500 ? "Client Error" : "Server Error";
-  }
-}
-
-// The Date header's value (RFC 9110 5.6.7), formatted once a second per thread.
-const std::string& http_date() {
-  thread_local std::time_t formatted_at = 0;
-  thread_local std::string text;
-  std::time_t now = std::time(nullptr);
-  if (now != formatted_at) {
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    char buf[64];
-    size_t n = std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    text.assign(buf, n);
-    formatted_at = now;
-  }
-  return text;
-}
 
 // Answers waiting to be written, in order: text, and large shared bodies
 // (a CRL) written from where they are kept instead of copied.
@@ -120,29 +83,8 @@ class Output {
 
 void append_answer(Output& out, const PublicAnswer& a, bool head_only, bool keep_alive, bool http10) {
   std::string head;
-  head += "HTTP/1.1 ";
-  head += std::to_string(a.status);
-  head += ' ';
-  head += reason_phrase(a.status);
-  head += "\r\nDate: ";
-  head += http_date();
-  head += "\r\nContent-Type: ";
-  head += a.content_type;
-  head += "\r\nContent-Length: ";
-  head += std::to_string(a.content().size());
-  if (!a.cache_control.empty()) {
-    head += "\r\nCache-Control: ";
-    head += a.cache_control;
-  }
-  if (!a.allow.empty()) {
-    head += "\r\nAllow: ";
-    head += a.allow;
-  }
-  if (!keep_alive)
-    head += "\r\nConnection: close";
-  else if (http10)
-    head += "\r\nConnection: keep-alive";
-  head += "\r\n\r\n";
+  const HeaderField fields[] = {{"Cache-Control", a.cache_control}, {"Allow", a.allow}};
+  append_http1_head(head, a.status, a.content_type, a.content().size(), fields, keep_alive, http10);
   out.append(head);
   if (head_only) return;
   if (a.shared_body && a.shared_body->size() > kCopyBelow)
@@ -335,29 +277,6 @@ PublicListener::PublicListener(PublicListenerOptions options) : impl_(std::make_
   }
   impl_->retry_timer = std::make_unique<asio::steady_timer>(*impl_->contexts[0]);
 }
-
-namespace {
-
-// Descriptors kept for everything else in the process (RocksDB files, the
-// API listener's connections, key files).
-constexpr size_t kReservedDescriptors = 1024;
-
-// max_connections, raising the soft descriptor limit towards it (within the
-// hard limit) and capping it below what the limit leaves.
-size_t connections_within_descriptor_limit(size_t wanted) {
-  rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return wanted;
-  rlim_t needed = static_cast<rlim_t>(wanted + kReservedDescriptors);
-  if (limit.rlim_cur < needed) {
-    rlimit raised = limit;
-    raised.rlim_cur = limit.rlim_max == RLIM_INFINITY ? needed : std::min(needed, limit.rlim_max);
-    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
-  }
-  size_t available = limit.rlim_cur > kReservedDescriptors + 16 ? limit.rlim_cur - kReservedDescriptors : 16;
-  return std::min(wanted, available);
-}
-
-}  // namespace
 
 PublicListener::~PublicListener() { stop(); }
 

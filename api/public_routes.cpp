@@ -12,10 +12,15 @@
 namespace cairn::api {
 namespace {
 
-void send_answer(httplib::Response& res, const PublicAnswer& a) {
+void send_answer(HttpResponse& res, PublicAnswer a) {
   res.status = a.status;
   if (!a.cache_control.empty()) res.set_header("Cache-Control", a.cache_control);
-  res.set_content(a.content().data(), a.content().size(), a.content_type);
+  if (!a.allow.empty()) res.set_header("Allow", a.allow);
+  res.content_type = a.content_type;
+  if (a.shared_body)
+    res.shared_body = a.shared_body;
+  else
+    res.body = std::move(a.body);
 }
 
 }  // namespace
@@ -25,7 +30,7 @@ void register_public_routes(Router& r) {
   auto endpoints = std::make_shared<PublicEndpoints>(m, *r.services().objects, *r.services().ocsp, r.services().metrics);
 
   // The URLs PublicEndpoints knows; it matches them again (and checks names).
-  auto pass = [endpoints](const httplib::Request& req, httplib::Response& res, const Identity&) {
+  auto pass = [endpoints](const HttpRequest& req, HttpResponse& res, const Identity&) {
     send_answer(res, endpoints->answer(req.method == "HEAD" ? "GET" : req.method, req.path, req.body));
   };
   for (const char* pattern : {"/health", R"(/ocsp/([^/]+)/(.+))", R"(/crl/([^/]+)\.crl)", R"(/crl/([^/]+)\.pem)",

@@ -14,22 +14,22 @@
 
 namespace cairn::api {
 
-void send_json(httplib::Response& res, int status, const nlohmann::json& body) {
+void send_json(HttpResponse& res, int status, const nlohmann::json& body) {
   res.status = status;
   res.set_content(pretty_json(body) + "\n", "application/json");
 }
 
-void send_error(httplib::Response& res, int status, const std::string& code, const std::string& message) {
+void send_error(HttpResponse& res, int status, const std::string& code, const std::string& message) {
   send_json(res, status, error_json(code, message));
 }
 
-std::string path_name(const httplib::Request& req, size_t index) {
+std::string path_name(const HttpRequest& req, size_t index) {
   std::string name = req.matches[index];
   validate_aggregate_id(name);
   return name;
 }
 
-std::string format_param(const httplib::Request& req, std::initializer_list<const char*> choices) {
+std::string format_param(const HttpRequest& req, std::initializer_list<const char*> choices) {
   if (!req.has_param("format")) return *choices.begin();
   std::string f = req.get_param_value("format");
   for (const char* c : choices)
@@ -40,11 +40,43 @@ std::string format_param(const httplib::Request& req, std::initializer_list<cons
 }
 
 void Router::get(const std::string& pattern, Access access, Handler handler) {
-  server_.Get(pattern, wrap(pattern, access, std::move(handler)));
+  add("GET", pattern, access, std::move(handler));
 }
 
 void Router::post(const std::string& pattern, Access access, Handler handler) {
-  server_.Post(pattern, wrap(pattern, access, std::move(handler)));
+  add("POST", pattern, access, std::move(handler));
+}
+
+void Router::add(const char* method, const std::string& pattern, Access access, Handler handler) {
+  size_t special = pattern.find_first_of("\\^$.|?*+()[]{}");
+  routes_.push_back(Route{method, pattern.substr(0, special), std::regex(pattern),
+                          wrap(pattern, access, std::move(handler))});
+}
+
+void Router::dispatch(HttpRequest& req, HttpResponse& res) const {
+  const std::string& method = req.method == "HEAD" ? std::string("GET") : req.method;
+  std::string allowed;
+  try {
+    std::smatch m;
+    for (const auto& route : routes_) {
+      if (!req.path.starts_with(route.literal_prefix) || !std::regex_match(req.path, m, route.pattern)) continue;
+      if (route.method != method) {
+        if (allowed.find(route.method) == std::string::npos)
+          allowed += (allowed.empty() ? "" : ", ") + route.method + (route.method == "GET" ? ", HEAD" : "");
+        continue;
+      }
+      req.matches.assign(m.begin(), m.end());
+      route.handler(req, res, Identity{});
+      return;
+    }
+  } catch (const std::exception& e) {
+    ErrorAnswer answer = error_answer(e, req.method, req.path, services_.metrics);
+    send_json(res, answer.status, answer.body);
+    return;
+  }
+  if (allowed.empty()) return send_error(res, 404, "not_found", "no such endpoint");
+  res.set_header("Allow", allowed);
+  send_error(res, 405, "method_not_allowed", "this endpoint does not take " + req.method);
 }
 
 namespace {
@@ -65,10 +97,10 @@ bool role_allowed(Access access, Role role) {
 
 }  // namespace
 
-httplib::Server::Handler Router::wrap(const std::string& pattern, Access access, Handler handler) const {
+Router::Handler Router::wrap(const std::string& pattern, Access access, Handler handler) const {
   const bool ca_scoped = pattern.starts_with("/api/v1/cas/([^/]+)");
-  return [this, access, ca_scoped, handler = std::move(handler)](const httplib::Request& req,
-                                                                 httplib::Response& res) {
+  return [this, access, ca_scoped, handler = std::move(handler)](const HttpRequest& req, HttpResponse& res,
+                                                                 const Identity&) {
     try {
       Identity who{"anonymous", Role::Auditor, {}, {}, {}, 0, {}, {}, {}};
       if (access != Access::Public) {

@@ -1,15 +1,22 @@
-// Router — private to api/: registers handlers on the httplib server and
-// wraps each in authentication and error mapping. Only api/*.cpp include it
-// (it pulls in httplib.h).
-// Thread-safety: routes are registered before the server runs.
+// Router — private to api/: the API's routes, each a method and a path
+// pattern (a regular expression matched against the whole decoded path)
+// with its handler, wrapped in authentication and error mapping.
+// dispatch() answers a request with the first route whose pattern matches:
+// HEAD is answered as GET (HttpServer leaves the body out); a path no route
+// matches is 404 "not_found"; a path that only other methods take is 405
+// "method_not_allowed" with an Allow field.
+// Thread-safety: routes are registered before the server runs; dispatch()
+// may then be called from any number of threads.
+// Ownership: borrows the ApiServices, which must outlive it.
 #pragma once
-
-#include <httplib.h>
 
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <string>
+#include <vector>
 
+#include "api/http_message.h"
 #include "api/http_server.h"
 #include "api/token_authenticator.h"
 
@@ -33,28 +40,37 @@ enum class Access { Public, Read, History, Operate, Issue, Renew, Certify, Admin
 
 class Router {
  public:
-  using Handler = std::function<void(const httplib::Request&, httplib::Response&,
-                                     const Identity& who)>;
+  using Handler = std::function<void(const HttpRequest&, HttpResponse&, const Identity& who)>;
 
-  Router(httplib::Server& server, const ApiServices& services) : server_(server), services_(services) {}
+  explicit Router(const ApiServices& services) : services_(services) {}
 
   void get(const std::string& pattern, Access access, Handler handler);
   void post(const std::string& pattern, Access access, Handler handler);
   const ApiServices& services() const { return services_; }
 
- private:
-  httplib::Server::Handler wrap(const std::string& pattern, Access access, Handler handler) const;
+  // Fills req.matches and answers into res; never throws.
+  void dispatch(HttpRequest& req, HttpResponse& res) const;
 
-  httplib::Server& server_;
+ private:
+  struct Route {
+    std::string method;
+    std::string literal_prefix;  // the pattern's text before its first special character
+    std::regex pattern;
+    Handler handler;  // wrapped
+  };
+  void add(const char* method, const std::string& pattern, Access access, Handler handler);
+  Handler wrap(const std::string& pattern, Access access, Handler handler) const;
+
   const ApiServices& services_;
+  std::vector<Route> routes_;
 };
 
-void send_json(httplib::Response& res, int status, const nlohmann::json& body);
-void send_error(httplib::Response& res, int status, const std::string& code, const std::string& message);
+void send_json(HttpResponse& res, int status, const nlohmann::json& body);
+void send_error(HttpResponse& res, int status, const std::string& code, const std::string& message);
 // The path capture `index`, checked as a CA or certificate name.
-std::string path_name(const httplib::Request& req, size_t index);
+std::string path_name(const HttpRequest& req, size_t index);
 // ?format=... limited to the given choices; the first is the default.
-std::string format_param(const httplib::Request& req, std::initializer_list<const char*> choices);
+std::string format_param(const HttpRequest& req, std::initializer_list<const char*> choices);
 
 void register_ca_routes(Router& router);
 void register_certificate_routes(Router& router);

@@ -109,12 +109,12 @@ void register_service_routes(Router& r) {
   });
 
   r.get(one, Access::History, [&tasks](const auto& req, auto& res, const Identity& who) {
-    send_json(res, 200, to_json(managed(who, tasks.services().get(req.matches[1].str()))));
+    send_json(res, 200, to_json(managed(who, tasks.services().get(req.matches[1]))));
   });
 
   r.post(one, Access::Operate, [&tasks](const auto& req, auto& res, const Identity& who) {
-    managed(who, tasks.services().get(req.matches[1].str()));
-    auto updated = tasks.services().update(who.actor, req.matches[1].str(), update_from(parse_json_body(req.body)));
+    managed(who, tasks.services().get(req.matches[1]));
+    auto updated = tasks.services().update(who.actor, req.matches[1], update_from(parse_json_body(req.body)));
     tasks.request_service_check();
     send_json(res, 200, to_json(updated));
   });
@@ -126,8 +126,8 @@ void register_service_routes(Router& r) {
     if (!ca || !serial) throw Error(ErrorKind::InvalidInput, "missing_field", "'ca' and 'serial' are required");
     validate_aggregate_id(*ca);
     require_ca(who, *ca);
-    managed(who, tasks.services().get(req.matches[1].str()));
-    auto linked = tasks.services().link(who.actor, req.matches[1].str(), *ca, *serial);
+    managed(who, tasks.services().get(req.matches[1]));
+    auto linked = tasks.services().link(who.actor, req.matches[1], *ca, *serial);
     tasks.request_service_check();
     send_json(res, 200, to_json(linked));
   });

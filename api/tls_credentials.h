@@ -30,7 +30,7 @@ class TlsCredentials {
   // Throws InvalidInput if they do not parse or do not belong together.
   void set(const std::string& chain_pem, const std::string& key_pem);
   bool ready() const;
-  // For httplib::SSLServer's set-up callback.
+  // For HttpServerOptions::tls_setup.
   bool setup(SSL_CTX& ctx);
 
  private:

@@ -71,7 +71,7 @@ void register_token_routes(Router& r) {
 
   r.post(R"(/api/v1/tokens/([0-9a-f]{16})/revoke)", Access::Admin,
          [&tokens](const auto& req, auto& res, const auto&) {
-           send_json(res, 200, token_json(tokens.revoke(req.matches[1].str())));
+           send_json(res, 200, token_json(tokens.revoke(req.matches[1])));
          });
 }
 
