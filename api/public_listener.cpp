@@ -15,6 +15,7 @@
 #include "api/http1_request.h"
 #include "api/http1_response.h"
 #include "api/descriptor_limit.h"
+#include "api/listen_address.h"
 #include "api/json_codec.h"
 #include "api/json_text.h"
 #include "api/public_endpoints.h"
@@ -283,7 +284,7 @@ PublicListener::~PublicListener() { stop(); }
 int PublicListener::bind() {
   const auto& o = impl_->options;
   try {
-    tcp::endpoint endpoint(asio::ip::make_address(o.host), static_cast<unsigned short>(o.port));
+    tcp::endpoint endpoint(asio::ip::make_address(listen_address(o.host)), static_cast<unsigned short>(o.port));
     auto acceptor = std::make_unique<tcp::acceptor>(*impl_->contexts[0]);
     acceptor->open(endpoint.protocol());
     acceptor->set_option(tcp::acceptor::reuse_address(true));
