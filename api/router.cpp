@@ -47,9 +47,17 @@ void Router::post(const std::string& pattern, Access access, Handler handler) {
   add("POST", pattern, access, std::move(handler));
 }
 
+std::string literal_prefix(const std::string& pattern) {
+  if (pattern.find('|') != std::string::npos) return {};  // alternatives: no common prefix known
+  size_t special = pattern.find_first_of("\\^$.?*+()[]{}");
+  if (special == std::string::npos) return pattern;
+  // A quantifier applies to the character before it, which is then optional.
+  if (special > 0 && std::string_view("?*{").find(pattern[special]) != std::string_view::npos) --special;
+  return pattern.substr(0, special);
+}
+
 void Router::add(const char* method, const std::string& pattern, Access access, Handler handler) {
-  size_t special = pattern.find_first_of("\\^$.|?*+()[]{}");
-  routes_.push_back(Route{method, pattern.substr(0, special), std::regex(pattern),
+  routes_.push_back(Route{method, literal_prefix(pattern), std::regex(pattern),
                           wrap(pattern, access, std::move(handler))});
 }
 

@@ -72,6 +72,10 @@ std::string path_name(const HttpRequest& req, size_t index);
 // ?format=... limited to the given choices; the first is the default.
 std::string format_param(const HttpRequest& req, std::initializer_list<const char*> choices);
 
+// The text every path a pattern matches starts with (up to its first
+// special character; empty for a pattern with alternatives).
+std::string literal_prefix(const std::string& pattern);
+
 void register_ca_routes(Router& router);
 void register_certificate_routes(Router& router);
 void register_request_routes(Router& router);

@@ -2,7 +2,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 
 #include "api/router.h"
 
@@ -46,12 +45,16 @@ void serve_static_file(const std::string& root, std::string_view relative, const
   std::error_code ec;
   fs::path base = fs::canonical(root, ec);
   fs::path file = ec ? fs::path() : fs::weakly_canonical(base / fs::path(relative), ec);
-  std::string base_text = base.string() + "/";
+  std::string base_text = base.string();
+  if (!base_text.ends_with('/')) base_text += '/';
   if (ec || !file.string().starts_with(base_text) || !fs::is_regular_file(file, ec))
     return send_error(res, 404, "not_found", "no such file");
   std::ifstream in(file, std::ios::binary);
-  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (!in.good() && !in.eof()) return send_error(res, 404, "not_found", "the file cannot be read");
+  uintmax_t size = fs::file_size(file, ec);
+  if (!in || ec) return send_error(res, 404, "not_found", "the file cannot be read");
+  std::string content(static_cast<size_t>(size), '\0');
+  if (!in.read(content.data(), static_cast<std::streamsize>(size)) || in.gcount() != static_cast<std::streamsize>(size))
+    return send_error(res, 404, "not_found", "the file cannot be read");
   res.status = 200;
   res.set_content(std::move(content), content_type_of(file));
 }
