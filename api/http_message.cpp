@@ -43,7 +43,7 @@ void HttpResponse::set_header(std::string name, std::string value) {
   headers.emplace_back(std::move(name), std::move(value));
 }
 
-HttpFields parse_query(std::string_view query) {
+std::optional<HttpFields> parse_query(std::string_view query) {
   HttpFields fields;
   while (!query.empty()) {
     size_t amp = query.find('&');
@@ -53,7 +53,8 @@ HttpFields parse_query(std::string_view query) {
     size_t eq = field.find('=');
     auto name = percent_decode(field.substr(0, eq), true);
     auto value = percent_decode(eq == std::string_view::npos ? std::string_view() : field.substr(eq + 1), true);
-    if (name && value) fields.emplace_back(std::move(*name), std::move(*value));
+    if (!name || !value) return std::nullopt;
+    fields.emplace_back(std::move(*name), std::move(*value));
   }
   return fields;
 }

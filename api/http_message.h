@@ -14,6 +14,7 @@
 #include <openssl/types.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -52,8 +53,8 @@ struct HttpResponse {
   std::string_view content() const { return shared_body ? std::string_view(*shared_body) : std::string_view(body); }
 };
 
-// The fields of a query string ("a=1&b=x%20y"); nullopt-free: a field that
-// does not decode is left out.
-HttpFields parse_query(std::string_view query);
+// The fields of a query string ("a=1&b=x%20y", '+' a space); nullopt if
+// a field does not decode (a malformed escape).
+std::optional<HttpFields> parse_query(std::string_view query);
 
 }  // namespace cairn::api

@@ -17,6 +17,7 @@
 #include "api/http1_response.h"
 #include "api/json_codec.h"
 #include "api/json_text.h"
+#include "api/listen_address.h"
 #include "api/router.h"
 #include "api/static_files.h"
 #include "eventstore/error.h"
@@ -32,31 +33,39 @@ namespace {
 constexpr int kListenBacklog = 1024;
 constexpr size_t kMaxHeaderBytes = 8 << 10;
 constexpr size_t kCopyBelow = 64 << 10;  // smaller bodies are copied behind the head (one buffer)
+constexpr size_t kKeepCapacity = 64 << 10;  // larger idle buffers are given back
 constexpr std::chrono::milliseconds kLinger{1000};
-constexpr size_t kMaxLingerBytes = 256 << 10;
+constexpr size_t kMinLingerBytes = 256 << 10;
+constexpr size_t kMaxLingerBytes = 64 << 20;
+constexpr size_t kMinReceiveBudget = 64 << 20;
 constexpr std::string_view kRepositoryMount = "/repo/";
 
 // One event loop and its thread: the connections it serves, one request
-// at a time.
+// at a time. (The counters are declared before the io_context: destroying
+// it destroys connections, which count themselves out.)
 struct Loop {
+  std::atomic<size_t> connections{0};
+  std::atomic<bool> handling{false};  // a handler is running on the loop's thread
   asio::io_context io{1};
   asio::executor_work_guard<asio::io_context::executor_type> busy = asio::make_work_guard(io);  // runs until stop()
-  std::atomic<size_t> connections{0};
 };
 
-// What the connections share: the options, the routes, the loops and the
-// count of open connections. The acceptor has a loop of its own, so a long
-// request (a large CRL) never holds up accepting.
+// What the connections share: the options, the routes, the loops, the
+// count of open connections and of the request bytes they hold. Accepting
+// has a loop of its own: a loop busy with a long request (a large CRL)
+// never holds up new connections, which go to a loop that is not busy.
 struct Listener {
   HttpServerOptions options;
   ApiServices services;
   std::unique_ptr<Router> router;
-  std::atomic<size_t> open_connections{0};  // outlives the loops (declared first)
+  std::atomic<size_t> open_connections{0};  // these outlive the loops (declared first)
+  std::atomic<size_t> received_bytes{0};    // request bytes the connections hold
+  size_t receive_budget = 0;                // over it, a connection still receiving gets 503
+  std::unique_ptr<asio::ssl::context> tls;
   std::vector<std::unique_ptr<Loop>> loops;
   asio::io_context accept_io{1};
   asio::executor_work_guard<asio::io_context::executor_type> accepting = asio::make_work_guard(accept_io);
   std::unique_ptr<tcp::acceptor> acceptor;
-  std::unique_ptr<asio::ssl::context> tls;
   std::unique_ptr<asio::steady_timer> retry_timer;
   size_t max_connections = 0;
   std::atomic<bool> stopped{false};
@@ -69,7 +78,9 @@ struct Listener {
   }
 
   void accept();
-  Loop& least_busy_loop();
+  void accept_later();
+  void take(tcp::socket socket);
+  Loop& pick_loop();
   template <class Stream>
   void start_connection(Loop& loop, Stream stream);
 
@@ -81,7 +92,7 @@ struct Listener {
                                  req, res);
       router->dispatch(req, res);
     } catch (const std::exception& e) {
-      spdlog::error("{} {}: unhandled exception: {}", req.method, req.path, e.what());
+      spdlog::error("{} {}: unhandled exception: {}", req.method, printable(req.path), e.what());
       res = HttpResponse{};
       send_error(res, 500, "internal_error", "internal error");
     }
@@ -95,24 +106,24 @@ struct Listener {
     last_warning = now;
     spdlog::warn("API listener: {}", message);
   }
-};
 
-HttpRequest to_http_request(const Http1Request& r, const std::string& remote, SSL* ssl) {
-  HttpRequest req;
-  req.method = r.method;
-  req.path = r.path;
-  req.body = std::string(r.body);
-  req.remote_addr = remote;
-  req.ssl = ssl;
-  req.headers.reserve(r.headers.size());
-  for (const auto& [name, value] : r.headers) req.headers.emplace_back(std::string(name), std::string(value));
-  req.params = parse_query(r.query);
-  return req;
-}
+  // A decoded path may hold any byte: control characters are logged as '?'
+  // (no forged log lines).
+  static std::string printable(std::string_view text) {
+    std::string out(text);
+    for (char& c : out)
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    return out;
+  }
+};
 
 // One client connection, served by the thread of its loop: all its
 // handlers run there, one at a time, so it needs no locks. A request is
 // read, handled and answered before the next is parsed.
+// Deadlines: the request line and headers must arrive within the request
+// timeout of the connection's start or the previous answer; after that,
+// each read of the body and each write of the answer must make progress
+// within it (a large CRL to a slow client is not cut off).
 template <class Stream>
 class Connection : public std::enable_shared_from_this<Connection<Stream>> {
  public:
@@ -124,6 +135,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     ++loop_.connections;
   }
   ~Connection() {
+    listener_.received_bytes -= counted_;
     --loop_.connections;
     --listener_.open_connections;
   }
@@ -166,14 +178,9 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   void serve() {
     Http1Limits limits{kMaxHeaderBytes, listener_.options.max_body_bytes, true};
     Http1Parse p = parse_http1_request(in_, limits);
-    if (p.status == Http1Parse::Status::Failed) {
-      HttpResponse refusal;
-      send_error(refusal, p.error_status, p.error_code, p.error_message);
-      log(p.error_status);
-      closing_ = true;
-      return write_answer(refusal, false, false, false);
-    }
+    if (p.status == Http1Parse::Status::Failed) return refuse(p.error_status, p.error_code, p.error_message);
     if (p.status == Http1Parse::Status::Incomplete) {
+      head_in_ = p.head_complete;
       if (p.head_complete && p.request.expects_continue && !continue_sent_) {
         continue_sent_ = true;
         out_ = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -181,13 +188,18 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
       }
       return read();
     }
+    head_in_ = false;
     const Http1Request& r = p.request;
-    HttpRequest req = to_http_request(r, remote_, ssl());
+    auto params = parse_query(r.query);
+    if (!params) return refuse(400, "bad_request", "malformed query string");
+    HttpRequest req = to_http_request(r, std::move(*params));
     // No timeout while the handler runs (it may wait for a durable commit
     // or build a large CRL); the answer's write is timed again.
     timer_.expires_at(asio::steady_timer::time_point::max());
     HttpResponse res;
+    loop_.handling = true;
     listener_.answer(req, res);
+    loop_.handling = false;
     method_ = std::move(req.method);
     path_ = std::move(req.path);
     log(res.status);
@@ -195,14 +207,37 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     bool head_only = method_ == "HEAD";
     bool keep_alive = r.keep_alive;
     bool http10 = r.http10;
-    in_.erase(0, r.consumed);  // r points into in_: last use above
+    consume(r.consumed);  // r points into in_: last use above
     continue_sent_ = false;
-    arm_timer();
     write_answer(res, head_only, keep_alive, http10);
   }
 
+  HttpRequest to_http_request(const Http1Request& r, HttpFields params) {
+    HttpRequest req;
+    req.method = r.method;
+    req.path = r.path;
+    req.body = std::string(r.body);
+    req.remote_addr = remote_;
+    req.ssl = ssl();
+    req.headers.reserve(r.headers.size());
+    for (const auto& [name, value] : r.headers) req.headers.emplace_back(std::string(name), std::string(value));
+    req.params = std::move(params);
+    return req;
+  }
+
+  // An error answer, after which the connection closes.
+  void refuse(int status, const std::string& code, const std::string& message) {
+    HttpResponse refusal;
+    send_error(refusal, status, code, message);
+    log(status);
+    closing_ = true;
+    refused_ = status;
+    write_answer(refusal, false, false, false);
+  }
+
   void log(int status) const {
-    spdlog::info("{} {} {} from {}", method_.empty() ? "-" : method_, path_.empty() ? "-" : path_, status, remote_);
+    spdlog::info("{} {} {} from {}", method_.empty() ? "-" : method_,
+                 path_.empty() ? "-" : Listener::printable(path_), status, remote_);
   }
 
   void write_answer(HttpResponse& res, bool head_only, bool keep_alive, bool http10) {
@@ -214,68 +249,125 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     append_http1_head(out_, res.status, res.content_type, content.size(), fields, keep_alive, http10);
     body_.reset();
     if (!head_only) {
-      if (res.shared_body && content.size() >= kCopyBelow)
+      if (content.size() < kCopyBelow)
+        out_.append(content);
+      else if (res.shared_body)
         body_ = std::move(res.shared_body);
       else
-        out_.append(content);
+        body_ = std::make_shared<const std::string>(std::move(res.body));
     }
     write(true);
   }
 
-  // Writes out_ (and body_); then the next request, or the close.
+  // Writes out_ and body_, piece by piece (each piece within the request
+  // timeout); then the next request, or the close.
   void write(bool answer) {
-    std::vector<asio::const_buffer> buffers{asio::buffer(out_)};
-    if (body_) buffers.push_back(asio::buffer(*body_));
-    asio::async_write(stream_, buffers,
-                      [self = this->shared_from_this(), answer](boost::system::error_code ec, size_t) {
-                        if (ec) return self->close();
-                        self->out_.clear();
-                        self->body_.reset();
-                        if (self->closing_) return self->linger();
-                        if (answer) self->arm_timer();  // the next request's time starts now
-                        self->method_.clear();
-                        self->path_.clear();
-                        self->serve();
-                      });
+    out_sent_ = 0;
+    body_sent_ = 0;
+    answering_ = answer;
+    arm_timer();
+    write_some();
+  }
+
+  void write_some() {
+    std::array<asio::const_buffer, 2> buffers{asio::buffer(out_) + out_sent_,
+                                              body_ ? asio::buffer(*body_) + body_sent_ : asio::const_buffer()};
+    stream_.async_write_some(buffers, [self = this->shared_from_this()](boost::system::error_code ec, size_t n) {
+      if (ec) return self->close();
+      size_t from_out = std::min(n, self->out_.size() - self->out_sent_);
+      self->out_sent_ += from_out;
+      self->body_sent_ += n - from_out;
+      if (self->out_sent_ < self->out_.size() || (self->body_ && self->body_sent_ < self->body_->size())) {
+        self->arm_timer();
+        return self->write_some();
+      }
+      self->written();
+    });
+  }
+
+  void written() {
+    release(out_);
+    body_.reset();
+    if (closing_) return linger();
+    if (answering_) arm_timer();  // the next request's time starts now
+    method_.clear();
+    path_.clear();
+    serve();
   }
 
   void read() {
     stream_.async_read_some(asio::buffer(chunk_),
                             [self = this->shared_from_this()](boost::system::error_code ec, size_t n) {
                               if (ec) return self->close();
-                              self->in_.append(self->chunk_.data(), n);
-                              self->serve();
+                              self->received(n);
                             });
+  }
+
+  void received(size_t n) {
+    in_.append(chunk_.data(), n);
+    count_received();
+    if (in_.size() > kCopyBelow && listener_.received_bytes > listener_.receive_budget)
+      return refuse(503, "server_busy", "the server is receiving too many large requests; try again later");
+    if (head_in_) arm_timer();  // a body that keeps arriving keeps its time
+    serve();
+  }
+
+  void consume(size_t n) {
+    in_.erase(0, n);
+    if (in_.empty()) release(in_);
+    count_received();
+  }
+
+  void count_received() {
+    listener_.received_bytes += in_.size();
+    listener_.received_bytes -= counted_;
+    counted_ = in_.size();
+  }
+
+  static void release(std::string& buffer) {
+    buffer.clear();
+    if (buffer.capacity() > kKeepCapacity) std::string().swap(buffer);
   }
 
   // Closing after an answer while the client may still be sending: TLS
   // says goodbye (close_notify); plain TCP stops sending and drops what
-  // arrives for a while, so the kernel does not answer those bytes with a
-  // reset that can destroy the answer before the client has read it.
+  // arrives (after a refused body: up to a few times the body limit) for as
+  // long as it keeps arriving, so the kernel does not answer those bytes
+  // with a reset that can destroy the answer before the client has read it.
   void linger() {
-    timer_.expires_after(std::min(listener_.options.request_timeout, std::chrono::milliseconds(kLinger)));
-    timer_.async_wait([weak = this->weak_from_this()](boost::system::error_code ec) {
-      if (!ec)
-        if (auto self = weak.lock()) self->close();
-    });
+    consume(in_.size());
     if constexpr (kTls) {
+      arm_linger();
       stream_.async_shutdown([self = this->shared_from_this()](boost::system::error_code) { self->close(); });
     } else {
       boost::system::error_code ignored;
       socket().shutdown(tcp::socket::shutdown_send, ignored);
-      drain(0);
+      size_t cap = refused_ == 413 ? std::clamp(4 * listener_.options.max_body_bytes, kMinLingerBytes, kMaxLingerBytes)
+                                   : kMinLingerBytes;
+      drain(0, cap);
     }
   }
 
-  void drain(size_t dropped) {
-    socket().async_read_some(asio::buffer(chunk_), [self = this->shared_from_this(), dropped](
-                                                       boost::system::error_code ec, size_t n) {
-      if (ec || dropped + n > kMaxLingerBytes) return self->close();
-      self->drain(dropped + n);
+  void arm_linger() {
+    timer_.expires_after(std::min(listener_.options.request_timeout, std::chrono::milliseconds(kLinger)));
+    timer_.async_wait([weak = this->weak_from_this()](boost::system::error_code ec) {
+      if (ec) return;
+      auto self = weak.lock();
+      if (self && self->timer_.expiry() <= asio::steady_timer::clock_type::now()) self->close();
     });
   }
 
-  // A request must arrive, and its answer leave, within the request timeout.
+  void drain(size_t dropped, size_t cap) {
+    arm_linger();
+    socket().async_read_some(asio::buffer(chunk_), [self = this->shared_from_this(), dropped, cap](
+                                                       boost::system::error_code ec, size_t n) {
+      if (ec || dropped + n > cap) return self->close();
+      self->drain(dropped + n, cap);
+    });
+  }
+
+  // The current step (the request's head, a piece of its body or of the
+  // answer) must happen within the request timeout.
   void arm_timer() {
     timer_.expires_after(listener_.options.request_timeout);
     timer_.async_wait([weak = this->weak_from_this()](boost::system::error_code ec) {
@@ -298,11 +390,17 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   asio::steady_timer timer_;
   std::array<char, 16 << 10> chunk_;
   std::string in_;
+  size_t counted_ = 0;  // in_'s size as counted in listener_.received_bytes
   std::string out_;
   std::shared_ptr<const std::string> body_;
+  size_t out_sent_ = 0;
+  size_t body_sent_ = 0;
   std::string remote_;
   std::string method_;  // of the request being answered, for the access log
   std::string path_;
+  int refused_ = 0;  // the status of a refusal being answered
+  bool head_in_ = false;  // the request being read has its head in (its body is arriving)
+  bool answering_ = false;
   bool closing_ = false;
   bool continue_sent_ = false;
 };
@@ -314,40 +412,60 @@ void Listener::start_connection(Loop& loop, Stream stream) {
   asio::post(connection->executor(), [connection] { connection->start(); });
 }
 
-// A loop's requests are handled one at a time: a new connection goes to
-// the loop with the fewest.
-Loop& Listener::least_busy_loop() {
-  Loop* best = loops.front().get();
-  for (const auto& loop : loops)
-    if (loop->connections < best->connections) best = loop.get();
+// A loop handles one request at a time: a new connection goes to a loop
+// that is not handling one, the one with the fewest connections among them.
+Loop& Listener::pick_loop() {
+  Loop* best = nullptr;
+  for (const auto& loop : loops) {
+    if (!best || (best->handling && !loop->handling) ||
+        (best->handling == loop->handling && loop->connections < best->connections))
+      best = loop.get();
+  }
   return *best;
 }
 
+void Listener::take(tcp::socket socket) {
+  if (open_connections >= max_connections) {
+    warn_rarely(std::to_string(max_connections) + " connections open, refusing more");
+    return;
+  }
+  Loop& loop = pick_loop();
+  auto protocol = socket.local_endpoint().protocol();
+  tcp::socket moved(loop.io);
+  moved.assign(protocol, socket.release());
+  if (tls)
+    start_connection(loop, TlsStream(std::move(moved), *tls));
+  else
+    start_connection(loop, std::move(moved));
+}
+
 void Listener::accept() {
-  Loop& loop = least_busy_loop();
-  acceptor->async_accept(loop.io, [this, &loop](boost::system::error_code ec, tcp::socket socket) {
+  acceptor->async_accept(accept_io, [this](boost::system::error_code ec, tcp::socket socket) {
     if (stopped || ec == asio::error::operation_aborted) return;
     if (ec) {
       // Out of descriptors or buffers: the connection stays queued, so
       // accepting again at once would spin. Wait a little.
       warn_rarely("accept failed: " + ec.message());
-      retry_timer->expires_after(std::chrono::milliseconds(100));
-      retry_timer->async_wait([this](boost::system::error_code wait_ec) {
-        if (!wait_ec && !stopped) accept();
-      });
-      return;
+      return accept_later();
     }
     try {
-      if (open_connections >= max_connections)
-        warn_rarely(std::to_string(max_connections) + " connections open, refusing more");
-      else if (tls)
-        start_connection(loop, TlsStream(std::move(socket), *tls));
-      else
-        start_connection(loop, std::move(socket));
+      take(std::move(socket));
     } catch (const std::exception& e) {
       warn_rarely(std::string("cannot take a connection: ") + e.what());
     }
-    accept();
+    try {
+      accept();
+    } catch (const std::exception& e) {
+      warn_rarely(std::string("cannot accept: ") + e.what());
+      accept_later();
+    }
+  });
+}
+
+void Listener::accept_later() {
+  retry_timer->expires_after(std::chrono::milliseconds(100));
+  retry_timer->async_wait([this](boost::system::error_code ec) {
+    if (!ec && !stopped) accept();
   });
 }
 
@@ -371,6 +489,7 @@ HttpServer::HttpServer(HttpServerOptions options) : impl_(std::make_unique<Impl>
     l.tls = std::make_unique<asio::ssl::context>(raw);  // takes ownership
   }
   l.retry_timer = std::make_unique<asio::steady_timer>(l.accept_io);
+  l.receive_budget = std::max(kMinReceiveBudget, 8 * l.options.max_body_bytes);
 }
 
 HttpServer::~HttpServer() { stop(); }
@@ -379,7 +498,7 @@ int HttpServer::bind() {
   auto& l = impl_->listener;
   const auto& o = l.options;
   try {
-    tcp::endpoint endpoint(asio::ip::make_address(o.host), static_cast<unsigned short>(o.port));
+    tcp::endpoint endpoint(asio::ip::make_address(listen_address(o.host)), static_cast<unsigned short>(o.port));
     auto acceptor = std::make_unique<tcp::acceptor>(l.accept_io);
     acceptor->open(endpoint.protocol());
     acceptor->set_option(tcp::acceptor::reuse_address(true));
@@ -444,8 +563,17 @@ void HttpServer::run(const ApiServices& services) {
 
 void HttpServer::stop() {
   if (!impl_ || impl_->listener.stopped.exchange(true)) return;
-  impl_->listener.accept_io.stop();
-  for (auto& loop : impl_->listener.loops) loop->io.stop();
+  auto& l = impl_->listener;
+  // The acceptor is closed on its own thread, so new connections are
+  // refused at once; a request being handled is answered if its write
+  // completes straight away, the rest are dropped with their connections.
+  asio::post(l.accept_io, [&l] {
+    boost::system::error_code ignored;
+    if (l.acceptor) l.acceptor->close(ignored);
+    l.accept_io.stop();
+  });
+  if (!l.serving) l.accept_io.stop();
+  for (auto& loop : l.loops) loop->io.stop();
 }
 
 bool HttpServer::running() const { return impl_->listener.serving; }

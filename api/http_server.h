@@ -8,17 +8,26 @@
 // its ErrorKind maps to. Internal errors are logged and answered without
 // detail.
 // Event-driven (Boost.Asio): `threads` event loops, each on its own
-// thread, serve the connections; a new connection goes to the loop with the
-// fewest. A loop handles one request at a time, start to end (a handler may
-// wait for a durable commit), so `threads` bounds the requests handled at
-// once, while an idle keep-alive connection costs no thread. Accepting has
-// a thread of its own. HTTP/1.1 as PublicListener serves
-// it (keep-alive, pipelined requests in order, HEAD, 100-continue; see
-// http1_request.h): a malformed request is 400, a head over 8 KiB 431, a
-// body over max_body_bytes 413, Transfer-Encoding 411; the connection is
-// then closed. A request must arrive within request_timeout of the
-// connection's start or previous answer (and a TLS handshake within it);
-// connections beyond max_connections are closed when accepted.
+// thread, serve the connections. A loop handles one request at a time,
+// start to end (a handler may wait for a durable commit), so `threads`
+// bounds the requests handled at once, while an idle keep-alive connection
+// costs no thread. Accepting has a thread of its own; a new connection goes
+// to a loop not handling a request (the one with the fewest connections),
+// and stays there, so it waits while a long request of another connection
+// runs on its loop.
+// HTTP/1.1 as PublicListener serves it (keep-alive, pipelined requests in
+// order, HEAD, 100-continue; see http1_request.h). A malformed request or
+// query is 400, a request line over 8 KiB 414, request line and headers
+// over 8 KiB 431, a body over max_body_bytes 413 (the rest of it, up to 4x
+// the limit, is read and dropped), Transfer-Encoding 411, another version
+// 505; the connection is then closed. Deadlines: the request line and
+// headers must arrive within request_timeout of the connection's start (or
+// TLS handshake) or the previous answer; then each piece of the body and
+// of the answer must move within it. The connections together hold at most
+// max(64 MiB, 8 x max_body_bytes) of unanswered requests: one receiving a
+// large body beyond that gets 503 server_busy. Connections beyond
+// max_connections are closed when accepted. stop() closes the acceptor; a
+// request being handled is answered if its write completes at once.
 // Thread-safety: run() blocks its thread; stop() may be called from any
 // thread, also before run().
 // Ownership: borrows the services given to run(), which must outlive it.

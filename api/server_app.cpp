@@ -130,6 +130,7 @@ int ServerApp::start() {
   http.port = o.port;
   http.threads = o.threads;
   http.max_body_bytes = o.max_body_bytes;
+  http.request_timeout = o.request_timeout;
   for (const auto& repo : o.repositories)
     if (repo.name == o.serve_repository) http.repository_dir = repo.path;
   if (!o.serve_repository.empty() && http.repository_dir.empty())

@@ -38,6 +38,7 @@ struct ServeOptions {
   int public_port = 8081;   // 0: any free port
   int public_threads = 0;   // 0: one per core
   std::chrono::milliseconds public_request_timeout{10000};  // see PublicListenerOptions
+  std::chrono::milliseconds request_timeout{10000};  // the API listeners'; see HttpServerOptions
   int crl_validity_hours = 168;
   std::string ocsp_signing = "ca";         // "ca" or "delegated"
   int ocsp_responder_validity_hours = 168;  // delegated responder certificates

@@ -31,8 +31,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (!inside(p.request.query)) std::abort();
       for (const auto& [name, value] : p.request.headers)
         if (name.empty() || !inside(name) || !inside(value)) std::abort();
-      for (const auto& [name, value] : cairn::api::parse_query(p.request.query))
-        if (name.size() > p.request.query.size() || value.size() > p.request.query.size()) std::abort();
+      if (auto fields = cairn::api::parse_query(p.request.query))
+        for (const auto& [name, value] : *fields)
+          if (name.size() > p.request.query.size() || value.size() > p.request.query.size()) std::abort();
       break;
     }
     case Http1Parse::Status::Failed:

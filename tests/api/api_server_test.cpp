@@ -11,6 +11,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -173,6 +174,85 @@ TEST_F(ApiServerTest, RefusedRequestsGetTheirStatusAndAJsonError) {
     EXPECT_EQ(a.header("connection"), "close");
     EXPECT_TRUE(conn.closed_by_server());
   }
+}
+
+TEST_F(ApiServerTest, ARefusedBodyIsReadAndDroppedSoThe413Arrives) {
+  // The client sends the whole body before reading (as most clients do):
+  // the server answers 413 and drops the rest, instead of resetting the
+  // connection under the answer.
+  RawConnection c(port_);
+  std::string body(200 << 10, 'x');
+  c.send(request("POST", "/api/v1/cas", true,
+                 "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n") +
+         body);
+  auto a = next(c);
+  EXPECT_EQ(a.status, 413);
+  EXPECT_EQ(error_code(a), "body_too_large");
+  EXPECT_TRUE(c.closed_by_server());
+}
+
+TEST_F(ApiServerTest, OtherMethodsAre405WithAllowAndLongTargets414) {
+  RawConnection c(port_);
+  c.send(request("POST", "/health", false, "Content-Length: 0\r\n"));
+  auto a = next(c);
+  EXPECT_EQ(a.status, 405);
+  EXPECT_EQ(error_code(a), "method_not_allowed");
+  EXPECT_EQ(a.header("allow"), "get, head");  // RawConnection lowers the head's case
+  c.send(request("GET", "/health"));  // the connection stays
+  EXPECT_EQ(next(c).status, 200);
+
+  auto long_target = ask(request("GET", "/api/v1/cas/" + std::string(9000, 'a')));
+  EXPECT_EQ(long_target.status, 414);
+  EXPECT_EQ(error_code(long_target), "uri_too_long");
+  auto bad_query = ask(request("GET", "/api/v1/cas/issuing/crl?format=%zz"));
+  EXPECT_EQ(bad_query.status, 400);
+  EXPECT_EQ(error_code(bad_query), "bad_request");
+}
+
+TEST_F(ApiServerTest, ExpectContinueGetsA100BeforeTheBody) {
+  RawConnection c(port_);
+  std::string body = R"({"subject":"CN=continued"})";
+  c.send(request("POST", "/ocsp/issuing", false,
+                 "Expect: 100-continue\r\nContent-Length: " + std::to_string(body.size()) + "\r\n"));
+  auto interim = next(c, /*head_only=*/true);
+  EXPECT_EQ(interim.status, 100);
+  c.send(body);
+  auto a = next(c);
+  EXPECT_EQ(a.status, 200);  // an OCSP malformedRequest answer
+  EXPECT_EQ(a.header("content-type"), "application/ocsp-response");
+}
+
+// The API listener with a short request timeout.
+class ApiServerTimeoutTest : public HttpApiTest {
+ protected:
+  void SetUp() override {
+    server_ = std::make_unique<RunningServer>(
+        dir_.path(), [](api::ServeOptions& o) { o.request_timeout = std::chrono::milliseconds(400); });
+    port_ = server_->port();
+  }
+  int port_ = 0;
+};
+
+TEST_F(ApiServerTimeoutTest, SilentAndHalfSentRequestsAreClosedButAStreamingBodyIsNot) {
+  RawConnection silent(port_);
+  RawConnection half(port_);
+  half.send("GET /health HTTP/1.1\r\nHost: t\r\n");  // the head never ends
+  auto started = std::chrono::steady_clock::now();
+  EXPECT_TRUE(silent.closed_by_server());
+  EXPECT_TRUE(half.closed_by_server());
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(3));
+
+  // A body whose pieces each arrive within the timeout is taken, though
+  // the whole takes longer than the timeout.
+  RawConnection streaming(port_);
+  streaming.send("POST /ocsp/issuing HTTP/1.1\r\nHost: t\r\nContent-Length: 6\r\n\r\n");
+  for (int i = 0; i < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    streaming.send("xx");
+  }
+  auto a = streaming.read_answer();
+  ASSERT_TRUE(a) << "the connection was closed while the body arrived";
+  EXPECT_EQ(a->status, 200);
 }
 
 TEST_F(ApiServerTest, ConnectionCloseIsAnsweredThenClosed) {
