@@ -3,21 +3,18 @@
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <filesystem>
-#include <array>
 #include <mutex>
 #include <thread>
 #include <type_traits>
 #include <vector>
 
-#include "api/descriptor_limit.h"
 #include "api/http1_request.h"
 #include "api/http1_response.h"
-#include "api/json_codec.h"
-#include "api/json_text.h"
-#include "api/listen_address.h"
+#include "api/listening.h"
 #include "api/router.h"
 #include "api/static_files.h"
 #include "eventstore/error.h"
@@ -30,7 +27,6 @@ using TlsStream = asio::ssl::stream<tcp::socket>;
 
 namespace {
 
-constexpr int kListenBacklog = 1024;
 constexpr size_t kMaxHeaderBytes = 8 << 10;
 constexpr size_t kCopyBelow = 64 << 10;  // smaller bodies are copied behind the head (one buffer)
 constexpr size_t kKeepCapacity = 64 << 10;  // larger idle buffers are given back
@@ -498,19 +494,9 @@ int HttpServer::bind() {
   auto& l = impl_->listener;
   const auto& o = l.options;
   try {
-    tcp::endpoint endpoint(asio::ip::make_address(listen_address(o.host)), static_cast<unsigned short>(o.port));
-    auto acceptor = std::make_unique<tcp::acceptor>(l.accept_io);
-    acceptor->open(endpoint.protocol());
-    acceptor->set_option(tcp::acceptor::reuse_address(true));
-    acceptor->bind(endpoint);
-    acceptor->listen(kListenBacklog);  // the kernel caps it at net.core.somaxconn
-    int port = acceptor->local_endpoint().port();
-    l.acceptor = std::move(acceptor);
-    l.max_connections = connections_within_descriptor_limit(o.max_connections);
-    if (l.max_connections < o.max_connections)
-      spdlog::warn("API listener: at most {} connections (the open file limit is too low for {})",
-                   l.max_connections, o.max_connections);
-    return port;
+    l.acceptor = open_acceptor(l.accept_io, o.host, o.port);
+    l.max_connections = connection_limit(o.max_connections, "API listener");
+    return l.acceptor->local_endpoint().port();
   } catch (const std::exception& e) {
     throw Error(ErrorKind::Unavailable, "bind_failed",
                 "cannot listen on " + o.host + ":" + std::to_string(o.port) + ": " + e.what());
@@ -543,20 +529,10 @@ void HttpServer::run(const ApiServices& services) {
   asio::post(l.accept_io, [&l] { l.accept(); });
   // A handler that throws (answers are built without throwing) is logged,
   // and the loop goes on serving its other connections.
-  auto serve = [](asio::io_context& io) {
-    for (;;) {
-      try {
-        io.run();
-        return;
-      } catch (const std::exception& e) {
-        spdlog::error("API listener: {}", e.what());
-      }
-    }
-  };
   std::vector<std::thread> threads;
-  for (auto& loop : l.loops) threads.emplace_back([&serve, &loop] { serve(loop->io); });
+  for (auto& loop : l.loops) threads.emplace_back([&loop] { run_loop(loop->io, "API listener"); });
   l.serving = true;
-  serve(l.accept_io);
+  run_loop(l.accept_io, "API listener");
   for (auto& t : threads) t.join();
   l.serving = false;
 }

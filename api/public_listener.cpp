@@ -14,8 +14,7 @@
 
 #include "api/http1_request.h"
 #include "api/http1_response.h"
-#include "api/descriptor_limit.h"
-#include "api/listen_address.h"
+#include "api/listening.h"
 #include "api/json_codec.h"
 #include "api/json_text.h"
 #include "api/public_endpoints.h"
@@ -284,19 +283,9 @@ PublicListener::~PublicListener() { stop(); }
 int PublicListener::bind() {
   const auto& o = impl_->options;
   try {
-    tcp::endpoint endpoint(asio::ip::make_address(listen_address(o.host)), static_cast<unsigned short>(o.port));
-    auto acceptor = std::make_unique<tcp::acceptor>(*impl_->contexts[0]);
-    acceptor->open(endpoint.protocol());
-    acceptor->set_option(tcp::acceptor::reuse_address(true));
-    acceptor->bind(endpoint);
-    acceptor->listen(1024);
-    int port = acceptor->local_endpoint().port();
-    impl_->acceptor = std::move(acceptor);
-    impl_->max_connections = connections_within_descriptor_limit(o.max_connections);
-    if (impl_->max_connections < o.max_connections)
-      spdlog::warn("public listener: at most {} connections (the open file limit is too low for {})",
-                   impl_->max_connections, o.max_connections);
-    return port;
+    impl_->acceptor = open_acceptor(*impl_->contexts[0], o.host, o.port);
+    impl_->max_connections = connection_limit(o.max_connections, "public listener");
+    return impl_->acceptor->local_endpoint().port();
   } catch (const std::exception& e) {
     throw Error(ErrorKind::Unavailable, "bind_failed",
                 "cannot listen on " + o.host + ":" + std::to_string(o.port) + " (public URLs): " + e.what());
@@ -310,20 +299,10 @@ void PublicListener::run(const PublicEndpoints& endpoints) {
   asio::post(*impl_->contexts[0], [impl = impl_.get()] { impl->accept(); });
   // A handler that throws (it should not: answers are built without
   // throwing) is logged, and the loop goes on serving its other connections.
-  auto serve = [](asio::io_context& ctx) {
-    for (;;) {
-      try {
-        ctx.run();
-        return;
-      } catch (const std::exception& e) {
-        spdlog::error("public listener: {}", e.what());
-      }
-    }
-  };
   std::vector<std::thread> threads;
   for (size_t i = 1; i < impl_->contexts.size(); ++i)
-    threads.emplace_back([&serve, ctx = impl_->contexts[i].get()] { serve(*ctx); });
-  serve(*impl_->contexts[0]);
+    threads.emplace_back([ctx = impl_->contexts[i].get()] { run_loop(*ctx, "public listener"); });
+  run_loop(*impl_->contexts[0], "public listener");
   for (auto& t : threads) t.join();
 }
 

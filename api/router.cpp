@@ -74,7 +74,7 @@ void Router::dispatch(HttpRequest& req, HttpResponse& res) const {
         continue;
       }
       req.matches.assign(m.begin(), m.end());
-      route.handler(req, res, Identity{});
+      route.handler(req, res);
       return;
     }
   } catch (const std::exception& e) {
@@ -105,10 +105,9 @@ bool role_allowed(Access access, Role role) {
 
 }  // namespace
 
-Router::Handler Router::wrap(const std::string& pattern, Access access, Handler handler) const {
+Router::Wrapped Router::wrap(const std::string& pattern, Access access, Handler handler) const {
   const bool ca_scoped = pattern.starts_with("/api/v1/cas/([^/]+)");
-  return [this, access, ca_scoped, handler = std::move(handler)](const HttpRequest& req, HttpResponse& res,
-                                                                 const Identity&) {
+  return [this, access, ca_scoped, handler = std::move(handler)](const HttpRequest& req, HttpResponse& res) {
     try {
       Identity who{"anonymous", Role::Auditor, {}, {}, {}, 0, {}, {}, {}};
       if (access != Access::Public) {

@@ -52,14 +52,16 @@ class Router {
   void dispatch(HttpRequest& req, HttpResponse& res) const;
 
  private:
+  // A handler with authentication and error mapping around it.
+  using Wrapped = std::function<void(const HttpRequest&, HttpResponse&)>;
   struct Route {
     std::string method;
     std::string literal_prefix;  // the pattern's text before its first special character
     std::regex pattern;
-    Handler handler;  // wrapped
+    Wrapped handler;
   };
   void add(const char* method, const std::string& pattern, Access access, Handler handler);
-  Handler wrap(const std::string& pattern, Access access, Handler handler) const;
+  Wrapped wrap(const std::string& pattern, Access access, Handler handler) const;
 
   const ApiServices& services_;
   std::vector<Route> routes_;

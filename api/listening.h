@@ -1,0 +1,35 @@
+// What both Asio listeners (HttpServer, PublicListener) do to listen:
+// - listen_address: the IP address to bind for a configured host (an IP
+//   literal as it is; a name such as "localhost" resolved, IPv4 first);
+// - open_acceptor: a listening socket on it (port 0: any free port), with
+//   SO_REUSEADDR and a backlog of 1024 (the kernel caps it at somaxconn);
+// - connection_limit: max_connections, raising the soft open-file limit
+//   towards it plus a reserve for everything else (RocksDB files, keys, the
+//   other listeners), within the hard limit, and lowered (with a warning)
+//   to what the limit then leaves, at least 16;
+// - run_loop: runs an io_context until it is stopped; a handler that
+//   throws is logged and the loop goes on with its other work.
+// Errors: listen_address and open_acceptor throw std::exception naming the
+// problem. Thread-safety: call open_acceptor and connection_limit while
+// starting up (the limit is process-wide). Ownership: the acceptor is the
+// caller's.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <cstddef>
+#include <memory>
+#include <string>
+
+namespace cairn::api {
+
+std::string listen_address(const std::string& host);
+
+std::unique_ptr<boost::asio::ip::tcp::acceptor> open_acceptor(boost::asio::io_context& io, const std::string& host,
+                                                               int port);
+
+size_t connection_limit(size_t wanted, const char* listener);
+
+void run_loop(boost::asio::io_context& io, const char* listener);
+
+}  // namespace cairn::api
