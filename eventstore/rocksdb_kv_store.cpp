@@ -130,6 +130,14 @@ void RocksDbKvStore::write(const WriteBatch& batch, Durability durability) {
   if (!s.ok()) fail("write failed", s);
 }
 
+void RocksDbKvStore::flush() {
+  if (impl_->read_only) return;
+  rocksdb::FlushOptions options;
+  options.wait = true;
+  auto s = impl_->db->Flush(options);
+  if (!s.ok()) fail("flush failed", s);
+}
+
 void RocksDbKvStore::sync() {
   if (impl_->read_only) return;
   auto s = impl_->db->SyncWAL();

@@ -30,6 +30,10 @@ class RocksDbKvStore final : public KeyValueStore {
             std::string_view start = {}) const override;
   void write(const WriteBatch& batch, Durability durability) override;
   void sync() override;  // rocksdb::DB::SyncWAL()
+  // Writes the memtables to table files (large values to blob files) and
+  // waits for it; RocksDB otherwise does this in the background when a
+  // memtable is full. For tests and maintenance.
+  void flush();
 
  private:
   struct Impl;
