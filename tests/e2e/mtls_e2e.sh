@@ -32,6 +32,13 @@ curl -fsS --max-time 5 --cacert root.pem -H "Authorization: Bearer $(cat data/ad
 code=$(curl -sS --max-time 5 --cacert root.pem -o err.json -w '%{http_code}' "$TLS/api/v1/cas")
 [[ $code == 401 ]] && grep -q '"unauthorized"' err.json || fail "no token, no certificate: $code $(cat err.json)"
 
+step "a TLS 1.2 session resumes (the server names a session id context)"
+openssl s_client -connect "127.0.0.1:$(cat tlsport)" -CAfile root.pem -tls1_2 -sess_out session.pem </dev/null \
+  >first.txt 2>&1 || fail "first TLS 1.2 handshake: $(cat first.txt)"
+openssl s_client -connect "127.0.0.1:$(cat tlsport)" -CAfile root.pem -tls1_2 -sess_in session.pem </dev/null \
+  >second.txt 2>&1 || fail "resumed TLS 1.2 handshake failed: $(cat second.txt)"
+grep -q "^Reused, TLSv1.2" second.txt || fail "the TLS 1.2 session was not resumed: $(grep -E '^(New|Reused)' second.txt)"
+
 step "a service gets a client certificate with its token"
 token_of() { grep '"token"' | cut -d'"' -f4; }
 SVC=$("$CAIRN" token create --name billing --role service --ca issuing --allow-name '*.svc.example' \
