@@ -35,6 +35,16 @@ constexpr size_t kMinLingerBytes = 256 << 10;
 constexpr size_t kMaxLingerBytes = 64 << 20;
 constexpr size_t kMinReceiveBudget = 64 << 20;
 constexpr std::string_view kRepositoryMount = "/repo/";
+constexpr std::chrono::milliseconds kDrainGrace{5000};
+
+// A connection as its loop sees it when the server stops.
+class Drainable {
+ public:
+  virtual ~Drainable() = default;
+  // Closes the connection now if it waits for a request; else after the
+  // answer being written.
+  virtual void drain() = 0;
+};
 
 // One event loop and its thread: the connections it serves, one request
 // at a time. (The counters are declared before the io_context: destroying
@@ -42,8 +52,29 @@ constexpr std::string_view kRepositoryMount = "/repo/";
 struct Loop {
   std::atomic<size_t> connections{0};
   std::atomic<bool> handling{false};  // a handler is running on the loop's thread
+  std::vector<std::weak_ptr<Drainable>> members;  // its connections; on its thread only
   asio::io_context io{1};
-  asio::executor_work_guard<asio::io_context::executor_type> busy = asio::make_work_guard(io);  // runs until stop()
+  asio::executor_work_guard<asio::io_context::executor_type> busy = asio::make_work_guard(io);  // until drained
+  std::unique_ptr<asio::steady_timer> drain_deadline;
+
+  // On the loop's thread.
+  void join(std::weak_ptr<Drainable> connection) {
+    if (members.size() >= 64 && members.size() > 2 * connections)
+      std::erase_if(members, [](const auto& m) { return m.expired(); });
+    members.push_back(std::move(connection));
+  }
+  // On the loop's thread, once the server stops: closes the idle
+  // connections, lets the others finish their answers, and ends the loop
+  // when the last has gone or after `grace`.
+  void drain(std::chrono::milliseconds grace) {
+    for (auto& m : members)
+      if (auto c = m.lock()) c->drain();
+    members.clear();
+    busy.reset();
+    drain_deadline = std::make_unique<asio::steady_timer>(io, grace);
+    drain_deadline->async_wait([this](boost::system::error_code) { io.stop(); });
+    if (connections == 0) io.stop();
+  }
 };
 
 // What the connections share: the options, the routes, the loops, the
@@ -121,7 +152,7 @@ struct Listener {
 // each read of the body and each write of the answer must make progress
 // within it (a large CRL to a slow client is not cut off).
 template <class Stream>
-class Connection : public std::enable_shared_from_this<Connection<Stream>> {
+class Connection : public Drainable, public std::enable_shared_from_this<Connection<Stream>> {
  public:
   static constexpr bool kTls = !std::is_same_v<Stream, tcp::socket>;
 
@@ -130,15 +161,25 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     ++listener_.open_connections;
     ++loop_.connections;
   }
-  ~Connection() {
+  ~Connection() override {
     listener_.received_bytes -= counted_;
-    --loop_.connections;
     --listener_.open_connections;
+    // The last connection of a stopping server's loop ends the loop.
+    if (--loop_.connections == 0 && listener_.stopped) loop_.io.stop();
+  }
+
+  void drain() override {
+    if (writing_)
+      closing_ = true;  // closes once the answer is out
+    else
+      close();
   }
 
   auto executor() { return stream_.get_executor(); }
 
   void start() {
+    if (listener_.stopped) return;  // the loop is draining: not taken
+    loop_.join(this->weak_from_this());
     boost::system::error_code ec;
     socket().set_option(tcp::no_delay(true), ec);
     auto peer = socket().remote_endpoint(ec);
@@ -258,6 +299,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   // Writes out_ and body_, piece by piece (each piece within the request
   // timeout); then the next request, or the close.
   void write(bool answer) {
+    writing_ = true;
     out_sent_ = 0;
     body_sent_ = 0;
     answering_ = answer;
@@ -282,6 +324,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   }
 
   void written() {
+    writing_ = false;
     release(out_);
     body_.reset();
     if (closing_) return linger();
@@ -397,6 +440,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   int refused_ = 0;  // the status of a refusal being answered
   bool head_in_ = false;  // the request being read has its head in (its body is arriving)
   bool answering_ = false;
+  bool writing_ = false;
   bool closing_ = false;
   bool continue_sent_ = false;
 };
@@ -540,16 +584,16 @@ void HttpServer::run(const ApiServices& services) {
 void HttpServer::stop() {
   if (!impl_ || impl_->listener.stopped.exchange(true)) return;
   auto& l = impl_->listener;
-  // The acceptor is closed on its own thread, so new connections are
-  // refused at once; a request being handled is answered if its write
-  // completes straight away, the rest are dropped with their connections.
+  // New connections are refused at once (the acceptor is closed on its own
+  // thread); on each loop, connections waiting for a request are closed and
+  // a request being handled is answered, within kDrainGrace.
   asio::post(l.accept_io, [&l] {
     boost::system::error_code ignored;
     if (l.acceptor) l.acceptor->close(ignored);
     l.accept_io.stop();
   });
   if (!l.serving) l.accept_io.stop();
-  for (auto& loop : l.loops) loop->io.stop();
+  for (auto& loop : l.loops) asio::post(loop->io, [loop = loop.get()] { loop->drain(kDrainGrace); });
 }
 
 bool HttpServer::running() const { return impl_->listener.serving; }

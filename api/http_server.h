@@ -26,8 +26,9 @@
 // of the answer must move within it. The connections together hold at most
 // max(64 MiB, 8 x max_body_bytes) of unanswered requests: one receiving a
 // large body beyond that gets 503 server_busy. Connections beyond
-// max_connections are closed when accepted. stop() closes the acceptor; a
-// request being handled is answered if its write completes at once.
+// max_connections are closed when accepted. stop() closes the acceptor and
+// the connections waiting for a request; a request being handled is still
+// answered (within 5 s), then its connection closed; run() returns after.
 // Thread-safety: run() blocks its thread; stop() may be called from any
 // thread, also before run().
 // Ownership: borrows the services given to run(), which must outlive it.

@@ -222,6 +222,26 @@ TEST_F(ApiServerTest, ExpectContinueGetsA100BeforeTheBody) {
   EXPECT_EQ(a.header("content-type"), "application/ocsp-response");
 }
 
+TEST_F(ApiServerTest, StoppingClosesIdleConnectionsAtOnce) {
+  // Idle keep-alive connections (one before any request, two after one)
+  // are closed when the server stops, instead of holding the stop until
+  // the grace period for requests in progress (5 s) is over.
+  RawConnection before(port_);
+  std::vector<std::unique_ptr<RawConnection>> after;
+  for (int i = 0; i < 2; ++i) {
+    after.push_back(std::make_unique<RawConnection>(port_));
+    after.back()->send(request("GET", "/health"));
+    ASSERT_EQ(next(*after.back()).status, 200);
+  }
+  auto started = std::chrono::steady_clock::now();
+  server_->app().stop();
+  EXPECT_TRUE(before.closed_by_server());
+  for (auto& c : after) EXPECT_TRUE(c->closed_by_server());
+  client_.reset();
+  server_.reset();  // joins the server's thread: run() has returned
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(3));
+}
+
 // The API listener with a short request timeout.
 class ApiServerTimeoutTest : public HttpApiTest {
  protected:
