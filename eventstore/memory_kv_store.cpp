@@ -1,5 +1,7 @@
 #include "eventstore/memory_kv_store.h"
 
+#include <thread>
+
 #include "eventstore/error.h"
 
 namespace cairn {
@@ -53,12 +55,15 @@ void MemoryKvStore::write(const WriteBatch& batch, Durability durability) {
 }
 
 void MemoryKvStore::sync() {
+  if (int64_t delay = sync_delay_ms_) std::this_thread::sleep_for(std::chrono::milliseconds(delay));
   std::lock_guard lock(mutex_);
   if (fail_sync_countdown_ > 0 && --fail_sync_countdown_ == 0)
     throw Error(ErrorKind::Unavailable, "storage_error", "injected sync failure");
   for (const auto& pending : unsynced_) apply(durable_, pending);
   unsynced_.clear();
 }
+
+void MemoryKvStore::delay_syncs(std::chrono::milliseconds delay) { sync_delay_ms_ = delay.count(); }
 
 void MemoryKvStore::fail_sync_number(int n) {
   std::lock_guard lock(mutex_);

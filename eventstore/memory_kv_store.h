@@ -6,6 +6,7 @@
 //    applies nothing (a failed batch leaves no trace).
 //  - fail_sync_number(n): the n-th sync() from now throws storage_error and
 //    makes nothing durable.
+//  - delay_syncs(d): every sync() from now takes at least d (a slow disk).
 //  - simulate_crash(): forgets every write that was made with
 //    Durability::NoSync after the last synced write, as a power loss would,
 //    and every Durability::Unlogged write (which a crash may lose; this
@@ -13,6 +14,8 @@
 // Thread-safety: all methods may be called concurrently.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <map>
 #include <mutex>
 
@@ -30,6 +33,7 @@ class MemoryKvStore final : public KeyValueStore {
 
   void fail_write_number(int n);
   void fail_sync_number(int n);
+  void delay_syncs(std::chrono::milliseconds delay);
   void simulate_crash();
   size_t write_count() const;
 
@@ -43,6 +47,7 @@ class MemoryKvStore final : public KeyValueStore {
   std::vector<WriteBatch> unsynced_;
   int fail_countdown_ = 0;
   int fail_sync_countdown_ = 0;
+  std::atomic<int64_t> sync_delay_ms_{0};
   size_t writes_ = 0;
 };
 
