@@ -6,6 +6,7 @@
 #include <array>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <filesystem>
 #include <mutex>
 #include <thread>
@@ -90,6 +91,9 @@ struct Listener {
   size_t receive_budget = 0;                // over it, a connection still receiving gets 503
   std::unique_ptr<asio::ssl::context> tls;
   std::vector<std::unique_ptr<Loop>> loops;
+  // Runs the handlers of connections that share their loop (destroyed
+  // before the loops: what it holds counts itself out of them).
+  asio::thread_pool pool;
   asio::io_context accept_io{1};
   asio::executor_work_guard<asio::io_context::executor_type> accepting = asio::make_work_guard(accept_io);
   std::unique_ptr<tcp::acceptor> acceptor;
@@ -100,7 +104,9 @@ struct Listener {
   std::mutex warning_mutex;
   std::chrono::steady_clock::time_point last_warning{};
 
-  explicit Listener(int threads) {
+  // The pool has two threads at least: with one, a long request there
+  // would hold up the others again.
+  explicit Listener(int threads) : pool(static_cast<size_t>(std::max(2, threads))) {
     for (int i = 0; i < threads; ++i) loops.push_back(std::make_unique<Loop>());
   }
 
@@ -169,7 +175,7 @@ class Connection : public Drainable, public std::enable_shared_from_this<Connect
   }
 
   void drain() override {
-    if (writing_)
+    if (handling_ || writing_)
       closing_ = true;  // closes once the answer is out
     else
       close();
@@ -230,23 +236,41 @@ class Connection : public Drainable, public std::enable_shared_from_this<Connect
     auto params = parse_query(r.query);
     if (!params) return refuse(400, "bad_request", "malformed query string");
     HttpRequest req = to_http_request(r, std::move(*params));
+    keep_alive_ = r.keep_alive;
+    http10_ = r.http10;
+    consume(r.consumed);  // r points into in_: last use above
+    continue_sent_ = false;
     // No timeout while the handler runs (it may wait for a durable commit
     // or build a large CRL); the answer's write is timed again.
     timer_.expires_at(asio::steady_timer::time_point::max());
+    handling_ = true;
+    if (loop_.connections > 1) {
+      // The loop serves other connections: the handler runs on the pool,
+      // so that a long request does not hold them up.
+      asio::post(listener_.pool, [self = this->shared_from_this(), req = std::move(req)]() mutable {
+        auto res = std::make_shared<HttpResponse>();
+        self->listener_.answer(req, *res);
+        auto executor = self->executor();
+        asio::post(executor, [self = std::move(self), req = std::move(req), res]() mutable {
+          self->answered(req, *res);
+        });
+      });
+      return;
+    }
     HttpResponse res;
     loop_.handling = true;
     listener_.answer(req, res);
     loop_.handling = false;
+    answered(req, res);
+  }
+
+  void answered(HttpRequest& req, HttpResponse& res) {
+    handling_ = false;
     method_ = std::move(req.method);
     path_ = std::move(req.path);
     log(res.status);
-    closing_ = !r.keep_alive;
-    bool head_only = method_ == "HEAD";
-    bool keep_alive = r.keep_alive;
-    bool http10 = r.http10;
-    consume(r.consumed);  // r points into in_: last use above
-    continue_sent_ = false;
-    write_answer(res, head_only, keep_alive, http10);
+    if (!keep_alive_) closing_ = true;
+    write_answer(res, method_ == "HEAD", keep_alive_, http10_);
   }
 
   HttpRequest to_http_request(const Http1Request& r, HttpFields params) {
@@ -440,7 +464,10 @@ class Connection : public Drainable, public std::enable_shared_from_this<Connect
   int refused_ = 0;  // the status of a refusal being answered
   bool head_in_ = false;  // the request being read has its head in (its body is arriving)
   bool answering_ = false;
+  bool handling_ = false;  // a request of this connection is being handled
   bool writing_ = false;
+  bool keep_alive_ = true;  // of the request being handled
+  bool http10_ = false;
   bool closing_ = false;
   bool continue_sent_ = false;
 };
@@ -578,6 +605,7 @@ void HttpServer::run(const ApiServices& services) {
   l.serving = true;
   run_loop(l.accept_io, "API listener");
   for (auto& t : threads) t.join();
+  l.pool.join();  // handlers still running on the pool finish (nothing new is posted)
   l.serving = false;
 }
 

@@ -8,13 +8,14 @@
 // its ErrorKind maps to. Internal errors are logged and answered without
 // detail.
 // Event-driven (Boost.Asio): `threads` event loops, each on its own
-// thread, serve the connections. A loop handles one request at a time,
-// start to end (a handler may wait for a durable commit), so `threads`
-// bounds the requests handled at once, while an idle keep-alive connection
-// costs no thread. Accepting has a thread of its own; a new connection goes
-// to a loop not handling a request (the one with the fewest connections),
-// and stays there, so it waits while a long request of another connection
-// runs on its loop.
+// thread, serve the connections; an idle keep-alive connection costs no
+// thread. Accepting has a thread of its own; a new connection goes to a
+// loop not handling a request (the one with the fewest connections) and
+// stays there. A connection alone on its loop has its requests handled on
+// the loop's thread, start to end (a handler may wait for a durable
+// commit); the requests of connections that share a loop are handled on a
+// pool of max(2, `threads`) threads, so that one's long request (a large
+// CRL) does not hold up the others.
 // HTTP/1.1 as PublicListener serves it (keep-alive, pipelined requests in
 // order, HEAD, 100-continue; see http1_request.h). A malformed request or
 // query is 400, a request line over 8 KiB 414, request line and headers

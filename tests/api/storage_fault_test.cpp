@@ -20,33 +20,78 @@ namespace {
 
 using nlohmann::json;
 
-TEST(StorageFaults, FailedWriteIsA503AndTheServerKeepsServing) {
+constexpr const char* kToken = "test-admin-token-0123456789abcdef";
+
+// The HTTP server on loopback over the harness's in-memory store, serving
+// until destroyed.
+class ServerOverMemory {
+ public:
+  explicit ServerOverMemory(int threads = 8)
+      : objects_(pki.kv, pki.signer, pki.clock, {}),
+        tokens_(pki.kv, pki.clock),
+        auth_(kToken, &tokens_),
+        checkpoints_(pki.kv, pki.signer, pki.clock),
+        ocsp_(pki.manager, pki.signer),
+        tasks_(pki.kv, pki.manager, objects_, metrics_, {}, {}),
+        server_(options(threads)) {
+    pki.clock.set_ms(SystemClock().now_ms());
+    objects_.attach(pki.manager.store());
+    pki.make_hierarchy();
+    port_ = server_.bind();
+    api::ApiServices services{&pki.manager, &objects_, &auth_, &tokens_, &checkpoints_, &ocsp_, nullptr, 0, &tasks_,
+                              &metrics_};
+    runner_ = std::thread([this, services] { server_.run(services); });
+    httplib::Client probe("127.0.0.1", port_);
+    probe.set_connection_timeout(2, 0);
+    for (int i = 0; i < 200 && !probe.Get("/health"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ~ServerOverMemory() {
+    server_.stop();
+    runner_.join();
+  }
+  std::unique_ptr<httplib::Client> client() const {
+    auto c = std::make_unique<httplib::Client>("127.0.0.1", port_);
+    c->set_connection_timeout(2, 0);
+    c->set_read_timeout(10, 0);
+    return c;
+  }
+  static httplib::Headers auth() { return {{"Authorization", std::string("Bearer ") + kToken}}; }
+
   testing::PkiHarness pki;
-  pki.clock.set_ms(SystemClock().now_ms());
-  CaObjectsStore objects(pki.kv, pki.signer, pki.clock, {});
-  objects.attach(pki.manager.store());
-  pki.make_hierarchy();
-  api::TokenStore tokens(pki.kv, pki.clock);
-  api::TokenAuthenticator auth("test-admin-token-0123456789abcdef", &tokens);
-  CheckpointService checkpoints(pki.kv, pki.signer, pki.clock);
-  api::HttpServerOptions options;
-  options.port = 0;
-  api::HttpServer server(options);
-  int port = server.bind();
-  OcspResponder ocsp(pki.manager, pki.signer);
-  Metrics metrics;
-  BackgroundTasks tasks(pki.kv, pki.manager, objects, metrics, {}, {});
-  api::ApiServices services{&pki.manager, &objects, &auth, &tokens, &checkpoints, &ocsp, nullptr, 0, &tasks, &metrics};
-  std::thread runner([&] { server.run(services); });
-  httplib::Client c("127.0.0.1", port);
-  c.set_connection_timeout(2, 0);
-  httplib::Headers h{{"Authorization", "Bearer test-admin-token-0123456789abcdef"}};
-  for (int i = 0; i < 200 && !c.Get("/health"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+
+ private:
+  static api::HttpServerOptions options(int threads) {
+    api::HttpServerOptions o;
+    o.port = 0;
+    o.threads = threads;
+    return o;
+  }
+  CaObjectsStore objects_;
+  api::TokenStore tokens_;
+  api::TokenAuthenticator auth_;
+  CheckpointService checkpoints_;
+  OcspResponder ocsp_;
+  Metrics metrics_;
+  BackgroundTasks tasks_;
+  api::HttpServer server_;
+  int port_ = 0;
+  std::thread runner_;
+};
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+TEST(StorageFaults, FailedWriteIsA503AndTheServerKeepsServing) {
+  ServerOverMemory server;
+  auto& pki = server.pki;
+  auto c = server.client();
+  auto h = ServerOverMemory::auth();
 
   uint64_t version = pki.manager.get_ca("issuing").version;
   std::string body = json{{"csr", testing::make_csr_pem("f", "DNS:f.example")}}.dump();
   pki.kv.fail_write_number(1);
-  auto failed = c.Post("/api/v1/cas/issuing/certificates", h, body, "application/json");
+  auto failed = c->Post("/api/v1/cas/issuing/certificates", h, body, "application/json");
   ASSERT_TRUE(failed);
   EXPECT_EQ(failed->status, 503);
   EXPECT_EQ(json::parse(failed->body)["error"]["code"], "storage_error");
@@ -54,12 +99,39 @@ TEST(StorageFaults, FailedWriteIsA503AndTheServerKeepsServing) {
   EXPECT_EQ(pki.manager.get_ca("issuing").version, version);
   EXPECT_TRUE(pki.manager.list_certificates("issuing", {}).empty());
 
-  auto ok = c.Post("/api/v1/cas/issuing/certificates", h, body, "application/json");
+  auto ok = c->Post("/api/v1/cas/issuing/certificates", h, body, "application/json");
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->status, 201) << ok->body;
   EXPECT_EQ(pki.manager.list_certificates("issuing", {}).size(), 1u);
-  server.stop();
-  runner.join();
+}
+
+TEST(StorageFaults, ASlowSyncHoldsUpOnlyItsOwnRequest) {
+  // One event loop, two keep-alive connections on it. A slow disk makes
+  // one's issuance take 1.5 s; the other's requests are answered meanwhile
+  // (with the loop shared, handlers run on the pool, not on its thread).
+  ServerOverMemory server(/*threads=*/1);
+  auto other = server.client();
+  other->set_keep_alive(true);
+  ASSERT_TRUE(other->Get("/health"));  // connected first, and stays: the loop has it
+  auto slow = server.client();
+  server.pki.kv.delay_syncs(std::chrono::milliseconds(1500));
+  std::string body = json{{"csr", testing::make_csr_pem("s", "DNS:s.example")}}.dump();
+  auto started = std::chrono::steady_clock::now();
+  std::thread issuing([&] {
+    auto issued = slow->Post("/api/v1/cas/issuing/certificates", ServerOverMemory::auth(), body, "application/json");
+    EXPECT_TRUE(issued && issued->status == 201);
+    EXPECT_GE(seconds_since(started), 1.4);  // it did wait for the slow sync
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the issuance is waiting for its sync
+  auto asked = std::chrono::steady_clock::now();
+  for (int i = 0; i < 3; ++i) {  // (not /health: it reads the CA, which waits for the sync)
+    auto profiles = other->Get("/api/v1/profiles", ServerOverMemory::auth());
+    ASSERT_TRUE(profiles);
+    EXPECT_EQ(profiles->status, 200);
+  }
+  EXPECT_LT(seconds_since(asked), 0.6);
+  issuing.join();
+  server.pki.kv.delay_syncs(std::chrono::milliseconds(0));
 }
 
 }  // namespace
