@@ -45,6 +45,7 @@ class Drainable {
   // Closes the connection now if it waits for a request; else after the
   // answer being written.
   virtual void drain() = 0;
+  virtual void close() = 0;
 };
 
 // One event loop and its thread: the connections it serves, one request
@@ -66,14 +67,17 @@ struct Loop {
   }
   // On the loop's thread, once the server stops: closes the idle
   // connections, lets the others finish their answers, and ends the loop
-  // when the last has gone or after `grace`.
+  // when the last has gone, or after `grace` closing those still open.
   void drain(std::chrono::milliseconds grace) {
     for (auto& m : members)
       if (auto c = m.lock()) c->drain();
-    members.clear();
     busy.reset();
     drain_deadline = std::make_unique<asio::steady_timer>(io, grace);
-    drain_deadline->async_wait([this](boost::system::error_code) { io.stop(); });
+    drain_deadline->async_wait([this](boost::system::error_code) {
+      for (auto& m : members)
+        if (auto c = m.lock()) c->close();
+      io.stop();
+    });
     if (connections == 0) io.stop();
   }
 };
@@ -89,6 +93,8 @@ struct Listener {
   std::atomic<size_t> open_connections{0};  // these outlive the loops (declared first)
   std::atomic<size_t> received_bytes{0};    // request bytes the connections hold
   size_t receive_budget = 0;                // over it, a connection still receiving gets 503
+  std::atomic<bool> stopped{false};         // read by connections as they go
+  std::atomic<bool> serving{false};
   std::unique_ptr<asio::ssl::context> tls;
   std::vector<std::unique_ptr<Loop>> loops;
   // Runs the handlers of connections that share their loop (destroyed
@@ -99,8 +105,6 @@ struct Listener {
   std::unique_ptr<tcp::acceptor> acceptor;
   std::unique_ptr<asio::steady_timer> retry_timer;
   size_t max_connections = 0;
-  std::atomic<bool> stopped{false};
-  std::atomic<bool> serving{false};
   std::mutex warning_mutex;
   std::chrono::steady_clock::time_point last_warning{};
 
@@ -126,9 +130,18 @@ struct Listener {
       router->dispatch(req, res);
     } catch (const std::exception& e) {
       spdlog::error("{} {}: unhandled exception: {}", req.method, printable(req.path), e.what());
-      res = HttpResponse{};
-      send_error(res, 500, "internal_error", "internal error");
+      internal_error(res);
+    } catch (...) {
+      spdlog::error("{} {}: unhandled exception", req.method, printable(req.path));
+      internal_error(res);
     }
+  }
+
+  static void internal_error(HttpResponse& res) {
+    res = HttpResponse{};
+    res.status = 500;
+    res.content_type = "application/json";
+    res.body = R"({"error":{"code":"internal_error","message":"internal error"}})" "\n";
   }
 
   // Logs a warning at most once per 10 s.
@@ -168,13 +181,14 @@ class Connection : public Drainable, public std::enable_shared_from_this<Connect
     ++loop_.connections;
   }
   ~Connection() override {
-    listener_.received_bytes -= counted_;
+    listener_.received_bytes -= counted_ + held_;
     --listener_.open_connections;
     // The last connection of a stopping server's loop ends the loop.
     if (--loop_.connections == 0 && listener_.stopped) loop_.io.stop();
   }
 
   void drain() override {
+    if (closing_) return;  // answered and lingering, or closed already
     if (handling_ || writing_)
       closing_ = true;  // closes once the answer is out
     else
@@ -239,6 +253,7 @@ class Connection : public Drainable, public std::enable_shared_from_this<Connect
     keep_alive_ = r.keep_alive;
     http10_ = r.http10;
     consume(r.consumed);  // r points into in_: last use above
+    hold(req.body.size());  // the body stays counted until answered
     continue_sent_ = false;
     // No timeout while the handler runs (it may wait for a durable commit
     // or build a large CRL); the answer's write is timed again.
@@ -247,10 +262,10 @@ class Connection : public Drainable, public std::enable_shared_from_this<Connect
     if (loop_.connections > 1) {
       // The loop serves other connections: the handler runs on the pool,
       // so that a long request does not hold them up.
-      asio::post(listener_.pool, [self = this->shared_from_this(), req = std::move(req)]() mutable {
+      asio::post(listener_.pool, [self = this->shared_from_this(), executor = executor(),
+                                  req = std::move(req)]() mutable {
         auto res = std::make_shared<HttpResponse>();
         self->listener_.answer(req, *res);
-        auto executor = self->executor();
         asio::post(executor, [self = std::move(self), req = std::move(req), res]() mutable {
           self->answered(req, *res);
         });
@@ -266,11 +281,18 @@ class Connection : public Drainable, public std::enable_shared_from_this<Connect
 
   void answered(HttpRequest& req, HttpResponse& res) {
     handling_ = false;
+    hold(0);
     method_ = std::move(req.method);
     path_ = std::move(req.path);
     log(res.status);
-    if (!keep_alive_) closing_ = true;
-    write_answer(res, method_ == "HEAD", keep_alive_, http10_);
+    if (!keep_alive_) closing_ = true;  // closing_ may also be set by a drain meanwhile
+    write_answer(res, method_ == "HEAD", !closing_, http10_);
+  }
+
+  void hold(size_t body_bytes) {
+    listener_.received_bytes += body_bytes;
+    listener_.received_bytes -= held_;
+    held_ = body_bytes;
   }
 
   HttpRequest to_http_request(const Http1Request& r, HttpFields params) {
@@ -412,12 +434,7 @@ class Connection : public Drainable, public std::enable_shared_from_this<Connect
   }
 
   void arm_linger() {
-    timer_.expires_after(std::min(listener_.options.request_timeout, std::chrono::milliseconds(kLinger)));
-    timer_.async_wait([weak = this->weak_from_this()](boost::system::error_code ec) {
-      if (ec) return;
-      auto self = weak.lock();
-      if (self && self->timer_.expiry() <= asio::steady_timer::clock_type::now()) self->close();
-    });
+    close_after(timer_, std::min(listener_.options.request_timeout, std::chrono::milliseconds(kLinger)), as_drainable());
   }
 
   void drain(size_t dropped, size_t cap) {
@@ -431,17 +448,11 @@ class Connection : public Drainable, public std::enable_shared_from_this<Connect
 
   // The current step (the request's head, a piece of its body or of the
   // answer) must happen within the request timeout.
-  void arm_timer() {
-    timer_.expires_after(listener_.options.request_timeout);
-    timer_.async_wait([weak = this->weak_from_this()](boost::system::error_code ec) {
-      if (ec) return;  // re-armed or closed
-      auto self = weak.lock();
-      // A wait that expired just as the timer was re-armed must not close.
-      if (self && self->timer_.expiry() <= asio::steady_timer::clock_type::now()) self->close();
-    });
-  }
+  void arm_timer() { close_after(timer_, listener_.options.request_timeout, as_drainable()); }
 
-  void close() {
+  std::weak_ptr<Drainable> as_drainable() { return this->weak_from_this(); }
+
+  void close() override {
     boost::system::error_code ignored;
     timer_.cancel();
     socket().close(ignored);
@@ -454,6 +465,7 @@ class Connection : public Drainable, public std::enable_shared_from_this<Connect
   std::array<char, 16 << 10> chunk_;
   std::string in_;
   size_t counted_ = 0;  // in_'s size as counted in listener_.received_bytes
+  size_t held_ = 0;     // the body of the request being handled, counted there too
   std::string out_;
   std::shared_ptr<const std::string> body_;
   size_t out_sent_ = 0;
@@ -475,7 +487,8 @@ class Connection : public Drainable, public std::enable_shared_from_this<Connect
 // Starts the connection on its loop's thread.
 template <class Stream>
 void Listener::start_connection(Loop& loop, Stream stream) {
-  auto connection = std::make_shared<Connection<Stream>>(*this, loop, std::move(stream));
+  // Not make_shared: a loop's weak references must not keep the memory.
+  auto connection = std::shared_ptr<Connection<Stream>>(new Connection<Stream>(*this, loop, std::move(stream)));
   asio::post(connection->executor(), [connection] { connection->start(); });
 }
 
@@ -492,6 +505,7 @@ Loop& Listener::pick_loop() {
 }
 
 void Listener::take(tcp::socket socket) {
+  if (stopped) return;  // accepted just as the server stops: dropped
   if (open_connections >= max_connections) {
     warn_rarely(std::to_string(max_connections) + " connections open, refusing more");
     return;
@@ -604,6 +618,8 @@ void HttpServer::run(const ApiServices& services) {
   for (auto& loop : l.loops) threads.emplace_back([&loop] { run_loop(loop->io, "API listener"); });
   l.serving = true;
   run_loop(l.accept_io, "API listener");
+  boost::system::error_code ignored;
+  l.acceptor->close(ignored);  // also when stop() came before the accept loop ran
   for (auto& t : threads) t.join();
   l.pool.join();  // handlers still running on the pool finish (nothing new is posted)
   l.serving = false;

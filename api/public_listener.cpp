@@ -117,6 +117,12 @@ class PublicListener::Connection : public std::enable_shared_from_this<Connectio
     serve();
   }
 
+  void close() {
+    boost::system::error_code ignored;
+    timer_.cancel();
+    socket_.close(ignored);
+  }
+
  private:
   // Answers every complete request in the buffer, then writes the answers
   // or reads more.
@@ -184,11 +190,8 @@ class PublicListener::Connection : public std::enable_shared_from_this<Connectio
   void linger() {
     boost::system::error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_send, ignored);
-    timer_.expires_after(std::min(listener_.options.request_timeout, std::chrono::milliseconds(kLingerMs)));
-    timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
-      if (!ec)
-        if (auto self = weak.lock()) self->close();
-    });
+    close_after(timer_, std::min(listener_.options.request_timeout, std::chrono::milliseconds(kLingerMs)),
+                weak_from_this());
     drain(0);
   }
   void drain(size_t dropped) {
@@ -200,21 +203,7 @@ class PublicListener::Connection : public std::enable_shared_from_this<Connectio
   }
 
   // A request must arrive, and its answer leave, within the request timeout.
-  void arm_timer() {
-    timer_.expires_after(listener_.options.request_timeout);
-    timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
-      if (ec) return;  // re-armed or closed
-      auto self = weak.lock();
-      // A wait that expired just as the timer was re-armed must not close.
-      if (self && self->timer_.expiry() <= asio::steady_timer::clock_type::now()) self->close();
-    });
-  }
-
-  void close() {
-    boost::system::error_code ignored;
-    timer_.cancel();
-    socket_.close(ignored);
-  }
+  void arm_timer() { close_after(timer_, listener_.options.request_timeout, weak_from_this()); }
 
   static constexpr size_t kMaxPendingOutput = 1 << 20;
   static constexpr int kRequestsPerTurn = 16;
