@@ -187,9 +187,11 @@ class Connection : public Drainable, public std::enable_shared_from_this<Connect
     if (--loop_.connections == 0 && listener_.stopped) loop_.io.stop();
   }
 
+  // A request already begun (its body arriving, being handled, or its
+  // answer being written) is answered, with "Connection: close".
   void drain() override {
     if (closing_) return;  // answered and lingering, or closed already
-    if (handling_ || writing_)
+    if (head_in_ || handling_ || writing_)
       closing_ = true;  // closes once the answer is out
     else
       close();
@@ -373,7 +375,7 @@ class Connection : public Drainable, public std::enable_shared_from_this<Connect
     writing_ = false;
     release(out_);
     body_.reset();
-    if (closing_) return linger();
+    if (closing_ && answering_) return linger();  // (after a 100 Continue, the answer is still to come)
     if (answering_) arm_timer();  // the next request's time starts now
     method_.clear();
     path_.clear();

@@ -28,8 +28,9 @@
 // max(64 MiB, 8 x max_body_bytes) of unanswered requests: one receiving a
 // large body beyond that gets 503 server_busy. Connections beyond
 // max_connections are closed when accepted. stop() closes the acceptor and
-// the connections waiting for a request; a request being handled is still
-// answered (within 5 s), then its connection closed; run() returns after.
+// the connections waiting for a request; a request already begun (its body
+// arriving, or being handled) is still answered within 5 s, with
+// "Connection: close"; run() returns after.
 // Thread-safety: run() blocks its thread; stop() may be called from any
 // thread, also before run().
 // Ownership: borrows the services given to run(), which must outlive it.

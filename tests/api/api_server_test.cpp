@@ -242,6 +242,19 @@ TEST_F(ApiServerTest, StoppingClosesIdleConnectionsAtOnce) {
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(3));
 }
 
+TEST_F(ApiServerTest, StoppingAnswersARequestWhoseBodyIsStillArriving) {
+  RawConnection c(port_);
+  c.send("POST /ocsp/issuing HTTP/1.1\r\nHost: t\r\nContent-Length: 6\r\n\r\nxx");
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the head is in
+  server_->app().stop();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the loop has drained
+  c.send("xxxx");
+  auto a = next(c);
+  EXPECT_EQ(a.status, 200);  // an OCSP malformedRequest answer
+  EXPECT_EQ(a.header("connection"), "close");
+  EXPECT_TRUE(c.closed_by_server());
+}
+
 // The API listener with a short request timeout.
 class ApiServerTimeoutTest : public HttpApiTest {
  protected:
