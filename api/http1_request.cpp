@@ -24,12 +24,6 @@ bool is_token_char(char c) {
 
 bool is_token(std::string_view s) { return !s.empty() && std::all_of(s.begin(), s.end(), is_token_char); }
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return (x >= 'A' && x <= 'Z' ? x + 32 : x) == (y >= 'A' && y <= 'Z' ? y + 32 : y);
-         });
-}
-
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -40,7 +34,7 @@ std::string_view trim(std::string_view s) {
 bool lists_token(std::string_view value, std::string_view token) {
   while (!value.empty()) {
     size_t comma = value.find(',');
-    if (iequals(trim(value.substr(0, comma)), token)) return true;
+    if (equals_ignoring_case(trim(value.substr(0, comma)), token)) return true;
     if (comma == std::string_view::npos) break;
     value.remove_prefix(comma + 1);
   }
@@ -65,6 +59,12 @@ std::optional<size_t> parse_length(std::string_view s) {
 }
 
 }  // namespace
+
+bool equals_ignoring_case(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return (x >= 'A' && x <= 'Z' ? x + 32 : x) == (y >= 'A' && y <= 'Z' ? y + 32 : y);
+         });
+}
 
 std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space) {
   std::string out;
@@ -131,7 +131,7 @@ Http1Parse parse_http1_request(std::string_view buffer, const Http1Limits& limit
   r.method = std::string(method);
 
   // absolute-form: the path starts after the authority.
-  if (target.size() > 7 && (iequals(target.substr(0, 7), "http://") || iequals(target.substr(0, 8), "https://"))) {
+  if (target.size() > 7 && (equals_ignoring_case(target.substr(0, 7), "http://") || equals_ignoring_case(target.substr(0, 8), "https://"))) {
     size_t authority = target.find("://") + 3;
     size_t slash = target.find('/', authority);
     target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
@@ -159,17 +159,17 @@ Http1Parse parse_http1_request(std::string_view buffer, const Http1Limits& limit
       if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f)
         return failed(400, "bad_request", "malformed header field");
     if (limits.keep_headers) r.headers.emplace_back(name, value);
-    if (iequals(name, "content-length")) {
+    if (equals_ignoring_case(name, "content-length")) {
       auto n = parse_length(value);
       if (!n || (length && *length != *n)) return failed(400, "bad_request", "invalid Content-Length");
       length = n;
-    } else if (iequals(name, "transfer-encoding")) {
+    } else if (equals_ignoring_case(name, "transfer-encoding")) {
       return failed(411, "length_required", "request bodies must be sent with Content-Length");
-    } else if (iequals(name, "connection")) {
+    } else if (equals_ignoring_case(name, "connection")) {
       if (lists_token(value, "close")) r.keep_alive = false;
       if (r.http10 && lists_token(value, "keep-alive")) r.keep_alive = true;
-    } else if (iequals(name, "expect")) {
-      if (iequals(value, "100-continue")) r.expects_continue = !r.http10;
+    } else if (equals_ignoring_case(name, "expect")) {
+      if (equals_ignoring_case(value, "100-continue")) r.expects_continue = !r.http10;
     }
   }
   size_t body_length = length.value_or(0);

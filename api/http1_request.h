@@ -54,6 +54,10 @@ struct Http1Parse {
 
 Http1Parse parse_http1_request(std::string_view buffer, const Http1Limits& limits);
 
+// Whether two ASCII strings (header field names, tokens) are equal without
+// regard to case.
+bool equals_ignoring_case(std::string_view a, std::string_view b);
+
 // Percent-decodes a path or a query field; nullopt for a malformed escape
 // or a control character or space. In a query, '+' stands for a space.
 std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space = false);

@@ -1,21 +1,13 @@
 #include "api/http_message.h"
 
-#include <algorithm>
-
 #include "api/http1_request.h"
 
 namespace cairn::api {
 namespace {
 
-bool same_name(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return (x >= 'A' && x <= 'Z' ? x + 32 : x) == (y >= 'A' && y <= 'Z' ? y + 32 : y);
-         });
-}
-
 const std::string* find_field(const HttpFields& fields, std::string_view name, bool any_case) {
   for (const auto& [n, v] : fields)
-    if (any_case ? same_name(n, name) : n == name) return &v;
+    if (any_case ? equals_ignoring_case(n, name) : n == name) return &v;
   return nullptr;
 }
 
