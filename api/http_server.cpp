@@ -137,11 +137,13 @@ struct Listener {
     }
   }
 
+  // Written out rather than built, so that it cannot throw; the same text
+  // send_error() writes (pretty, as every JSON answer).
   static void internal_error(HttpResponse& res) {
     res = HttpResponse{};
     res.status = 500;
     res.content_type = "application/json";
-    res.body = R"({"error":{"code":"internal_error","message":"internal error"}})" "\n";
+    res.body = "{\n  \"error\": {\n    \"code\": \"internal_error\",\n    \"message\": \"internal error\"\n  }\n}\n";
   }
 
   // Logs a warning at most once per 10 s.
@@ -255,7 +257,7 @@ class Connection : public Drainable, public std::enable_shared_from_this<Connect
     keep_alive_ = r.keep_alive;
     http10_ = r.http10;
     consume(r.consumed);  // r points into in_: last use above
-    hold(req.body.size());  // the body stays counted until answered
+    hold(req.body.size());
     continue_sent_ = false;
     // No timeout while the handler runs (it may wait for a durable commit
     // or build a large CRL); the answer's write is timed again.
@@ -291,11 +293,8 @@ class Connection : public Drainable, public std::enable_shared_from_this<Connect
     write_answer(res, method_ == "HEAD", !closing_, http10_);
   }
 
-  void hold(size_t body_bytes) {
-    listener_.received_bytes += body_bytes;
-    listener_.received_bytes -= held_;
-    held_ = body_bytes;
-  }
+  // The body of the request being handled stays counted until answered.
+  void hold(size_t body_bytes) { recount(held_, body_bytes); }
 
   HttpRequest to_http_request(const Http1Request& r, HttpFields params) {
     HttpRequest req;
@@ -405,10 +404,13 @@ class Connection : public Drainable, public std::enable_shared_from_this<Connect
     count_received();
   }
 
-  void count_received() {
-    listener_.received_bytes += in_.size();
-    listener_.received_bytes -= counted_;
-    counted_ = in_.size();
+  void count_received() { recount(counted_, in_.size()); }
+
+  // Replaces what `counted` added to the listener's request bytes by `now`.
+  void recount(size_t& counted, size_t now) {
+    listener_.received_bytes += now;
+    listener_.received_bytes -= counted;
+    counted = now;
   }
 
   static void release(std::string& buffer) {
