@@ -110,7 +110,7 @@ struct Listener {
 
   // The pool has two threads at least: with one, a long request there
   // would hold up the others again.
-  explicit Listener(int threads) : pool(static_cast<size_t>(std::max(2, threads))) {
+  Listener(int threads, int handler_threads) : pool(static_cast<size_t>(std::max(2, handler_threads))) {
     for (int i = 0; i < threads; ++i) loops.push_back(std::make_unique<Loop>());
   }
 
@@ -557,13 +557,15 @@ void Listener::accept_later() {
 }  // namespace
 
 struct HttpServer::Impl {
-  explicit Impl(HttpServerOptions o) : listener(std::max(1, o.threads)) { listener.options = std::move(o); }
+  explicit Impl(HttpServerOptions o) : listener(std::max(1, o.threads), o.handler_threads) { listener.options = std::move(o); }
   Listener listener;
 };
 
 HttpServer::HttpServer(HttpServerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {
   auto& l = impl_->listener;
   if (l.options.threads < 1) throw Error(ErrorKind::InvalidInput, "invalid_threads", "threads must be at least 1");
+  if (l.options.handler_threads < 2)
+    throw Error(ErrorKind::InvalidInput, "invalid_threads", "handler_threads must be at least 2");
   if (l.options.tls_setup) {
     SSL_CTX* raw = SSL_CTX_new(TLS_server_method());
     if (!raw) throw Error(ErrorKind::Internal, "tls_setup_failed", "cannot set up the TLS listener");

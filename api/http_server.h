@@ -14,8 +14,10 @@
 // stays there. A connection alone on its loop has its requests handled on
 // the loop's thread, start to end (a handler may wait for a durable
 // commit); the requests of connections that share a loop are handled on a
-// pool of max(2, `threads`) threads, so that one's long request (a large
-// CRL) does not hold up the others.
+// pool of `handler_threads` threads, so that one's long request (a large
+// CRL) does not hold up the others. A handler spends most of its time
+// waiting for its durable commit, so the pool is larger than the cores: it
+// bounds how many of those requests can share one sync.
 // HTTP/1.1 as PublicListener serves it (keep-alive, pipelined requests in
 // order, HEAD, 100-continue; see http1_request.h). A malformed request or
 // query is 400, a request line over 8 KiB 414, request line and headers
@@ -77,6 +79,7 @@ struct HttpServerOptions {
   int port = 8080;
   size_t max_body_bytes = 1 << 20;
   int threads = 8;
+  int handler_threads = 64;  // at least 2 (with one, a long request holds up the others)
   std::chrono::milliseconds request_timeout{10000};
   size_t max_connections = 1024;
   // Set: serve HTTPS, this callback configures the SSL_CTX (certificate,

@@ -129,6 +129,7 @@ int ServerApp::start() {
   http.host = o.host;
   http.port = o.port;
   http.threads = o.threads;
+  http.handler_threads = o.handler_threads;
   http.max_body_bytes = o.max_body_bytes;
   http.request_timeout = o.request_timeout;
   for (const auto& repo : o.repositories)

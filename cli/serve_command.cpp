@@ -62,6 +62,7 @@ api::ServeOptions load_options(const ServeFlags& flags) {
     o.checkpoint_interval_minutes =
         typed(t["checkpoint_interval_minutes"], "checkpoint_interval_minutes", o.checkpoint_interval_minutes);
     o.threads = typed(t["threads"], "threads", o.threads);
+    o.handler_threads = typed(t["handler_threads"], "handler_threads", o.handler_threads);
     o.max_body_bytes = static_cast<size_t>(
         typed(t["max_body_bytes"], "max_body_bytes", static_cast<int64_t>(o.max_body_bytes)));
     o.service_rate_per_hour =
@@ -139,6 +140,8 @@ api::ServeOptions load_options(const ServeFlags& flags) {
   if (o.checkpoint_interval_minutes < 0)
     throw CliError("invalid_config", "checkpoint_interval_minutes must be >= 0", 2);
   if (o.threads < 1 || o.threads > 256) throw CliError("invalid_config", "threads must be 1-256", 2);
+  if (o.handler_threads < 2 || o.handler_threads > 1024)
+    throw CliError("invalid_config", "handler_threads must be 2-1024", 2);
   if (o.crl_validity_hours < 1 || o.crl_validity_hours > 24 * 366)
     throw CliError("invalid_config", "crl.validity_hours must be 1-8784", 2);
   if (o.service_rate_per_hour < 0)
