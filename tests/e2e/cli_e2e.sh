@@ -137,6 +137,14 @@ set +e
 "$CAIRN" cert issue --ca issuing --csr bad.csr 2>err.txt; rc=$?
 set -e
 [[ $rc == 1 ]] && grep -q "invalid_csr" err.txt || fail "bad CSR: rc=$rc $(cat err.txt)"
+for bad in "threads = 0" "handler_threads = 1" "handler_threads = 1025"; do
+  printf '%s\n' "$bad" > bad.toml
+  set +e
+  CAIRN_PASSPHRASE=unused "$CAIRN" serve --config bad.toml --data-dir bad-data 2>err.txt; rc=$?
+  set -e
+  [[ $rc == 2 ]] && grep -q "invalid_config" err.txt || fail "config '$bad': rc=$rc $(cat err.txt)"
+  [[ ! -e bad-data ]] || fail "config '$bad' was refused but left a data directory"
+done
 
 step "auditor: history, checkpoint, verify, replay, export (server running)"
 "$CAIRN" history list issuing | grep -q "already_revoked" || fail "history does not show the refused revocation"
