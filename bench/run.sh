@@ -50,9 +50,9 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
   echo $((20000 + RANDOM % 20000)); }
 wait_http() { for _ in $(seq 1 100); do curl -s -o /dev/null --max-time 1 "$1" && return 0; sleep 0.1; done; echo "no answer from $1" >&2; exit 1; }
 
-# cairn, durable, on a RocksDB data directory in the temp dir.
+# cairn, durable, on a RocksDB data directory in the temp dir, with the
+# default configuration (only the hierarchy is asked for).
 cat > cairn.toml <<TOML
-threads = 64
 [bootstrap]
 enabled = true
 TOML
