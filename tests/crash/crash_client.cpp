@@ -9,6 +9,9 @@
 //     After a restart: every acknowledged certificate is stored with the same
 //     DER, every acknowledged revocation is in the history and in the CRL,
 //     and no serial was issued twice. Exits non-zero naming what is wrong.
+//   crash_client power-cut JOURNAL ROOT BASELINE
+//     After a kill -9 of a server run under sync_journal.so: drops from ROOT
+//     what was not yet durable, as a power cut would (power_cut.h).
 #include <httplib.h>
 #include <openssl/x509.h>
 
@@ -24,6 +27,7 @@
 
 #include "core/encoding.h"
 #include "core/serial_number.h"
+#include "tests/crash/power_cut.h"
 
 using nlohmann::json;
 
@@ -159,10 +163,12 @@ int main(int argc, char** argv) {
     if (mode == "load" && argc == 7)
       return load(std::stoi(argv[2]), argv[3], argv[4], std::stoi(argv[5]), std::stoi(argv[6]));
     if (mode == "check" && argc == 5) return check(std::stoi(argv[2]), argv[3], argv[4]);
+    if (mode == "power-cut" && argc == 5) return cairn::crash::power_cut(argv[2], argv[3], argv[4]);
   } catch (const std::exception& e) {
     std::cerr << "crash_client: " << e.what() << '\n';
     return 1;
   }
-  std::cerr << "usage: crash_client load PORT TOKEN ACKS THREADS SECONDS | check PORT TOKEN ACKS\n";
+  std::cerr << "usage: crash_client load PORT TOKEN ACKS THREADS SECONDS | check PORT TOKEN ACKS\n"
+               "       | power-cut JOURNAL ROOT BASELINE\n";
   return 2;
 }

@@ -1,0 +1,118 @@
+#include "tests/crash/power_cut.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <utility>
+#include <vector>
+
+namespace cairn::crash {
+namespace {
+
+namespace fs = std::filesystem;
+using FileId = std::pair<uint64_t, uint64_t>;  // st_dev, st_ino
+
+struct FileFate {
+  bool created = false;        // during the run (else: in the baseline)
+  uint64_t created_at = 0;     // journal line of the creation
+  std::string directory;       // where it was created
+  bool synced = false;
+  uint64_t synced_size = 0;    // covered by its last fsync
+  uint64_t baseline_size = 0;
+};
+
+}  // namespace
+
+int power_cut(const std::string& journal, const std::string& root, const std::string& baseline) {
+  std::map<FileId, FileFate> files;
+  std::ifstream base(baseline);
+  if (!base) {
+    std::cerr << "power-cut: cannot read " << baseline << '\n';
+    return 1;
+  }
+  uint64_t dev = 0, ino = 0, size = 0;
+  while (base >> dev >> ino >> size) files[{dev, ino}].baseline_size = size;
+
+  std::ifstream in(journal);
+  if (!in) {
+    std::cerr << "power-cut: cannot read " << journal << '\n';
+    return 1;
+  }
+  std::map<std::string, uint64_t> directory_synced_at;
+  std::string line;
+  uint64_t number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    std::istringstream ls(line);
+    std::string kind;
+    ls >> kind;
+    if (kind == "C" && ls >> dev >> ino) {
+      std::string path;
+      std::getline(ls >> std::ws, path);
+      FileFate fate;  // a new file (its inode may be a deleted one's)
+      fate.created = true;
+      fate.created_at = number;
+      fate.directory = fs::path(path).parent_path().string();
+      files[{dev, ino}] = fate;
+    } else if (kind == "S" && ls >> dev >> ino >> size) {
+      FileFate& fate = files[{dev, ino}];
+      fate.synced = true;
+      fate.synced_size = size;
+    } else if (kind == "D") {
+      std::string path;
+      std::getline(ls >> std::ws, path);
+      directory_synced_at[path] = number;
+    } else if (!line.empty()) {
+      std::cerr << "power-cut: bad journal line " << number << ": " << line << '\n';
+      return 1;
+    }
+  }
+
+  std::vector<fs::path> paths;  // first listed, then changed
+  for (const auto& entry : fs::recursive_directory_iterator(root))
+    if (entry.is_regular_file()) paths.push_back(entry.path());
+  int deleted = 0, cut = 0, kept = 0;
+  uint64_t bytes_lost = 0;
+  for (const auto& path : paths) {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) continue;
+    auto it = files.find({static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)});
+    const auto current = static_cast<uint64_t>(st.st_size);
+    const char* why = nullptr;  // set: the file's name is lost
+    uint64_t durable = 0;
+    if (it == files.end()) {
+      why = "created without the journal seeing it";
+    } else if (it->second.created) {
+      auto d = directory_synced_at.find(it->second.directory);
+      if (d == directory_synced_at.end() || d->second < it->second.created_at)
+        why = "created, and its directory not synced since";
+      durable = it->second.synced ? it->second.synced_size : 0;
+    } else {
+      durable = it->second.synced ? it->second.synced_size : it->second.baseline_size;
+    }
+    if (why) {
+      fs::remove(path);
+      bytes_lost += current;
+      ++deleted;
+      std::cout << "power-cut: deleted " << path.string() << " (" << current << " bytes; " << why << ")\n";
+    } else if (durable < current) {
+      fs::resize_file(path, durable);
+      bytes_lost += current - durable;
+      ++cut;
+      std::cout << "power-cut: " << path.string() << " cut from " << current << " to " << durable << " bytes\n";
+    } else {
+      ++kept;
+    }
+  }
+  std::cout << "power-cut: " << deleted << " files deleted, " << cut << " cut short, " << kept
+            << " intact; " << bytes_lost << " unsynced bytes dropped\n";
+  return 0;
+}
+
+}  // namespace cairn::crash

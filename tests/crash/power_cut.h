@@ -1,0 +1,27 @@
+// power_cut — makes a data directory look as a power cut would have left it,
+// from the journal tests/crash/sync_journal.cpp wrote while the server ran
+// (and that server has since been killed with kill -9).
+//
+// `baseline` lists "<dev> <ino> <size>" for each file that existed when the
+// server started (find -printf '%D %i %s\n'): those count as durable at that
+// size. Then, for every regular file under `root`:
+//   - created while the server ran, and no fsync of its directory since: it
+//     is deleted (its name never reached the disk);
+//   - otherwise it is cut back to the size its last fsync covered (0 for a
+//     new file never synced; the baseline size for an old file not synced
+//     since);
+//   - a file neither in the baseline nor seen being created is deleted too,
+//     and reported (the journal missed it).
+// Renames and unlinks count as durable (see sync_journal.cpp). Prints one
+// line per file changed and a summary; returns 0, or 1 if the journal or
+// the baseline cannot be read.
+// Thread-safety: none needed (a one-shot tool).
+#pragma once
+
+#include <string>
+
+namespace cairn::crash {
+
+int power_cut(const std::string& journal, const std::string& root, const std::string& baseline);
+
+}  // namespace cairn::crash
