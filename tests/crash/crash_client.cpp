@@ -2,13 +2,16 @@
 //
 //   crash_client load  PORT TOKEN ACKS THREADS SECONDS
 //     Issues certificates (server-generated keys) from THREADS threads and
-//     revokes every fifth one it was told about, until the server stops
-//     answering or SECONDS pass. Only after an answer arrives is a line
-//     appended to ACKS: "issued <serial> <base64 DER>" or "revoked <serial>".
+//     revokes every fifth one it was told about, and from one more thread
+//     creates an intermediate CA under "root" every 200 ms, until the server
+//     stops answering or SECONDS pass. Only after an answer arrives is a
+//     line appended to ACKS: "issued <serial> <base64 DER>", "revoked
+//     <serial>" or "ca <handle>".
 //   crash_client check PORT TOKEN ACKS
 //     After a restart: every acknowledged certificate is stored with the same
 //     DER, every acknowledged revocation is in the history and in the CRL,
-//     and no serial was issued twice. Exits non-zero naming what is wrong.
+//     no serial was issued twice, and every acknowledged CA is stored and
+//     issues a certificate (its key survived). Exits non-zero naming what is wrong.
 //   crash_client power-cut JOURNAL ROOT BASELINE
 //     After a kill -9 of a server run under sync_journal.so: drops from ROOT
 //     what was not yet durable, as a power cut would (power_cut.h).
@@ -86,8 +89,34 @@ int load(int port, const std::string& token, const std::string& acks_path, int t
         ++issued;
       }
     });
+  // One more thread creates an intermediate CA under "root" every 200 ms:
+  // a new key file (synced, renamed, directory synced) besides the events.
+  std::atomic<int> created{0};
+  pool.emplace_back([&] {
+    auto c = client(port);
+    const auto stamp = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch()).count();
+    for (int i = 0; !stop && std::chrono::steady_clock::now() < deadline; ++i) {
+      std::string handle = "crash-" + std::to_string(stamp) + "-" + std::to_string(i);
+      json body = {{"handle", handle}, {"parent", "root"}, {"subject", "CN=" + handle}, {"key", "ec-p256"}};
+      auto r = c->Post("/api/v1/cas", auth(token), body.dump(), "application/json");
+      if (!r) break;
+      if (r->status != 201) {
+        std::cerr << "unexpected answer " << r->status << " creating a CA: " << r->body << '\n';
+        stop = true;
+        break;
+      }
+      {
+        std::lock_guard lock(mutex);
+        acks << "ca " << handle << '\n' << std::flush;
+      }
+      ++created;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  });
   for (auto& th : pool) th.join();
-  std::cout << "acknowledged " << issued << " issuances and " << revoked << " revocations\n";
+  std::cout << "acknowledged " << issued << " issuances, " << revoked << " revocations and " << created
+            << " new CAs\n";
   return 0;
 }
 
@@ -96,6 +125,7 @@ int check(int port, const std::string& token, const std::string& acks_path) {
   std::ifstream in(acks_path);
   std::map<std::string, std::string> issued;
   std::set<std::string> revoked;
+  std::vector<std::string> cas;
   std::string kind, serial, der;
   std::string line;
   while (std::getline(in, line)) {
@@ -106,6 +136,22 @@ int check(int port, const std::string& token, const std::string& acks_path) {
       issued[serial] = cairn::base64_decode(der);
     } else if (kind == "revoked") {
       revoked.insert(serial);
+    } else if (kind == "ca") {
+      cas.push_back(serial);  // the handle
+    }
+  }
+  for (const auto& handle : cas) {  // stored, and its key is there to sign with
+    auto r = c->Get("/api/v1/cas/" + handle, auth(token));
+    if (!r || r->status != 200) {
+      std::cerr << "LOST: acknowledged CA " << handle << " is not stored\n";
+      return 1;
+    }
+    json body = {{"key_type", "ec-p256"}, {"subject", "CN=check." + handle}, {"sans", {{"dns", {"check." + handle}}}}};
+    r = c->Post("/api/v1/cas/" + handle + "/certificates", auth(token), body.dump(), "application/json");
+    if (!r || r->status != 201) {
+      std::cerr << "BROKEN: acknowledged CA " << handle << " cannot issue: "
+                << (r ? std::to_string(r->status) + " " + r->body : std::string("no answer")) << '\n';
+      return 1;
     }
   }
   for (const auto& [s, d] : issued) {
@@ -150,8 +196,9 @@ int check(int port, const std::string& token, const std::string& acks_path) {
       std::cerr << "DUPLICATE serial " << s << '\n';
       return 1;
     }
-  std::cout << "checked " << issued.size() << " acknowledged certificates and " << revoked.size()
-            << " acknowledged revocations (" << serials.size() << " certificates stored)\n";
+  std::cout << "checked " << issued.size() << " acknowledged certificates, " << revoked.size()
+            << " acknowledged revocations and " << cas.size() << " acknowledged CAs (" << serials.size()
+            << " certificates stored)\n";
   return 0;
 }
 
