@@ -104,7 +104,7 @@ struct Listener {
   asio::executor_work_guard<asio::io_context::executor_type> accepting = asio::make_work_guard(accept_io);
   std::unique_ptr<tcp::acceptor> acceptor;
   std::unique_ptr<asio::steady_timer> retry_timer;
-  size_t max_connections = 0;
+  ConnectionShare max_connections;  // options.max_connections, within the descriptor limit
   std::mutex warning_mutex;
   std::chrono::steady_clock::time_point last_warning{};
 
@@ -510,8 +510,8 @@ Loop& Listener::pick_loop() {
 
 void Listener::take(tcp::socket socket) {
   if (stopped) return;  // accepted just as the server stops: dropped
-  if (open_connections >= max_connections) {
-    warn_rarely(std::to_string(max_connections) + " connections open, refusing more");
+  if (open_connections >= max_connections.size()) {
+    warn_rarely(std::to_string(max_connections.size()) + " connections open, refusing more");
     return;
   }
   Loop& loop = pick_loop();
@@ -586,7 +586,7 @@ int HttpServer::bind() {
   const auto& o = l.options;
   try {
     l.acceptor = open_acceptor(l.accept_io, o.host, o.port);
-    l.max_connections = connection_limit(o.max_connections, "API listener");
+    l.max_connections = ConnectionShare(o.max_connections, "API listener");
     return l.acceptor->local_endpoint().port();
   } catch (const std::exception& e) {
     throw Error(ErrorKind::Unavailable, "bind_failed",

@@ -7,6 +7,8 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <mutex>
+#include <utility>
 #include <boost/asio.hpp>
 #include <stdexcept>
 
@@ -18,6 +20,10 @@ using asio::ip::tcp;
 
 constexpr int kListenBacklog = 1024;
 constexpr size_t kReservedDescriptors = 1024;
+constexpr size_t kSmallestShare = 16;
+
+std::mutex shares_mutex;
+size_t shares_out = 0;  // the sum of all ConnectionShares alive (shares_mutex)
 
 bool is_ip_literal(const std::string& host) {
   unsigned char buf[sizeof(in6_addr)];
@@ -60,22 +66,41 @@ std::unique_ptr<tcp::acceptor> open_acceptor(asio::io_context& io, const std::st
   return acceptor;
 }
 
-size_t connection_limit(size_t wanted, const char* listener) {
+ConnectionShare::ConnectionShare(size_t wanted, const char* listener) {
+  std::lock_guard lock(shares_mutex);
   size_t allowed = wanted;
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
-    rlim_t needed = static_cast<rlim_t>(wanted + kReservedDescriptors);
+    const auto needed = static_cast<rlim_t>(kReservedDescriptors + shares_out + wanted);
     if (limit.rlim_cur < needed) {
       rlimit raised = limit;
       raised.rlim_cur = limit.rlim_max == RLIM_INFINITY ? needed : std::min(needed, limit.rlim_max);
       if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
     }
-    size_t available = limit.rlim_cur > kReservedDescriptors + 16 ? limit.rlim_cur - kReservedDescriptors : 16;
-    allowed = std::min(wanted, available);
+    const size_t taken = kReservedDescriptors + shares_out;
+    const size_t room = limit.rlim_cur > taken ? static_cast<size_t>(limit.rlim_cur) - taken : 0;
+    allowed = std::min(wanted, std::max(room, kSmallestShare));
   }
   if (allowed < wanted)
     spdlog::warn("{}: at most {} connections (the open file limit is too low for {})", listener, allowed, wanted);
-  return allowed;
+  size_ = allowed;
+  shares_out += allowed;
+}
+
+ConnectionShare::~ConnectionShare() {
+  if (size_ == 0) return;
+  std::lock_guard lock(shares_mutex);
+  shares_out -= size_;
+}
+
+ConnectionShare::ConnectionShare(ConnectionShare&& other) noexcept : size_(std::exchange(other.size_, 0)) {}
+
+ConnectionShare& ConnectionShare::operator=(ConnectionShare&& other) noexcept {
+  if (this != &other) {
+    ConnectionShare old(std::move(*this));  // gives this one's share back
+    size_ = std::exchange(other.size_, 0);
+  }
+  return *this;
 }
 
 void run_loop(asio::io_context& io, const char* listener) {

@@ -3,19 +3,23 @@
 //   literal as it is; a name such as "localhost" resolved, IPv4 first);
 // - open_acceptor: a listening socket on it (port 0: any free port), with
 //   SO_REUSEADDR and a backlog of 1024 (the kernel caps it at somaxconn);
-// - connection_limit: max_connections, raising the soft open-file limit
-//   towards it plus a reserve for everything else (RocksDB files, keys, the
-//   other listeners), within the hard limit, and lowered (with a warning)
-//   to what the limit then leaves, at least 16;
+// - ConnectionShare: a listener's share of the open-file limit for its
+//   connections (its max_connections). Shares are process-wide: each comes
+//   out of what the soft limit leaves after a reserve of 1,024 descriptors
+//   for everything else (RocksDB's files, keys, outbound clients) and after
+//   the shares other listeners hold, so together they never promise more
+//   connections than the limit allows. Taking one raises the soft limit
+//   towards reserve + all shares, within the hard limit; a share smaller
+//   than wanted (at least 16) is logged as a warning. Destroying it gives
+//   the share back;
 // - run_loop: runs an io_context until it is stopped; a handler that
 //   throws is logged and the loop goes on with its other work;
 // - close_after: arms a connection's timer to close it once `after` has
 //   passed, unless the timer is re-armed or cancelled first (a wait that
 //   expired just as the timer was re-armed does not close).
 // Errors: listen_address and open_acceptor throw std::exception naming the
-// problem. Thread-safety: call open_acceptor and connection_limit while
-// starting up (the limit is process-wide). Ownership: the acceptor is the
-// caller's.
+// problem. Thread-safety: all may be called from any thread (shares are
+// counted under a lock). Ownership: the acceptor is the caller's.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -33,7 +37,18 @@ std::string listen_address(const std::string& host);
 std::unique_ptr<boost::asio::ip::tcp::acceptor> open_acceptor(boost::asio::io_context& io, const std::string& host,
                                                                int port);
 
-size_t connection_limit(size_t wanted, const char* listener);
+class ConnectionShare {
+ public:
+  ConnectionShare() = default;
+  ConnectionShare(size_t wanted, const char* listener);
+  ~ConnectionShare();
+  ConnectionShare(ConnectionShare&& other) noexcept;
+  ConnectionShare& operator=(ConnectionShare&& other) noexcept;
+  size_t size() const { return size_; }  // connections this listener may hold open
+
+ private:
+  size_t size_ = 0;
+};
 
 void run_loop(boost::asio::io_context& io, const char* listener);
 

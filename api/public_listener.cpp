@@ -34,7 +34,7 @@ struct PublicListener::Impl {
   const PublicEndpoints* endpoints = nullptr;
   std::unique_ptr<asio::steady_timer> retry_timer;  // on contexts[0]: accept after a failure
   size_t next_context = 0;
-  size_t max_connections = 0;  // options.max_connections, within the descriptor limit
+  ConnectionShare max_connections;  // options.max_connections, within the descriptor limit
   std::chrono::steady_clock::time_point last_warning{};  // accept handler only
   std::atomic<bool> stopped{false};
 
@@ -243,11 +243,11 @@ void PublicListener::Impl::accept() {
       return;
     }
     try {
-      if (open_connections < max_connections) {
+      if (open_connections < max_connections.size()) {
         auto connection = std::make_shared<Connection>(*this, std::move(socket));
         asio::post(target, [connection] { connection->start(); });
       } else {
-        warn_rarely(std::to_string(max_connections) + " connections open, refusing more");
+        warn_rarely(std::to_string(max_connections.size()) + " connections open, refusing more");
       }
     } catch (const std::exception& e) {
       warn_rarely(std::string("cannot take a connection: ") + e.what());
@@ -273,7 +273,7 @@ int PublicListener::bind() {
   const auto& o = impl_->options;
   try {
     impl_->acceptor = open_acceptor(*impl_->contexts[0], o.host, o.port);
-    impl_->max_connections = connection_limit(o.max_connections, "public listener");
+    impl_->max_connections = ConnectionShare(o.max_connections, "public listener");
     return impl_->acceptor->local_endpoint().port();
   } catch (const std::exception& e) {
     throw Error(ErrorKind::Unavailable, "bind_failed",

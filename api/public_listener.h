@@ -14,9 +14,9 @@
 // requests (400), other HTTP versions (505). A request (and its answer)
 // must complete within request_timeout of the previous one, or the
 // connection is closed. Connections beyond max_connections are closed as
-// soon as they are accepted; bind() raises the soft open-file limit towards
-// max_connections plus a reserve for the rest of the server, and lowers
-// max_connections to fit if it cannot. A connection answers at most 16
+// soon as they are accepted; bind() takes max_connections as a share of the
+// open-file limit (ConnectionShare, listening.h), lowered to what the limit
+// leaves if it must. A connection answers at most 16
 // pipelined requests before writing them, taking turns with the others of
 // its thread. After an error answer the connection stops sending and drops
 // what the client still sends for up to 1 s before closing (no reset that
