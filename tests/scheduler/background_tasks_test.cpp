@@ -55,13 +55,20 @@ struct World {
   }
 };
 
+// The files under `root` and their contents. May be called while a
+// publication is renaming files into place (the tests poll): a file gone
+// by the time it is read is left out, never an error.
 std::map<std::string, std::string> files_under(const fs::path& root) {
   std::map<std::string, std::string> out;
-  if (!fs::exists(root)) return out;
-  for (const auto& e : fs::recursive_directory_iterator(root)) {
-    if (!e.is_regular_file()) continue;
-    std::ifstream in(e.path(), std::ios::binary);
-    out[fs::relative(e.path(), root).string()] =
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
+    if (!it->is_regular_file(ec) || ec) {
+      ec.clear();
+      continue;
+    }
+    std::ifstream in(it->path(), std::ios::binary);
+    if (!in) continue;
+    out[it->path().lexically_relative(root).string()] =
         std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   }
   return out;
