@@ -5,16 +5,19 @@
 // `baseline` lists "<dev> <ino> <size>" for each file that existed when the
 // server started (find -printf '%D %i %s\n'): those count as durable at that
 // size. Then, for every regular file under `root`:
-//   - created while the server ran, and no fsync of its directory since: it
-//     is deleted (its name never reached the disk);
+//   - created or renamed into place while the server ran, and no fsync of
+//     its directory begun since: it is deleted (its name never reached the
+//     disk; for a rename over an older file this loses the older one too,
+//     which a real power cut would keep: the model errs towards loss);
 //   - otherwise it is cut back to the size its last fsync covered (0 for a
 //     new file never synced; the baseline size for an old file not synced
 //     since);
 //   - a file neither in the baseline nor seen being created is deleted too,
 //     and reported (the journal missed it).
-// Renames and unlinks count as durable (see sync_journal.cpp). Prints one
+// Unlinks and new directories count as durable (see sync_journal.cpp). A
+// torn last journal line (the kill struck mid-write) is ignored. Prints one
 // line per file changed and a summary; returns 0, or 1 if the journal or
-// the baseline cannot be read.
+// the baseline cannot be read or holds a malformed line.
 // Thread-safety: none needed (a one-shot tool).
 #pragma once
 

@@ -9,12 +9,16 @@
 //   C <dev> <ino> <path>   a file was created (open with O_CREAT, no file before)
 //   S <dev> <ino> <size>   fsync/fdatasync of a file succeeded; <size> is its
 //                          size when the call began (what it covers at least)
-//   D <path>               fsync of a directory succeeded (the names in it,
-//                          creations included, are durable)
+//   d <path>               an fsync of a directory begins
+//   D <path>               ... and succeeded: the names the directory held
+//                          when it began (creations and renames included)
+//                          are durable
+//   R <dev> <ino> <path>   a file was renamed to <path>; the new name is
+//                          durable once its directory is synced
 // one line per event, appended with one write() to CAIRN_SYNC_JOURNAL (a
 // kill -9 does not lose it: it is in the page cache like everything else).
-// Renames and unlinks are not recorded: the test treats them as durable at
-// once (a power cut could undo one not followed by a directory fsync).
+// Unlinks and new directories are not recorded: the test treats them as
+// durable at once.
 // Thread-safety: every hook may be called from any thread; the journal is
 // opened once, on first use.
 #include <dlfcn.h>
@@ -36,11 +40,25 @@ namespace {
 using OpenFn = int (*)(const char*, int, ...);
 using OpenAtFn = int (*)(int, const char*, int, ...);
 using SyncFn = int (*)(int);
+using RenameFn = int (*)(const char*, const char*);
+using RenameAtFn = int (*)(int, const char*, int, const char*);
+using RenameAt2Fn = int (*)(int, const char*, int, const char*, unsigned int);
 
 template <class Fn>
 Fn real(const char* name) {
   return reinterpret_cast<Fn>(dlsym(RTLD_NEXT, name));
 }
+
+// errno as it was, again when the scope ends (the hooks' own calls must
+// not change what the caller sees).
+class KeepErrno {
+ public:
+  KeepErrno() : saved_(errno) {}
+  ~KeepErrno() { errno = saved_; }
+
+ private:
+  int saved_;
+};
 
 struct Journal {
   int fd = -1;
@@ -85,11 +103,11 @@ void note(const char* format, ...) {
   va_end(args);
   if (n > 0 && static_cast<size_t>(n) < sizeof line) {
     ssize_t written = write(journal().fd, line, static_cast<size_t>(n));
-    (void)written;  // a journal that cannot be written makes the test fail later, loudly
+    (void)written;  // a short write leaves a torn last line, which power-cut ignores
   }
 }
 
-bool exists_at(int dirfd, const char* path) {
+bool exists_at(int dirfd, const char* path) {  // errno may change
   struct stat st;
   return fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
@@ -103,38 +121,75 @@ void note_created(int fd) {
 }
 
 int synced(int fd, SyncFn call) {
-  int saved = errno;
   struct stat before;
-  bool known = fstat(fd, &before) == 0;
-  errno = saved;
-  int rc = call(fd);
-  if (rc != 0 || !known) return rc;
-  saved = errno;
-  std::string path = fd_path(fd);
-  if (under_root(path)) {
-    if (S_ISDIR(before.st_mode))
-      note("D %s\n", path.c_str());
-    else if (S_ISREG(before.st_mode))
-      note("S %lu %lu %lld\n", static_cast<unsigned long>(before.st_dev), static_cast<unsigned long>(before.st_ino),
-           static_cast<long long>(before.st_size));
+  std::string path;
+  bool journaled = false;
+  {
+    KeepErrno keep;
+    journaled = fstat(fd, &before) == 0 && (S_ISDIR(before.st_mode) || S_ISREG(before.st_mode)) &&
+                under_root(path = fd_path(fd));
+    // What a directory fsync covers is what the directory held when it began.
+    if (journaled && S_ISDIR(before.st_mode)) note("d %s\n", path.c_str());
   }
-  errno = saved;
+  int rc = call(fd);
+  if (rc != 0 || !journaled) return rc;
+  KeepErrno keep;
+  if (S_ISDIR(before.st_mode))
+    note("D %s\n", path.c_str());
+  else
+    note("S %lu %lu %lld\n", static_cast<unsigned long>(before.st_dev), static_cast<unsigned long>(before.st_ino),
+         static_cast<long long>(before.st_size));
   return rc;
 }
 
-int opened_at(int dirfd, const char* path, int flags, mode_t mode, bool at, const char* name) {
-  bool creating = (flags & O_CREAT) && journal().fd >= 0 && !exists_at(dirfd, path);
-  int fd = at ? real<OpenAtFn>(name)(dirfd, path, flags, mode) : real<OpenFn>(name)(path, flags, mode);
+// `call` opens; `dirfd` and `path` name what it opens (for the check that
+// it did not exist before).
+template <class Call>
+int opened(int dirfd, const char* path, int flags, Call call) {
+  bool creating = false;
+  {
+    KeepErrno keep;
+    creating = (flags & O_CREAT) && journal().fd >= 0 && !exists_at(dirfd, path);
+  }
+  int fd = call();
   if (fd >= 0 && creating) {
-    int saved = errno;
+    KeepErrno keep;
     note_created(fd);
-    errno = saved;
   }
   return fd;
 }
 
-mode_t mode_arg(int flags, va_list args) {
-  return (flags & (O_CREAT | O_TMPFILE)) ? static_cast<mode_t>(va_arg(args, int)) : 0;
+// Whether open's third argument (the mode) was passed: glibc's own rule.
+bool takes_mode(int flags) { return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE; }
+
+// The absolute path of `path` (relative to `dirfd`), its directory resolved
+// as /proc/self/fd shows paths ("" if unknown).
+std::string absolute_at(int dirfd, const char* path) {
+  std::string whole;
+  if (path[0] == '/') {
+    whole = path;
+  } else if (dirfd == AT_FDCWD) {
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof cwd)) return "";
+    whole = std::string(cwd) + "/" + path;
+  } else {
+    whole = fd_path(dirfd) + "/" + path;
+  }
+  size_t slash = whole.rfind('/');
+  std::string directory = slash == 0 ? "/" : whole.substr(0, slash);
+  char resolved[PATH_MAX];
+  if (!realpath(directory.c_str(), resolved)) return "";
+  return std::string(resolved) + whole.substr(slash);
+}
+
+void note_renamed(int dirfd, const char* to) {
+  KeepErrno keep;
+  struct stat st;
+  if (fstatat(dirfd, to, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) return;
+  std::string path = absolute_at(dirfd, to);
+  if (under_root(path))
+    note("R %lu %lu %s\n", static_cast<unsigned long>(st.st_dev), static_cast<unsigned long>(st.st_ino),
+         path.c_str());
 }
 
 }  // namespace
@@ -142,39 +197,76 @@ mode_t mode_arg(int flags, va_list args) {
 extern "C" {
 
 int open(const char* path, int flags, ...) {
-  va_list args;
-  va_start(args, flags);
-  mode_t mode = mode_arg(flags, args);
-  va_end(args);
-  return opened_at(AT_FDCWD, path, flags, mode, false, "open");
+  static const OpenFn call = real<OpenFn>("open");
+  mode_t mode = 0;
+  if (takes_mode(flags)) {
+    va_list args;
+    va_start(args, flags);
+    mode = static_cast<mode_t>(va_arg(args, int));
+    va_end(args);
+  }
+  return opened(AT_FDCWD, path, flags, [&] { return call(path, flags, mode); });
 }
 
 int open64(const char* path, int flags, ...) {
-  va_list args;
-  va_start(args, flags);
-  mode_t mode = mode_arg(flags, args);
-  va_end(args);
-  return opened_at(AT_FDCWD, path, flags, mode, false, "open64");
+  static const OpenFn call = real<OpenFn>("open64");
+  mode_t mode = 0;
+  if (takes_mode(flags)) {
+    va_list args;
+    va_start(args, flags);
+    mode = static_cast<mode_t>(va_arg(args, int));
+    va_end(args);
+  }
+  return opened(AT_FDCWD, path, flags, [&] { return call(path, flags, mode); });
 }
 
 int openat(int dirfd, const char* path, int flags, ...) {
-  va_list args;
-  va_start(args, flags);
-  mode_t mode = mode_arg(flags, args);
-  va_end(args);
-  return opened_at(dirfd, path, flags, mode, true, "openat");
+  static const OpenAtFn call = real<OpenAtFn>("openat");
+  mode_t mode = 0;
+  if (takes_mode(flags)) {
+    va_list args;
+    va_start(args, flags);
+    mode = static_cast<mode_t>(va_arg(args, int));
+    va_end(args);
+  }
+  return opened(dirfd, path, flags, [&] { return call(dirfd, path, flags, mode); });
 }
 
 int openat64(int dirfd, const char* path, int flags, ...) {
-  va_list args;
-  va_start(args, flags);
-  mode_t mode = mode_arg(flags, args);
-  va_end(args);
-  return opened_at(dirfd, path, flags, mode, true, "openat64");
+  static const OpenAtFn call = real<OpenAtFn>("openat64");
+  mode_t mode = 0;
+  if (takes_mode(flags)) {
+    va_list args;
+    va_start(args, flags);
+    mode = static_cast<mode_t>(va_arg(args, int));
+    va_end(args);
+  }
+  return opened(dirfd, path, flags, [&] { return call(dirfd, path, flags, mode); });
 }
 
-int creat(const char* path, mode_t mode) {
-  return opened_at(AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC, mode, false, "open");
+int creat(const char* path, mode_t mode) { return open(path, O_CREAT | O_WRONLY | O_TRUNC, mode); }
+
+int creat64(const char* path, mode_t mode) { return open(path, O_CREAT | O_WRONLY | O_TRUNC, mode); }
+
+int rename(const char* from, const char* to) {
+  static const RenameFn call = real<RenameFn>("rename");
+  int rc = call(from, to);
+  if (rc == 0 && journal().fd >= 0) note_renamed(AT_FDCWD, to);
+  return rc;
+}
+
+int renameat(int from_dir, const char* from, int to_dir, const char* to) {
+  static const RenameAtFn call = real<RenameAtFn>("renameat");
+  int rc = call(from_dir, from, to_dir, to);
+  if (rc == 0 && journal().fd >= 0) note_renamed(to_dir, to);
+  return rc;
+}
+
+int renameat2(int from_dir, const char* from, int to_dir, const char* to, unsigned int flags) {
+  static const RenameAt2Fn call = real<RenameAt2Fn>("renameat2");
+  int rc = call(from_dir, from, to_dir, to, flags);
+  if (rc == 0 && journal().fd >= 0) note_renamed(to_dir, to);
+  return rc;
 }
 
 int fsync(int fd) {
