@@ -1,12 +1,14 @@
 # start_server: runs `cairn serve` in the background on a free loopback
-# port with the data directory ./data (extra flags in SERVE_ARGS), waits a
+# port with the data directory ./data (extra flags in SERVE_ARGS, extra
+# environment for the server alone in the array SERVE_ENV), waits a
 # bounded time for it to answer /health, and sets SERVER_PID and
 # CAIRN_SERVER (exported). Needs CAIRN and a `fail` function; run it from the
 # test's work directory. Shared by tests/e2e and tests/crash.
 
 start_server() {
   rm -f port
-  "$CAIRN" serve --data-dir "$PWD/data" --listen 127.0.0.1:0 --port-file "$PWD/port" ${SERVE_ARGS:-} \
+  env ${SERVE_ENV[@]+"${SERVE_ENV[@]}"} \
+    "$CAIRN" serve --data-dir "$PWD/data" --listen 127.0.0.1:0 --port-file "$PWD/port" ${SERVE_ARGS:-} \
     >>server.log 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 100); do

@@ -6,7 +6,8 @@
 //     creates an intermediate CA under "root" every 200 ms, until the server
 //     stops answering or SECONDS pass. Only after an answer arrives is a
 //     line appended to ACKS: "issued <serial> <base64 DER>", "revoked
-//     <serial>" or "ca <handle>".
+//     <serial>" or "ca <handle>". Exits non-zero after an issuance or CA
+//     creation answered with anything but success.
 //   crash_client check PORT TOKEN ACKS
 //     After a restart: every acknowledged certificate is stored with the same
 //     DER, every acknowledged revocation is in the history and in the CRL,
@@ -50,6 +51,7 @@ int load(int port, const std::string& token, const std::string& acks_path, int t
   std::ofstream acks(acks_path, std::ios::app);
   std::mutex mutex;
   std::atomic<bool> stop{false};
+  std::atomic<bool> failed{false};  // an answer that is neither success nor the server going away
   std::atomic<int> issued{0}, revoked{0};
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
   std::vector<std::thread> pool;
@@ -77,6 +79,7 @@ int load(int port, const std::string& token, const std::string& acks_path, int t
         if (!r) break;
         if (r->status != 201) {
           std::cerr << "unexpected answer " << r->status << ": " << r->body << '\n';
+          failed = true;
           stop = true;
           break;
         }
@@ -103,6 +106,7 @@ int load(int port, const std::string& token, const std::string& acks_path, int t
       if (!r) break;
       if (r->status != 201) {
         std::cerr << "unexpected answer " << r->status << " creating a CA: " << r->body << '\n';
+        failed = true;
         stop = true;
         break;
       }
@@ -117,7 +121,7 @@ int load(int port, const std::string& token, const std::string& acks_path, int t
   for (auto& th : pool) th.join();
   std::cout << "acknowledged " << issued << " issuances, " << revoked << " revocations and " << created
             << " new CAs\n";
-  return 0;
+  return failed ? 1 : 0;
 }
 
 int check(int port, const std::string& token, const std::string& acks_path) {

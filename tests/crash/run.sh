@@ -6,12 +6,14 @@
 # certificate is stored with the same DER; no serial appears twice; every
 # acknowledged revocation is in the history and on the CRL; `cairn audit
 # verify` passes.
-# Every fifth stop is a graceful one (SIGTERM) instead: closing the database
+# Every fifth stop (that is not a power cut) is a graceful one (SIGTERM)
+# instead: closing the database
 # flushes its memtable, so the snapshots (written unlogged, in pieces) reach
 # disk, the restarts after it load a CA from its snapshot, and kill -9 then
 # strikes while newer pieces and records are written. With 5 cycles or more
 # the final audit must have verified a snapshot.
-# Every third stop is a power cut instead (when SYNC_JOURNAL is given): the
+# Every third stop is a power cut instead (with SYNC_JOURNAL, by default
+# build/tests/libsync_journal.so if it is there; "none": no power cuts): the
 # server runs with sync_journal.so preloaded, which journals each fsync; after
 # the kill -9, `crash_client power-cut` drops from the data directory every
 # byte no fsync covered and every file whose directory was not synced after
@@ -24,7 +26,14 @@ CYCLES=${1:-10}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 CAIRN=${2:-$ROOT/build/cli/cairn}
 CLIENT=${3:-$ROOT/build/tests/crash_client}
-SYNC_JOURNAL=${4:-}
+SYNC_JOURNAL=${4:-$ROOT/build/tests/libsync_journal.so}
+if [[ $SYNC_JOURNAL == none ]]; then
+  SYNC_JOURNAL=
+elif [[ ! -f $SYNC_JOURNAL ]]; then
+  if [[ -n ${4:-} ]]; then echo "no such file: $SYNC_JOURNAL" >&2; exit 2; fi
+  echo "note: $SYNC_JOURNAL is not built: no power cuts" >&2
+  SYNC_JOURNAL=
+fi
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/cairn-crash-XXXXXX")
 SERVER_PID=
 LOAD_PID=
@@ -61,10 +70,11 @@ for cycle in $(seq 1 "$CYCLES"); do
   if $power_cut; then
     find data -type f -printf '%D %i %s\n' > baseline.txt
     rm -f journal.txt
-    CAIRN_SYNC_JOURNAL="$PWD/journal.txt" CAIRN_SYNC_JOURNAL_ROOT="$PWD/data" LD_PRELOAD="$SYNC_JOURNAL" start_server
+    SERVE_ENV=(CAIRN_SYNC_JOURNAL="$PWD/journal.txt" CAIRN_SYNC_JOURNAL_ROOT="$PWD/data" LD_PRELOAD="$SYNC_JOURNAL")
   else
-    start_server
+    SERVE_ENV=()
   fi
+  start_server
   connect
   check_all
   "$CLIENT" load "$PORT" "$TOKEN" acks.txt 4 30 >>load.log 2>&1 &
@@ -82,9 +92,9 @@ for cycle in $(seq 1 "$CYCLES"); do
   wait "$LOAD_PID" || fail "load client failed: $(tail -n 3 load.log)"
   LOAD_PID=
   if $power_cut; then
+    [[ -s journal.txt ]] && grep -q '^S ' journal.txt && grep -q '^D ' journal.txt ||
+      fail "the sync journal holds no file and directory fsyncs: was $SYNC_JOURNAL preloaded?"
     "$CLIENT" power-cut journal.txt data baseline.txt >power-cut.txt 2>&1 || fail "power-cut: $(cat power-cut.txt)"
-    grep -q '^S ' journal.txt && grep -q '^D ' journal.txt ||
-      fail "the sync journal holds no file and directory fsyncs: is $SYNC_JOURNAL preloaded?"
     echo "cycle $cycle: $(tail -n 1 power-cut.txt)" >>power-cuts.log
     POWER_CUTS=$((POWER_CUTS + 1))
   fi
