@@ -554,18 +554,24 @@ void Listener::accept_later() {
   });
 }
 
+// The options, checked before any thread is started for them.
+HttpServerOptions checked(HttpServerOptions o) {
+  if (o.threads < 1 || o.threads > 256)
+    throw Error(ErrorKind::InvalidInput, "invalid_threads", "threads must be 1-256");
+  if (o.handler_threads < 2 || o.handler_threads > 1024)
+    throw Error(ErrorKind::InvalidInput, "invalid_threads", "handler_threads must be 2-1024");
+  return o;
+}
+
 }  // namespace
 
 struct HttpServer::Impl {
-  explicit Impl(HttpServerOptions o) : listener(std::max(1, o.threads), o.handler_threads) { listener.options = std::move(o); }
+  explicit Impl(HttpServerOptions o) : listener(o.threads, o.handler_threads) { listener.options = std::move(o); }
   Listener listener;
 };
 
-HttpServer::HttpServer(HttpServerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {
+HttpServer::HttpServer(HttpServerOptions options) : impl_(std::make_unique<Impl>(checked(std::move(options)))) {
   auto& l = impl_->listener;
-  if (l.options.threads < 1) throw Error(ErrorKind::InvalidInput, "invalid_threads", "threads must be at least 1");
-  if (l.options.handler_threads < 2)
-    throw Error(ErrorKind::InvalidInput, "invalid_threads", "handler_threads must be at least 2");
   if (l.options.tls_setup) {
     SSL_CTX* raw = SSL_CTX_new(TLS_server_method());
     if (!raw) throw Error(ErrorKind::Internal, "tls_setup_failed", "cannot set up the TLS listener");

@@ -78,8 +78,8 @@ struct HttpServerOptions {
   std::string host = "127.0.0.1";
   int port = 8080;
   size_t max_body_bytes = 1 << 20;
-  int threads = 8;
-  int handler_threads = 64;  // at least 2 (with one, a long request holds up the others)
+  int threads = 8;           // 1-256
+  int handler_threads = 64;  // 2-1024 (with one, a long request would hold up the others)
   std::chrono::milliseconds request_timeout{10000};
   size_t max_connections = 1024;
   // Set: serve HTTPS, this callback configures the SSL_CTX (certificate,
