@@ -32,7 +32,7 @@ TEST(Listening, AnAcceptorOnLocalhostGetsAFreePort) {
 // limit, which it could not raise again.
 void take_shares_under_a_hard_limit_of_3000() {
   rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_max < 3000) std::exit(3);  // cannot set the scene
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) std::exit(3);
   limit.rlim_cur = 2000;
   limit.rlim_max = 3000;
   if (setrlimit(RLIMIT_NOFILE, &limit) != 0) std::exit(3);
@@ -52,6 +52,9 @@ void take_shares_under_a_hard_limit_of_3000() {
 }
 
 TEST(ListeningDeathTest, SharesOfTheOpenFileLimitAddUpWithinIt) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_max < 3000)
+    GTEST_SKIP() << "the hard open-file limit is below 3000";
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_EXIT(take_shares_under_a_hard_limit_of_3000(), ::testing::ExitedWithCode(0), "");
 }

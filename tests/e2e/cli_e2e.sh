@@ -140,7 +140,8 @@ set -e
 for bad in "threads = 0" "handler_threads = 1" "handler_threads = 1025"; do
   printf '%s\n' "$bad" > bad.toml
   set +e
-  CAIRN_PASSPHRASE=unused "$CAIRN" serve --config bad.toml --data-dir bad-data 2>err.txt; rc=$?
+  CAIRN_PASSPHRASE=unused timeout 10 "$CAIRN" serve --config bad.toml --data-dir bad-data --listen 127.0.0.1:0 \
+    2>err.txt; rc=$?
   set -e
   [[ $rc == 2 ]] && grep -q "invalid_config" err.txt || fail "config '$bad': rc=$rc $(cat err.txt)"
   [[ ! -e bad-data ]] || fail "config '$bad' was refused but left a data directory"
