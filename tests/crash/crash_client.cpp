@@ -54,6 +54,14 @@ int load(int port, const std::string& token, const std::string& acks_path, int t
   std::atomic<bool> failed{false};  // an answer that is neither success nor the server going away
   std::atomic<int> issued{0}, revoked{0};
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  // Anything but 201 Created ends the load, and fails it.
+  auto refused = [&](const httplib::Response& r, const char* doing) {
+    if (r.status == 201) return false;
+    std::cerr << "unexpected answer " << r.status << " " << doing << ": " << r.body << '\n';
+    failed = true;
+    stop = true;
+    return true;
+  };
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t)
     pool.emplace_back([&, t] {
@@ -77,12 +85,7 @@ int load(int port, const std::string& token, const std::string& acks_path, int t
         json body = {{"key_type", "ec-p256"}, {"subject", "CN=" + name}, {"sans", {{"dns", {name}}}}};
         auto r = c->Post("/api/v1/cas/issuing/certificates", auth(token), body.dump(), "application/json");
         if (!r) break;
-        if (r->status != 201) {
-          std::cerr << "unexpected answer " << r->status << ": " << r->body << '\n';
-          failed = true;
-          stop = true;
-          break;
-        }
+        if (refused(*r, "issuing")) break;
         auto j = json::parse(r->body);
         std::string serial = j["certificate"]["serial"];
         auto cert = cairn::parse_certificate(j["certificate"]["certificate_pem"].get<std::string>());
@@ -104,12 +107,7 @@ int load(int port, const std::string& token, const std::string& acks_path, int t
       json body = {{"handle", handle}, {"parent", "root"}, {"subject", "CN=" + handle}, {"key", "ec-p256"}};
       auto r = c->Post("/api/v1/cas", auth(token), body.dump(), "application/json");
       if (!r) break;
-      if (r->status != 201) {
-        std::cerr << "unexpected answer " << r->status << " creating a CA: " << r->body << '\n';
-        failed = true;
-        stop = true;
-        break;
-      }
+      if (refused(*r, "creating a CA")) break;
       {
         std::lock_guard lock(mutex);
         acks << "ca " << handle << '\n' << std::flush;

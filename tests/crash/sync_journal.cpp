@@ -159,8 +159,12 @@ int opened(int dirfd, const char* path, int flags, Call call) {
   return fd;
 }
 
-// Whether open's third argument (the mode) was passed: glibc's own rule.
-bool takes_mode(int flags) { return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE; }
+// open's third argument, the mode, if the caller passed one (glibc's own
+// rule for when it does); `args` is after `flags`.
+mode_t mode_from(int flags, va_list args) {
+  bool passed = (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
+  return passed ? static_cast<mode_t>(va_arg(args, int)) : 0;
+}
 
 // The absolute path of `path` (relative to `dirfd`), its directory resolved
 // as /proc/self/fd shows paths ("" if unknown).
@@ -198,49 +202,37 @@ extern "C" {
 
 int open(const char* path, int flags, ...) {
   static const OpenFn call = real<OpenFn>("open");
-  mode_t mode = 0;
-  if (takes_mode(flags)) {
-    va_list args;
-    va_start(args, flags);
-    mode = static_cast<mode_t>(va_arg(args, int));
-    va_end(args);
-  }
+  va_list args;
+  va_start(args, flags);
+  const mode_t mode = mode_from(flags, args);
+  va_end(args);
   return opened(AT_FDCWD, path, flags, [&] { return call(path, flags, mode); });
 }
 
 int open64(const char* path, int flags, ...) {
   static const OpenFn call = real<OpenFn>("open64");
-  mode_t mode = 0;
-  if (takes_mode(flags)) {
-    va_list args;
-    va_start(args, flags);
-    mode = static_cast<mode_t>(va_arg(args, int));
-    va_end(args);
-  }
+  va_list args;
+  va_start(args, flags);
+  const mode_t mode = mode_from(flags, args);
+  va_end(args);
   return opened(AT_FDCWD, path, flags, [&] { return call(path, flags, mode); });
 }
 
 int openat(int dirfd, const char* path, int flags, ...) {
   static const OpenAtFn call = real<OpenAtFn>("openat");
-  mode_t mode = 0;
-  if (takes_mode(flags)) {
-    va_list args;
-    va_start(args, flags);
-    mode = static_cast<mode_t>(va_arg(args, int));
-    va_end(args);
-  }
+  va_list args;
+  va_start(args, flags);
+  const mode_t mode = mode_from(flags, args);
+  va_end(args);
   return opened(dirfd, path, flags, [&] { return call(dirfd, path, flags, mode); });
 }
 
 int openat64(int dirfd, const char* path, int flags, ...) {
   static const OpenAtFn call = real<OpenAtFn>("openat64");
-  mode_t mode = 0;
-  if (takes_mode(flags)) {
-    va_list args;
-    va_start(args, flags);
-    mode = static_cast<mode_t>(va_arg(args, int));
-    va_end(args);
-  }
+  va_list args;
+  va_start(args, flags);
+  const mode_t mode = mode_from(flags, args);
+  va_end(args);
   return opened(dirfd, path, flags, [&] { return call(dirfd, path, flags, mode); });
 }
 
