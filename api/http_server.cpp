@@ -108,9 +108,7 @@ struct Listener {
   std::mutex warning_mutex;
   std::chrono::steady_clock::time_point last_warning{};
 
-  // The pool has two threads at least: with one, a long request there
-  // would hold up the others again.
-  Listener(int threads, int handler_threads) : pool(static_cast<size_t>(std::max(2, handler_threads))) {
+  Listener(int threads, int handler_threads) : pool(static_cast<size_t>(handler_threads)) {
     for (int i = 0; i < threads; ++i) loops.push_back(std::make_unique<Loop>());
   }
 
@@ -554,7 +552,9 @@ void Listener::accept_later() {
   });
 }
 
-// The options, checked before any thread is started for them.
+// The options, checked before any thread is started for them. The handler
+// pool has two threads at least: with one, a long request there would hold
+// up the others again.
 HttpServerOptions checked(HttpServerOptions o) {
   if (o.threads < 1 || o.threads > 256)
     throw Error(ErrorKind::InvalidInput, "invalid_threads", "threads must be 1-256");
