@@ -36,7 +36,6 @@ constexpr size_t kMinLingerBytes = 256 << 10;
 constexpr size_t kMaxLingerBytes = 64 << 20;
 constexpr size_t kMinReceiveBudget = 64 << 20;
 constexpr std::string_view kRepositoryMount = "/repo/";
-constexpr std::chrono::milliseconds kDrainGrace{5000};
 
 // A connection as its loop sees it when the server stops.
 class Drainable {
@@ -560,6 +559,8 @@ HttpServerOptions checked(HttpServerOptions o) {
     throw Error(ErrorKind::InvalidInput, "invalid_threads", "threads must be 1-256");
   if (o.handler_threads < 2 || o.handler_threads > 1024)
     throw Error(ErrorKind::InvalidInput, "invalid_threads", "handler_threads must be 2-1024");
+  if (o.shutdown_grace < std::chrono::milliseconds(0) || o.shutdown_grace > std::chrono::minutes(10))
+    throw Error(ErrorKind::InvalidInput, "invalid_shutdown_grace", "shutdown_grace must be 0-600 s");
   return o;
 }
 
@@ -642,14 +643,15 @@ void HttpServer::stop() {
   auto& l = impl_->listener;
   // New connections are refused at once (the acceptor is closed on its own
   // thread); on each loop, connections waiting for a request are closed and
-  // a request being handled is answered, within kDrainGrace.
+  // a request being handled is answered, within the shutdown grace.
   asio::post(l.accept_io, [&l] {
     boost::system::error_code ignored;
     if (l.acceptor) l.acceptor->close(ignored);
     l.accept_io.stop();
   });
   if (!l.serving) l.accept_io.stop();
-  for (auto& loop : l.loops) asio::post(loop->io, [loop = loop.get()] { loop->drain(kDrainGrace); });
+  for (auto& loop : l.loops)
+    asio::post(loop->io, [loop = loop.get(), grace = l.options.shutdown_grace] { loop->drain(grace); });
 }
 
 bool HttpServer::running() const { return impl_->listener.serving; }

@@ -31,8 +31,9 @@
 // large body beyond that gets 503 server_busy. Connections beyond
 // max_connections are closed when accepted. stop() closes the acceptor and
 // the connections waiting for a request; a request already begun (its body
-// arriving, or being handled) is still answered within 5 s, with
-// "Connection: close"; run() returns after.
+// arriving, or being handled) is still answered within shutdown_grace, with
+// "Connection: close", and a connection still open after it is closed;
+// run() returns after.
 // Thread-safety: run() blocks its thread; stop() may be called from any
 // thread, also before run().
 // Ownership: borrows the services given to run(), which must outlive it.
@@ -81,6 +82,7 @@ struct HttpServerOptions {
   int threads = 8;           // 1-256
   int handler_threads = 64;  // 2-1024 (with one, a long request would hold up the others)
   std::chrono::milliseconds request_timeout{10000};
+  std::chrono::milliseconds shutdown_grace{5000};  // 0-600 s
   size_t max_connections = 1024;
   // Set: serve HTTPS, this callback configures the SSL_CTX (certificate,
   // client certificates; see TlsCredentials). Unset: plain HTTP.

@@ -132,6 +132,7 @@ int ServerApp::start() {
   http.handler_threads = o.handler_threads;
   http.max_body_bytes = o.max_body_bytes;
   http.request_timeout = o.request_timeout;
+  http.shutdown_grace = o.shutdown_grace;
   for (const auto& repo : o.repositories)
     if (repo.name == o.serve_repository) http.repository_dir = repo.path;
   if (!o.serve_repository.empty() && http.repository_dir.empty())

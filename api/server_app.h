@@ -39,6 +39,7 @@ struct ServeOptions {
   int public_threads = 0;   // 0: one per core
   std::chrono::milliseconds public_request_timeout{10000};  // see PublicListenerOptions
   std::chrono::milliseconds request_timeout{10000};  // the API listeners'; see HttpServerOptions
+  std::chrono::milliseconds shutdown_grace{5000};    // the API listeners'; see HttpServerOptions
   int crl_validity_hours = 168;
   std::string ocsp_signing = "ca";         // "ca" or "delegated"
   int ocsp_responder_validity_hours = 168;  // delegated responder certificates

@@ -63,6 +63,8 @@ api::ServeOptions load_options(const ServeFlags& flags) {
         typed(t["checkpoint_interval_minutes"], "checkpoint_interval_minutes", o.checkpoint_interval_minutes);
     o.threads = typed(t["threads"], "threads", o.threads);
     o.handler_threads = typed(t["handler_threads"], "handler_threads", o.handler_threads);
+    o.shutdown_grace = std::chrono::seconds(typed(t["shutdown_grace_seconds"], "shutdown_grace_seconds",
+                                                  static_cast<int>(o.shutdown_grace.count() / 1000)));
     o.max_body_bytes = static_cast<size_t>(
         typed(t["max_body_bytes"], "max_body_bytes", static_cast<int64_t>(o.max_body_bytes)));
     o.service_rate_per_hour =
@@ -142,6 +144,8 @@ api::ServeOptions load_options(const ServeFlags& flags) {
   if (o.threads < 1 || o.threads > 256) throw CliError("invalid_config", "threads must be 1-256", 2);
   if (o.handler_threads < 2 || o.handler_threads > 1024)
     throw CliError("invalid_config", "handler_threads must be 2-1024", 2);
+  if (o.shutdown_grace < std::chrono::seconds(0) || o.shutdown_grace > std::chrono::seconds(600))
+    throw CliError("invalid_config", "shutdown_grace_seconds must be 0-600", 2);
   if (o.crl_validity_hours < 1 || o.crl_validity_hours > 24 * 366)
     throw CliError("invalid_config", "crl.validity_hours must be 1-8784", 2);
   if (o.service_rate_per_hour < 0)

@@ -1,7 +1,7 @@
 // `cairn serve`: reads the optional TOML config, applies flags over it, and
 // runs the server until SIGINT/SIGTERM. Config keys (all optional):
 //   data_dir, passphrase_file, listen = "127.0.0.1:8080", public_url, threads,
-//   handler_threads, max_body_bytes, snapshot_interval, [crl] validity_hours,
+//   handler_threads, shutdown_grace_seconds, max_body_bytes, snapshot_interval, [crl] validity_hours,
 //   [bootstrap] enabled, root_handle, root_subject, issuing_handle,
 //   issuing_subject, key
 // Thread-safety: called once from main.

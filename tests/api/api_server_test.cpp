@@ -255,6 +255,30 @@ TEST_F(ApiServerTest, StoppingAnswersARequestWhoseBodyIsStillArriving) {
   EXPECT_TRUE(c.closed_by_server());
 }
 
+// The API listener with a short shutdown grace.
+class ApiServerGraceTest : public HttpApiTest {
+ protected:
+  void SetUp() override {
+    server_ = std::make_unique<RunningServer>(
+        dir_.path(), [](api::ServeOptions& o) { o.shutdown_grace = std::chrono::milliseconds(300); });
+    port_ = server_->port();
+  }
+  int port_ = 0;
+};
+
+TEST_F(ApiServerGraceTest, ARequestNotAnsweredWithinTheGraceIsClosedAndTheStopEnds) {
+  RawConnection c(port_);
+  c.send("POST /ocsp/issuing HTTP/1.1\r\nHost: t\r\nContent-Length: 6\r\n\r\nxx");  // the rest never comes
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the head is in
+  auto started = std::chrono::steady_clock::now();
+  server_->app().stop();
+  EXPECT_TRUE(c.closed_by_server());
+  server_.reset();  // joins the server's thread: run() has returned
+  auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_GE(took, std::chrono::milliseconds(250));  // the request had its grace
+  EXPECT_LT(took, std::chrono::seconds(3));         // and no more (the default is 5 s)
+}
+
 // The API listener with a short request timeout.
 class ApiServerTimeoutTest : public HttpApiTest {
  protected:

@@ -137,7 +137,7 @@ set +e
 "$CAIRN" cert issue --ca issuing --csr bad.csr 2>err.txt; rc=$?
 set -e
 [[ $rc == 1 ]] && grep -q "invalid_csr" err.txt || fail "bad CSR: rc=$rc $(cat err.txt)"
-for bad in "threads = 0" "handler_threads = 1" "handler_threads = 1025"; do
+for bad in "threads = 0" "handler_threads = 1" "handler_threads = 1025" "shutdown_grace_seconds = 601"; do
   printf '%s\n' "$bad" > bad.toml
   set +e
   CAIRN_PASSPHRASE=unused timeout 10 "$CAIRN" serve --config bad.toml --data-dir bad-data --listen 127.0.0.1:0 \
