@@ -17,6 +17,8 @@ struct RocksDbKvStore::Impl {
 
 namespace {
 
+constexpr int kMaxOpenTableFiles = 512;
+
 [[noreturn]] void fail(const char* what, const rocksdb::Status& s) {
   throw Error(ErrorKind::Unavailable, "storage_error",
               std::string(what) + ": " + s.ToString());
@@ -43,6 +45,12 @@ rocksdb::Options make_options(bool create) {
   // Unlogged writes (snapshots) reach disk only by a flush: a clean close
   // must flush them (the default, stated here because it matters).
   options.avoid_flush_during_shutdown = false;
+  // Open files: the server keeps 1,024 descriptors for everything but its
+  // listeners' connections (api/listening.h). RocksDB would otherwise keep
+  // every table file open (-1), and a database grown to thousands of files
+  // would use up that reserve and then fail writes; with a bound its table
+  // cache closes the least recently used file instead.
+  options.max_open_files = kMaxOpenTableFiles;
   return options;
 }
 

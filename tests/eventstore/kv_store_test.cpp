@@ -5,6 +5,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <optional>
 
@@ -91,6 +93,22 @@ TEST(RocksDbKvStore, DataSurvivesReopen) {
   }
   auto kv = RocksDbKvStore::open(dir.path() + "/db");
   EXPECT_EQ(kv->get("durable"), "yes");
+}
+
+// RocksDB keeps at most 512 table files open (the rest of the server's
+// 1,024 reserved descriptors stay free), as the options file it wrote says.
+TEST(RocksDbKvStore, KeepsABoundedNumberOfFilesOpen) {
+  testing::TempDir dir;
+  RocksDbKvStore::open(dir.path() + "/db");
+  std::filesystem::path newest;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path() + "/db"))
+    if (e.path().filename().string().starts_with("OPTIONS-") && e.path().extension() != ".dbtmp" &&
+        (newest.empty() || e.path().filename() > newest.filename()))
+      newest = e.path();
+  ASSERT_FALSE(newest.empty()) << "RocksDB wrote no options file";
+  std::ifstream in(newest);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("max_open_files=512\n"), std::string::npos);
 }
 
 // An unlogged write (a snapshot) that a crash loses leaves a gap in the
