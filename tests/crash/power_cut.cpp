@@ -117,13 +117,13 @@ int power_cut(const std::string& journal, const std::string& root, const std::st
     uint64_t durable = 0;
     if (it == files.end() || (!it->second.created && !it->second.in_baseline)) {
       why = "created without the journal seeing it";
-    } else if (it->second.created) {
-      auto d = directory_synced_at.find(it->second.directory);
-      if (d == directory_synced_at.end() || d->second < it->second.created_at)
-        why = "created or renamed, and its directory not synced since";
-      durable = it->second.synced ? it->second.synced_size : 0;
     } else {
-      durable = it->second.synced ? it->second.synced_size : it->second.baseline_size;
+      const FileFate& fate = it->second;
+      auto d = fate.created ? directory_synced_at.find(fate.directory) : directory_synced_at.end();
+      if (fate.created && (d == directory_synced_at.end() || d->second < fate.created_at))
+        why = "created or renamed, and its directory not synced since";
+      // An old file renamed keeps what it held at the start.
+      durable = fate.synced ? fate.synced_size : fate.in_baseline ? fate.baseline_size : 0;
     }
     if (why) {
       fs::remove(path);
