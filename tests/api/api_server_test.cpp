@@ -255,16 +255,21 @@ TEST_F(ApiServerTest, StoppingAnswersARequestWhoseBodyIsStillArriving) {
   EXPECT_TRUE(c.closed_by_server());
 }
 
-// The API listener with a short shutdown grace.
-class ApiServerGraceTest : public HttpApiTest {
+// The API listener with its options changed by Adjust::apply.
+template <class Adjust>
+class AdjustedApiServerTest : public HttpApiTest {
  protected:
   void SetUp() override {
-    server_ = std::make_unique<RunningServer>(
-        dir_.path(), [](api::ServeOptions& o) { o.shutdown_grace = std::chrono::milliseconds(300); });
+    server_ = std::make_unique<RunningServer>(dir_.path(), Adjust::apply);
     port_ = server_->port();
   }
   int port_ = 0;
 };
+
+struct ShortShutdownGrace {
+  static void apply(api::ServeOptions& o) { o.shutdown_grace = std::chrono::milliseconds(300); }
+};
+using ApiServerGraceTest = AdjustedApiServerTest<ShortShutdownGrace>;
 
 TEST_F(ApiServerGraceTest, ARequestNotAnsweredWithinTheGraceIsClosedAndTheStopEnds) {
   RawConnection c(port_);
@@ -279,16 +284,10 @@ TEST_F(ApiServerGraceTest, ARequestNotAnsweredWithinTheGraceIsClosedAndTheStopEn
   EXPECT_LT(took, std::chrono::seconds(3));         // and no more (the default is 5 s)
 }
 
-// The API listener with a short request timeout.
-class ApiServerTimeoutTest : public HttpApiTest {
- protected:
-  void SetUp() override {
-    server_ = std::make_unique<RunningServer>(
-        dir_.path(), [](api::ServeOptions& o) { o.request_timeout = std::chrono::milliseconds(400); });
-    port_ = server_->port();
-  }
-  int port_ = 0;
+struct ShortRequestTimeout {
+  static void apply(api::ServeOptions& o) { o.request_timeout = std::chrono::milliseconds(400); }
 };
+using ApiServerTimeoutTest = AdjustedApiServerTest<ShortRequestTimeout>;
 
 TEST_F(ApiServerTimeoutTest, SilentAndHalfSentRequestsAreClosedButAStreamingBodyIsNot) {
   RawConnection silent(port_);
