@@ -94,6 +94,7 @@ struct Listener {
   size_t receive_budget = 0;                // over it, a connection still receiving gets 503
   std::atomic<bool> stopped{false};         // read by connections as they go
   std::atomic<bool> serving{false};
+  std::atomic<size_t> loops_handling{0};    // loops running a handler on their own thread
   std::unique_ptr<asio::ssl::context> tls;
   std::vector<std::unique_ptr<Loop>> loops;
   // Runs the handlers of connections that share their loop (destroyed
@@ -110,6 +111,17 @@ struct Listener {
   Listener(int threads, int handler_threads) : pool(static_cast<size_t>(handler_threads)) {
     for (int i = 0; i < threads; ++i) loops.push_back(std::make_unique<Loop>());
   }
+
+  // Whether a connection alone on its loop may run its handler on the
+  // loop's thread: not if every other loop is doing so already, so that a
+  // new connection always finds a loop that is free. A true answer is
+  // ended by end_inline_turn().
+  bool take_inline_turn() {
+    if (loops_handling.fetch_add(1) + 1 < loops.size()) return true;
+    loops_handling.fetch_sub(1);
+    return false;
+  }
+  void end_inline_turn() { loops_handling.fetch_sub(1); }
 
   void accept();
   void accept_later();
@@ -260,9 +272,10 @@ class Connection : public Drainable, public std::enable_shared_from_this<Connect
     // or build a large CRL); the answer's write is timed again.
     timer_.expires_at(asio::steady_timer::time_point::max());
     handling_ = true;
-    if (loop_.connections > 1) {
-      // The loop serves other connections: the handler runs on the pool,
-      // so that a long request does not hold them up.
+    if (loop_.connections > 1 || !listener_.take_inline_turn()) {
+      // The loop serves other connections (or must stay free for new
+      // ones): the handler runs on the pool, so that a long request does
+      // not hold them up.
       asio::post(listener_.pool, [self = this->shared_from_this(), executor = executor(),
                                   req = std::move(req)]() mutable {
         auto res = std::make_shared<HttpResponse>();
@@ -277,6 +290,7 @@ class Connection : public Drainable, public std::enable_shared_from_this<Connect
     loop_.handling = true;
     listener_.answer(req, res);
     loop_.handling = false;
+    listener_.end_inline_turn();
     answered(req, res);
   }
 

@@ -13,8 +13,9 @@
 // loop not handling a request (the one with the fewest connections) and
 // stays there. A connection alone on its loop has its requests handled on
 // the loop's thread, start to end (a handler may wait for a durable
-// commit); the requests of connections that share a loop are handled on a
-// pool of `handler_threads` threads, so that one's long request (a large
+// commit), unless every other loop is doing so already (one loop is always
+// left free for new connections); the requests of connections that share a
+// loop, and those, are handled on a pool of `handler_threads` threads, so that one's long request (a large
 // CRL) does not hold up the others. A handler spends most of its time
 // waiting for its durable commit, so the pool is larger than the cores: it
 // bounds how many of those requests can share one sync.

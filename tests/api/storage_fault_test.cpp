@@ -135,6 +135,40 @@ TEST(StorageFaults, ASlowSyncHoldsUpOnlyItsOwnRequest) {
   server.pki.kv.delay_syncs(std::chrono::milliseconds(0));
 }
 
+TEST(StorageFaults, ANewConnectionIsServedWhileEveryOtherLoopWaitsForASlowSync) {
+  // Two event loops, a connection alone on each, both issuing while the
+  // disk takes 1.5 s a sync. One handler runs on its loop's thread; the
+  // other on the pool, so one loop stays free, and a new connection (put
+  // on a loop that is not handling a request) is answered at once. (With
+  // both handlers on their loops' threads, the new connection waited for
+  // one of them: 1.5 s or more.)
+  ServerOverMemory server(/*threads=*/2);
+  auto first = server.client();
+  auto second = server.client();
+  for (auto* c : {first.get(), second.get()}) {
+    c->set_keep_alive(true);
+    ASSERT_TRUE(c->Get("/health"));  // one connection on each loop
+  }
+  server.pki.kv.delay_syncs(std::chrono::milliseconds(1500));
+  auto issue = [&](httplib::Client& c, const std::string& name) {
+    std::string body = json{{"csr", testing::make_csr_pem(name, "DNS:" + name + ".example")}}.dump();
+    auto issued = c.Post("/api/v1/cas/issuing/certificates", ServerOverMemory::auth(), body, "application/json");
+    EXPECT_TRUE(issued && issued->status == 201);
+  };
+  std::thread one([&] { issue(*first, "one"); });
+  std::thread two([&] { issue(*second, "two"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // both are waiting for syncs
+  auto asked = std::chrono::steady_clock::now();
+  auto late = server.client();
+  auto profiles = late->Get("/api/v1/profiles", ServerOverMemory::auth());
+  ASSERT_TRUE(profiles);
+  EXPECT_EQ(profiles->status, 200);
+  EXPECT_LT(seconds_since(asked), 0.6);
+  one.join();
+  two.join();
+  server.pki.kv.delay_syncs(std::chrono::milliseconds(0));
+}
+
 TEST(StorageFaults, IssuancesOnASharedLoopShareTheNextSync) {
   // One event loop, six keep-alive connections on it, a disk whose syncs
   // take 1 s. One issuance starts a sync; five more arrive while it runs.
