@@ -105,8 +105,7 @@ struct Listener {
   std::unique_ptr<tcp::acceptor> acceptor;
   std::unique_ptr<asio::steady_timer> retry_timer;
   ConnectionShare max_connections;  // options.max_connections, within the descriptor limit
-  std::mutex warning_mutex;
-  std::chrono::steady_clock::time_point last_warning{};
+  RareWarning warn_rarely{"API listener"};
 
   Listener(int threads, int handler_threads) : pool(static_cast<size_t>(handler_threads)) {
     for (int i = 0; i < threads; ++i) loops.push_back(std::make_unique<Loop>());
@@ -153,15 +152,6 @@ struct Listener {
     res.status = 500;
     res.content_type = "application/json";
     res.body = "{\n  \"error\": {\n    \"code\": \"internal_error\",\n    \"message\": \"internal error\"\n  }\n}\n";
-  }
-
-  // Logs a warning at most once per 10 s.
-  void warn_rarely(const std::string& message) {
-    std::lock_guard lock(warning_mutex);
-    auto now = std::chrono::steady_clock::now();
-    if (now - last_warning < std::chrono::seconds(10)) return;
-    last_warning = now;
-    spdlog::warn("API listener: {}", message);
   }
 
   // A decoded path may hold any byte: control characters are logged as '?'

@@ -103,6 +103,14 @@ ConnectionShare& ConnectionShare::operator=(ConnectionShare&& other) noexcept {
   return *this;
 }
 
+void RareWarning::operator()(const std::string& message) {
+  std::lock_guard lock(mutex_);
+  auto now = std::chrono::steady_clock::now();
+  if (now - last_ < std::chrono::seconds(10)) return;
+  last_ = now;
+  spdlog::warn("{}: {}", listener_, message);
+}
+
 void run_loop(asio::io_context& io, const char* listener) {
   for (;;) {
     try {

@@ -12,6 +12,8 @@
 //   towards reserve + all shares, within the hard limit; a share smaller
 //   than wanted (at least 16) is logged as a warning. Destroying it gives
 //   the share back;
+// - RareWarning: logs "<listener>: <message>" at most once per 10 s (a
+//   flood of failed accepts must not flood the log);
 // - run_loop: runs an io_context until it is stopped; a handler that
 //   throws is logged and the loop goes on with its other work;
 // - close_after: arms a connection's timer to close it once `after` has
@@ -28,6 +30,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <mutex>
 #include <string>
 
 namespace cairn::api {
@@ -48,6 +51,17 @@ class ConnectionShare {
 
  private:
   size_t size_ = 0;
+};
+
+class RareWarning {
+ public:
+  explicit RareWarning(const char* listener) : listener_(listener) {}
+  void operator()(const std::string& message);
+
+ private:
+  const char* listener_;
+  std::mutex mutex_;
+  std::chrono::steady_clock::time_point last_{};
 };
 
 void run_loop(boost::asio::io_context& io, const char* listener);

@@ -35,11 +35,10 @@ struct PublicListener::Impl {
   std::unique_ptr<asio::steady_timer> retry_timer;  // on contexts[0]: accept after a failure
   size_t next_context = 0;
   ConnectionShare max_connections;  // options.max_connections, within the descriptor limit
-  std::chrono::steady_clock::time_point last_warning{};  // accept handler only
+  RareWarning warn_rarely{"public listener"};
   std::atomic<bool> stopped{false};
 
   void accept();
-  void warn_rarely(const std::string& message);
 };
 
 namespace {
@@ -219,14 +218,6 @@ class PublicListener::Connection : public std::enable_shared_from_this<Connectio
   bool closing_ = false;
   bool continue_sent_ = false;
 };
-
-// Logs a warning at most once per 10 s (the accept handler runs on one thread).
-void PublicListener::Impl::warn_rarely(const std::string& message) {
-  auto now = std::chrono::steady_clock::now();
-  if (now - last_warning < std::chrono::seconds(10)) return;
-  last_warning = now;
-  spdlog::warn("public listener: {}", message);
-}
 
 void PublicListener::Impl::accept() {
   asio::io_context& target = *contexts[next_context++ % contexts.size()];
