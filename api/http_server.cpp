@@ -111,16 +111,22 @@ struct Listener {
     for (int i = 0; i < threads; ++i) loops.push_back(std::make_unique<Loop>());
   }
 
-  // Whether a connection alone on its loop may run its handler on the
-  // loop's thread: not if every other loop is doing so already, so that a
-  // new connection always finds a loop that is free. A true answer is
-  // ended by end_inline_turn().
-  bool take_inline_turn() {
-    if (loops_handling.fetch_add(1) + 1 < loops.size()) return true;
-    loops_handling.fetch_sub(1);
-    return false;
+  // Whether a connection alone on `loop` may run its handler on the loop's
+  // thread: not if every other loop is doing so already, so that a new
+  // connection always finds a loop that is free. A true answer marks the
+  // loop as handling until end_inline_turn().
+  bool take_inline_turn(Loop& loop) {
+    if (loops_handling.fetch_add(1) + 1 >= loops.size()) {
+      loops_handling.fetch_sub(1);
+      return false;
+    }
+    loop.handling = true;
+    return true;
   }
-  void end_inline_turn() { loops_handling.fetch_sub(1); }
+  void end_inline_turn(Loop& loop) {
+    loop.handling = false;
+    loops_handling.fetch_sub(1);
+  }
 
   void accept();
   void accept_later();
@@ -262,7 +268,7 @@ class Connection : public Drainable, public std::enable_shared_from_this<Connect
     // or build a large CRL); the answer's write is timed again.
     timer_.expires_at(asio::steady_timer::time_point::max());
     handling_ = true;
-    if (loop_.connections > 1 || !listener_.take_inline_turn()) {
+    if (loop_.connections > 1 || !listener_.take_inline_turn(loop_)) {
       // The loop serves other connections (or must stay free for new
       // ones): the handler runs on the pool, so that a long request does
       // not hold them up.
@@ -277,10 +283,8 @@ class Connection : public Drainable, public std::enable_shared_from_this<Connect
       return;
     }
     HttpResponse res;
-    loop_.handling = true;
     listener_.answer(req, res);
-    loop_.handling = false;
-    listener_.end_inline_turn();
+    listener_.end_inline_turn(loop_);
     answered(req, res);
   }
 
@@ -434,7 +438,7 @@ class Connection : public Drainable, public std::enable_shared_from_this<Connect
       socket().shutdown(tcp::socket::shutdown_send, ignored);
       size_t cap = refused_ == 413 ? std::clamp(4 * listener_.options.max_body_bytes, kMinLingerBytes, kMaxLingerBytes)
                                    : kMinLingerBytes;
-      drain(0, cap);
+      drop_incoming(0, cap);
     }
   }
 
@@ -442,12 +446,13 @@ class Connection : public Drainable, public std::enable_shared_from_this<Connect
     close_after(timer_, std::min(listener_.options.request_timeout, std::chrono::milliseconds(kLinger)), as_drainable());
   }
 
-  void drain(size_t dropped, size_t cap) {
+  // Reads and drops what the client still sends, up to `cap` bytes in all.
+  void drop_incoming(size_t dropped, size_t cap) {
     arm_linger();
     socket().async_read_some(asio::buffer(chunk_), [self = this->shared_from_this(), dropped, cap](
                                                        boost::system::error_code ec, size_t n) {
       if (ec || dropped + n > cap) return self->close();
-      self->drain(dropped + n, cap);
+      self->drop_incoming(dropped + n, cap);
     });
   }
 
