@@ -4,6 +4,7 @@
 #include "core/ca_manager.h"
 #include "core/x509_time.h"
 #include "scheduler/background_tasks.h"
+#include "scheduler/metrics.h"
 
 namespace cairn::api {
 namespace {
@@ -59,7 +60,16 @@ void register_task_routes(Router& r) {
   });
 
   r.get("/metrics", Access::Public, [&r](const auto&, auto& res, const auto&) {
-    res.set_content(r.services().metrics->render(), "text/plain; version=0.0.4");
+    std::string text = r.services().metrics->render();
+    if (CaManager* manager = r.services().manager) {
+      // How well concurrent commands share syncs: writes / syncs.
+      GroupCommit::Stats storage = manager->store().commit_stats();
+      text += Metrics::render_counter("cairn_storage_writes_total",
+                                      "Batches written to the CA event log, one per stored command.", storage.writes);
+      text += Metrics::render_counter("cairn_storage_syncs_total",
+                                      "Syncs that made CA event log writes durable (group commits).", storage.syncs);
+    }
+    res.set_content(text, "text/plain; version=0.0.4");
   });
 }
 

@@ -26,6 +26,10 @@ uint64_t Metrics::value(const std::string& name, const std::string& labels) cons
   return v == it->second.end() ? 0 : v->second;
 }
 
+std::string Metrics::render_counter(const std::string& name, const std::string& help, uint64_t value) {
+  return "# HELP " + name + " " + help + "\n# TYPE " + name + " counter\n" + name + " " + std::to_string(value) + "\n";
+}
+
 std::string Metrics::render() const {
   std::lock_guard lock(mutex_);
   std::string out;

@@ -18,6 +18,8 @@ class Metrics {
   void add(const std::string& name, const std::string& labels = "", uint64_t n = 1);
   uint64_t value(const std::string& name, const std::string& labels = "") const;
   std::string render() const;
+  // One counter kept elsewhere (e.g. the event store's), in the same format.
+  static std::string render_counter(const std::string& name, const std::string& help, uint64_t value);
 
  private:
   mutable std::mutex mutex_;

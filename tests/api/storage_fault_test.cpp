@@ -209,5 +209,31 @@ TEST(StorageFaults, IssuancesOnASharedLoopShareTheNextSync) {
   EXPECT_EQ(server.pki.manager.list_certificates("issuing", {}).size(), static_cast<size_t>(kLater + 1));
 }
 
+// The value of an unlabelled counter in a Prometheus text page; -1 if absent.
+long long counter_in(const std::string& page, const std::string& name) {
+  size_t at = page.find("\n" + name + " ");
+  return at == std::string::npos ? -1 : std::stoll(page.substr(at + name.size() + 2));
+}
+
+TEST(StorageFaults, MetricsReportTheEventLogsWritesAndSyncs) {
+  ServerOverMemory server;
+  auto c = server.client();
+  const GroupCommit::Stats before = server.pki.manager.store().commit_stats();
+  for (int i = 0; i < 3; ++i) {
+    std::string name = "m" + std::to_string(i);
+    std::string body = json{{"csr", testing::make_csr_pem(name, "DNS:" + name + ".example")}}.dump();
+    auto issued = c->Post("/api/v1/cas/issuing/certificates", ServerOverMemory::auth(), body, "application/json");
+    ASSERT_TRUE(issued && issued->status == 201);
+  }
+  auto page = c->Get("/metrics");
+  ASSERT_TRUE(page && page->status == 200);
+  const GroupCommit::Stats after = server.pki.manager.store().commit_stats();
+  EXPECT_EQ(after.writes, before.writes + 3);  // nothing else wrote meanwhile
+  EXPECT_EQ(counter_in(page->body, "cairn_storage_writes_total"), static_cast<long long>(after.writes));
+  EXPECT_EQ(counter_in(page->body, "cairn_storage_syncs_total"), static_cast<long long>(after.syncs));
+  EXPECT_GE(after.syncs, before.syncs + 3);  // one client, one at a time: a sync each
+  EXPECT_NE(page->body.find("# TYPE cairn_storage_syncs_total counter\n"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace cairn
