@@ -80,7 +80,7 @@ struct HttpServerOptions {
   std::string host = "127.0.0.1";
   int port = 8080;
   size_t max_body_bytes = 1 << 20;
-  int threads = 8;           // 1-256
+  int threads = 64;          // 1-256
   int handler_threads = 64;  // 2-1024 (with one, a long request would hold up the others)
   std::chrono::milliseconds request_timeout{10000};
   std::chrono::milliseconds shutdown_grace{5000};  // 0-600 s

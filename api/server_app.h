@@ -46,7 +46,7 @@ struct ServeOptions {
   int ocsp_response_validity_minutes = 240; // nextUpdate - thisUpdate of OCSP answers
   int snapshot_interval = 500;  // events between CA snapshots; 0: none
   int checkpoint_interval_minutes = 60;  // signed audit checkpoints; 0: only on demand
-  int threads = 8;
+  int threads = 64;
   int handler_threads = 64;  // see HttpServerOptions
   size_t max_body_bytes = 1 << 20;
   std::vector<Profile> profiles;  // configured profiles, besides the built-ins
