@@ -90,25 +90,34 @@ std::string build_crl_with_entries(const CrlTemplate& t, std::string_view encode
   if (!tbs || !algorithm) splice_failed();
   // TBSCertList: version, signature, issuer, thisUpdate, nextUpdate,
   // [revokedCertificates], [0] crlExtensions. The entries go before [0].
-  std::string content;
-  content.reserve(tbs->content.size() + encoded_entries.size() + 8);
+  // Each big part is copied once (53 MB at a million entries): the entries
+  // into the TBS, and the TBS into the CRL, each written at its final size.
+  const size_t entries_size = der_header_size(encoded_entries.size()) + encoded_entries.size();
+  const size_t tbs_content_size = tbs->content.size() + entries_size;
+  std::string new_tbs;
+  new_tbs.reserve(der_header_size(tbs_content_size) + tbs_content_size);
+  der_append_header(new_tbs, der_tag::kSequence, tbs_content_size);
   DerReader fields(tbs->content);
   bool inserted = false;
   while (auto field = fields.next()) {
     if (field->tag == der_tag::kContext0 && !inserted) {
-      der_append(content, der_tag::kSequence, encoded_entries);
+      der_append(new_tbs, der_tag::kSequence, encoded_entries);
       inserted = true;
     }
-    content.append(field->whole);
+    new_tbs.append(field->whole);
   }
   if (fields.failed() || !inserted) splice_failed();
-  std::string new_tbs = der_wrap(der_tag::kSequence, content);
   std::string signature(1, '\0');  // no unused bits
   signature += signer.sign_bytes(signing_key_id, new_tbs);
-  std::string body = std::move(new_tbs);
-  body.append(algorithm->whole);
-  der_append(body, der_tag::kBitString, signature);
-  return der_wrap(der_tag::kSequence, body);
+  const size_t body_size =
+      new_tbs.size() + algorithm->whole.size() + der_header_size(signature.size()) + signature.size();
+  std::string out;
+  out.reserve(der_header_size(body_size) + body_size);
+  der_append_header(out, der_tag::kSequence, body_size);
+  out.append(new_tbs);
+  out.append(algorithm->whole);
+  der_append(out, der_tag::kBitString, signature);
+  return out;
 }
 
 std::string build_crl(const CrlTemplate& t, Signer& signer, const std::string& signing_key_id) {

@@ -4,23 +4,37 @@
 
 namespace cairn {
 
-void der_append(std::string& out, uint8_t tag, std::string_view content) {
+namespace {
+
+int long_length_bytes(size_t n) {
+  int bytes = 0;
+  for (size_t v = n; v; v >>= 8) ++bytes;
+  return bytes;
+}
+
+}  // namespace
+
+void der_append_header(std::string& out, uint8_t tag, size_t n) {
   out.push_back(static_cast<char>(tag));
-  size_t n = content.size();
   if (n < 0x80) {
     out.push_back(static_cast<char>(n));
   } else {
-    int bytes = 0;
-    for (size_t v = n; v; v >>= 8) ++bytes;
+    const int bytes = long_length_bytes(n);
     out.push_back(static_cast<char>(0x80 | bytes));
     for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>((n >> (8 * i)) & 0xff));
   }
+}
+
+size_t der_header_size(size_t n) { return n < 0x80 ? 2 : 2 + static_cast<size_t>(long_length_bytes(n)); }
+
+void der_append(std::string& out, uint8_t tag, std::string_view content) {
+  der_append_header(out, tag, content.size());
   out.append(content);
 }
 
 std::string der_wrap(uint8_t tag, std::string_view content) {
   std::string out;
-  out.reserve(content.size() + 6);
+  out.reserve(der_header_size(content.size()) + content.size());
   der_append(out, tag, content);
   return out;
 }

@@ -11,6 +11,10 @@ namespace cairn {
 
 // Appends tag, definite minimal length and content to `out`.
 void der_append(std::string& out, uint8_t tag, std::string_view content);
+// Appends only the tag and the length of `length` content bytes.
+void der_append_header(std::string& out, uint8_t tag, size_t length);
+// The size of the tag and length that der_append_header() writes.
+size_t der_header_size(size_t length);
 std::string der_wrap(uint8_t tag, std::string_view content);
 // A DER INTEGER's content for a non-negative number given as hex digits.
 std::string der_unsigned_integer_from_hex(std::string_view hex);

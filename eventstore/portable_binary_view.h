@@ -10,6 +10,7 @@
 #include <bit>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <string_view>
 #include <type_traits>
 
@@ -54,5 +55,22 @@ class PortableBinaryView {
   size_t at_ = 0;
   bool ok_ = true;
 };
+
+// The writing side, for the same hot paths (one reserved buffer, no
+// stream): appends what the archive writes for an integer or a string.
+// Little-endian machines only (callers fall back to cereal elsewhere); the
+// archive's leading endianness byte is the caller's, as 1.
+template <class T>
+  requires std::is_integral_v<T>
+void portable_binary_append(std::string& out, T value) {
+  char raw[sizeof value];
+  std::memcpy(raw, &value, sizeof value);
+  out.append(raw, sizeof value);
+}
+
+inline void portable_binary_append(std::string& out, std::string_view bytes) {
+  portable_binary_append(out, uint64_t{bytes.size()});  // cereal's size_type
+  out.append(bytes);
+}
 
 }  // namespace cairn

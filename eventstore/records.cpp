@@ -100,19 +100,13 @@ std::string encode_snapshot_record(uint64_t version, std::string_view event_hash
     write_state(r.state);
     return encode_record(r);
   }
-  auto put_le = [](std::string& out, auto v) {
-    char raw[sizeof v];
-    std::memcpy(raw, &v, sizeof v);
-    out.append(raw, sizeof v);
-  };
   std::string out;
   out.push_back(1);  // little-endian archive
-  put_le(out, kSnapshotRecordClassVersion);
-  put_le(out, version);
-  put_le(out, uint64_t{event_hash.size()});
-  out.append(event_hash);
+  portable_binary_append(out, kSnapshotRecordClassVersion);
+  portable_binary_append(out, version);
+  portable_binary_append(out, event_hash);
   const size_t length_at = out.size();
-  put_le(out, uint64_t{0});
+  portable_binary_append(out, uint64_t{0});
   write_state(out);
   const uint64_t state_size = out.size() - length_at - sizeof(uint64_t);
   std::memcpy(out.data() + length_at, &state_size, sizeof state_size);

@@ -1,5 +1,6 @@
 #include "objects/ca_objects_store.h"
 
+#include <bit>
 #include <climits>
 
 #include <cereal/archives/portable_binary.hpp>
@@ -14,6 +15,8 @@
 
 namespace cairn {
 
+constexpr uint32_t kCrlObjectClassVersion = 1;
+
 template <class Ar>
 void serialize(Ar& ar, CrlObject& o, std::uint32_t const) {
   ar(o.number, o.this_update_ms, o.next_update_ms, o.key_id, o.der);
@@ -21,18 +24,33 @@ void serialize(Ar& ar, CrlObject& o, std::uint32_t const) {
 
 }  // namespace cairn
 
-CEREAL_CLASS_VERSION(cairn::CrlObject, 1)
+CEREAL_CLASS_VERSION(cairn::CrlObject, cairn::kCrlObjectClassVersion)
 
 namespace cairn {
 namespace {
 
+// What cereal's portable binary archive writes for `o`, into one buffer of
+// the final size (the DER is 53 MB at a million entries; through a string
+// stream it was copied while the stream grew, then copied out).
 std::string encode(const CrlObject& o) {
-  std::ostringstream out;
-  {
-    cereal::PortableBinaryOutputArchive ar(out);
-    ar(o);
+  if constexpr (std::endian::native != std::endian::little) {
+    std::ostringstream out;
+    {
+      cereal::PortableBinaryOutputArchive ar(out);
+      ar(o);
+    }
+    return std::move(out).str();
   }
-  return std::move(out).str();
+  std::string out;
+  out.reserve(1 + sizeof(uint32_t) + 5 * sizeof(uint64_t) + o.key_id.size() + o.der.size());
+  out.push_back(1);  // little-endian archive
+  portable_binary_append(out, kCrlObjectClassVersion);
+  portable_binary_append(out, o.number);
+  portable_binary_append(out, o.this_update_ms);
+  portable_binary_append(out, o.next_update_ms);
+  portable_binary_append(out, o.key_id);
+  portable_binary_append(out, o.der);
+  return out;
 }
 
 CrlObject decode(std::string_view bytes) {
@@ -61,7 +79,8 @@ std::optional<uint64_t> read_number(const KeyValueStore& kv, const std::string& 
     PortableBinaryView in;
     uint32_t class_version = 0;
     uint64_t number = 0;
-    out = in.open(bytes) && in.read(class_version) && class_version == 1 && in.read(number) ? number
+    out = in.open(bytes) && in.read(class_version) && class_version == kCrlObjectClassVersion && in.read(number)
+              ? number
                                                                                            : decode(bytes).number;
   });
   return out;

@@ -9,6 +9,7 @@
 #include "core/crl_builder.h"
 #include "core/x509_time.h"
 #include "core/der_reader.h"
+#include "core/der_writer.h"
 #include "core/encoding.h"
 #include "core/distinguished_name.h"
 #include "core/public_key_info.h"
@@ -211,6 +212,19 @@ TEST(CrlEntryEncoding, SameBytesAsOpenSsl) {
         OPENSSL_free(der);
         EXPECT_EQ(encode_revoked_entry({serial, at, reason}), expected) << serial << " " << at << " " << reason;
       }
+}
+
+TEST(DerHeaders, SameBytesAsOpenSsl) {
+  for (size_t n : {size_t{0}, size_t{1}, size_t{127}, size_t{128}, size_t{255}, size_t{256}, size_t{65535},
+                   size_t{65536}, size_t{16777215}, size_t{16777216}}) {
+    std::string header;
+    der_append_header(header, der_tag::kSequence, n);
+    EXPECT_EQ(header.size(), der_header_size(n)) << n;
+    unsigned char expected[16];
+    unsigned char* p = expected;
+    ASN1_put_object(&p, 1, static_cast<int>(n), V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL);
+    EXPECT_EQ(header, std::string(reinterpret_cast<char*>(expected), static_cast<size_t>(p - expected))) << n;
+  }
 }
 
 TEST(PemWriting, SameTextAsOpenSsl) {

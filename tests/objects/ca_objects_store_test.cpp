@@ -1,6 +1,7 @@
 // CaObjectsStore: the CRL is signed in the same batch as the events.
 #include <gtest/gtest.h>
 
+#include "core/crl_builder.h"
 #include "core/serial_number.h"
 #include "core/x509_time.h"
 #include "objects/ca_objects_store.h"
@@ -200,6 +201,39 @@ TEST_F(CrlTest, ChildCaRevocationAppearsOnTheParentsCrl) {
   auto child_serial = pki.manager.list_certificates("root", {}).at(0).serial;
   pki.manager.revoke("t", "root", child_serial, "cACompromise");
   EXPECT_EQ(crl_serials("root"), (std::vector<std::string>{child_serial}));
+}
+
+// The CRL is spliced together by hand (entries, TBS and the whole written
+// at their final sizes): around every point where a DER length takes one
+// more byte (128, 256, 65,536 bytes of entries or more) OpenSSL must still
+// read it, list every entry, and verify its signature.
+TEST(CrlSplicing, OpenSslReadsAndVerifiesCrlsAcrossEveryLengthBoundary) {
+  testing::PkiHarness pki;
+  pki.make_hierarchy();
+  CaView issuing = pki.manager.get_ca("issuing");
+  auto cert = parse_certificate(issuing.certificate_der);
+  std::string one = encode_revoked_entry({"3a9c1f0e2d4b5a6978", 1'700'000'000'000, 1});
+  for (size_t count : {size_t{0}, size_t{1}, size_t{2}, size_t{3}, size_t{4}, size_t{5}, size_t{6}, size_t{1300},
+                       size_t{1400}, size_t{2000}}) {
+    CrlTemplate t;
+    t.issuer = cert.get();
+    t.number = count + 1;
+    t.this_update_ms = 1'700'000'000'000;
+    t.next_update_ms = t.this_update_ms + 3'600'000;
+    std::string entries;
+    for (size_t i = 0; i < count; ++i) entries += one;
+    std::string der = build_crl_with_entries(t, entries, pki.signer, issuing.key_id);
+    auto crl = parse_crl(der);
+    ASSERT_TRUE(crl) << count;
+    STACK_OF(X509_REVOKED)* listed = X509_CRL_get_REVOKED(crl.get());  // null when empty
+    EXPECT_EQ(listed ? sk_X509_REVOKED_num(listed) : 0, static_cast<int>(count));
+    EXPECT_EQ(X509_CRL_verify(crl.get(), X509_get0_pubkey(cert.get())), 1) << count;
+    unsigned char* again = nullptr;
+    int length = i2d_X509_CRL(crl.get(), &again);
+    ASSERT_GT(length, 0);
+    EXPECT_EQ(std::string(reinterpret_cast<char*>(again), static_cast<size_t>(length)), der) << count;  // DER: one encoding
+    OPENSSL_free(again);
+  }
 }
 
 }  // namespace
