@@ -71,22 +71,46 @@ std::optional<CrlObject> read_object(const KeyValueStore& kv, const std::string&
   return out;
 }
 
-// The number of the stored CRL without decoding (or copying) its DER, which
-// is 53 MB at a million entries: CrlObject class version 1 starts with it.
-std::optional<uint64_t> read_number(const KeyValueStore& kv, const std::string& key) {
+std::string crl_key(const std::string& ca) { return "o/crl/" + ca; }
+// The number of the CA's current CRL on its own, written in the same batch
+// as the CRL: reading the CRL's record for it copied the whole record out of
+// RocksDB's memtable (53 MB at a million entries) on every revocation.
+std::string crl_number_key(const std::string& ca) { return "o/crl-number/" + ca; }
+
+// The number of the stored CRL of the current key, from its record,
+// without decoding its DER: CrlObject class version 1 starts with it.
+std::optional<uint64_t> read_record_number(const KeyValueStore& kv, const std::string& ca) {
   std::optional<uint64_t> out;
-  kv.read(key, [&](std::string_view bytes) {
+  kv.read(crl_key(ca), [&](std::string_view bytes) {
     PortableBinaryView in;
     uint32_t class_version = 0;
     uint64_t number = 0;
     out = in.open(bytes) && in.read(class_version) && class_version == kCrlObjectClassVersion && in.read(number)
               ? number
-                                                                                           : decode(bytes).number;
+              : decode(bytes).number;
   });
   return out;
 }
 
-std::string crl_key(const std::string& ca) { return "o/crl/" + ca; }
+// The same from the number's own key; nullopt if there is none.
+std::optional<uint64_t> read_number_key(const KeyValueStore& kv, const std::string& ca) {
+  std::optional<uint64_t> out;
+  kv.read(crl_number_key(ca), [&](std::string_view bytes) {
+    PortableBinaryView in;
+    uint64_t number = 0;
+    if (in.open(bytes) && in.read(number) && in.at_end()) out = number;
+  });
+  return out;
+}
+
+// The current key's CRL and its number, into `batch`.
+void put_current_crl(WriteBatch& batch, const std::string& ca, const CrlObject& crl) {
+  batch.put(crl_key(ca), encode(crl));
+  std::string number(1, '\1');  // a little-endian portable binary archive
+  portable_binary_append(number, crl.number);
+  batch.put(crl_number_key(ca), std::move(number));
+}
+
 // The CRL of a rolled-out key that still signs for what it issued.
 std::string crl_key(const std::string& ca, int generation) { return "o/crl/" + ca + "/" + std::to_string(generation); }
 
@@ -132,15 +156,31 @@ void CaObjectsStore::before_save(const std::string& ca, const CertAuth& state,
   // batch's write; if the write fails, the next read goes to storage.
   if (retired_any || (needed && state.active())) forget_crls(ca);
   if (!needed || !state.active()) return;
-  if (!previous) previous = read_number(kv_, crl_key(ca));
+  if (!previous) previous = stored_crl_number(ca);
   uint64_t number = previous ? *previous + 1 : 1;
   int64_t this_update = this_update_now();
   std::string_view entries = revoked_entries(ca, state, this_update);
-  batch.put(crl_key(ca), encode(build(entries, number, state.key_id(), state.ca_cert_der(), this_update)));
+  put_current_crl(batch, ca, build(entries, number, state.key_id(), state.ca_cert_der(), this_update));
   // Every key still in service signs a CRL of its own, with the same entries
   // (a serial identifies one certificate of this CA, whichever key signed it).
   for (const auto& [generation, key] : state.retiring_keys())
     batch.put(crl_key(ca, generation), encode(build(entries, number, key.key_id, key.ca_cert_der, this_update)));
+}
+
+std::optional<uint64_t> CaObjectsStore::stored_crl_number(const std::string& ca) {
+  {
+    std::lock_guard lock(crls_mutex_);
+    if (number_key_trusted_.count(ca)) return read_number_key(kv_, ca);
+  }
+  // The first time in this process, from the record too: a CRL written by
+  // a version without the number's key (a downgrade and back) left it
+  // behind. From then on this store writes both, in one batch.
+  std::optional<uint64_t> from_key = read_number_key(kv_, ca);
+  std::optional<uint64_t> from_record = read_record_number(kv_, ca);
+  std::lock_guard lock(crls_mutex_);
+  number_key_trusted_.insert(ca);
+  if (!from_key || (from_record && *from_record > *from_key)) return from_record;
+  return from_key;
 }
 
 std::shared_ptr<const CrlObject> CaObjectsStore::crl_of_generation(const CertAuth& state, const std::string& ca,
@@ -188,7 +228,7 @@ bool CaObjectsStore::reissue_if_due(AggregateStore<CertAuth>& store, const std::
     int64_t this_update = this_update_now();
     std::string_view entries = revoked_entries(ca, state, this_update);
     WriteBatch batch;
-    batch.put(crl_key(ca), encode(build(entries, number, state.key_id(), state.ca_cert_der(), this_update)));
+    put_current_crl(batch, ca, build(entries, number, state.key_id(), state.ca_cert_der(), this_update));
     for (const auto& [generation, key] : state.retiring_keys())
       batch.put(crl_key(ca, generation), encode(build(entries, number, key.key_id, key.ca_cert_der, this_update)));
     forget_crls(ca);  // under the CA's lock, as readers are

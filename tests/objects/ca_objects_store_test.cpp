@@ -203,6 +203,57 @@ TEST_F(CrlTest, ChildCaRevocationAppearsOnTheParentsCrl) {
   EXPECT_EQ(crl_serials("root"), (std::vector<std::string>{child_serial}));
 }
 
+// The CRL's number has a key of its own ("o/crl-number/<ca>", a portable
+// binary archive of one uint64), written in the CRL's batch.
+std::string number_value(uint64_t n) {
+  std::string out(1, '\1');
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((n >> (8 * i)) & 0xff));
+  return out;
+}
+
+// A CRL built by `objects` as if the CA's revocations had changed, written.
+void rebuild_crl_by_hand(testing::PkiHarness& pki, CaObjectsStore& objects) {
+  WriteBatch batch;
+  pki.manager.store().read("issuing", [&](const CertAuth& state, uint64_t) {
+    objects.before_save("issuing", state, {CaEvent{CertificateRevoked{}}}, batch);
+  });
+  pki.kv.write(batch, Durability::Sync);
+}
+
+TEST(CrlNumbers, AStaleOrMissingNumberKeyNeverTakesTheNumberBack) {
+  testing::PkiHarness pki;
+  const CaObjectsConfig config{24 * 3600 * 1000LL};
+  CaObjectsStore objects{pki.kv, pki.signer, pki.clock, config};
+  objects.attach(pki.manager.store());
+  pki.make_hierarchy();
+  auto a = pki.issue("a", "DNS:a.example").certificate;
+  pki.manager.revoke("t", "issuing", a.serial, "");
+  ASSERT_EQ(read_crl_object(pki.kv, "issuing")->number, 2u);
+  EXPECT_EQ(pki.kv.get("o/crl-number/issuing"), number_value(2));
+
+  // A version without the number's key signed CRLs after this one wrote the
+  // key (a downgrade and back): the key says 1, the CRL 2. The next CRL, in
+  // a new process, is number 3, and the key follows.
+  WriteBatch stale;
+  stale.put("o/crl-number/issuing", number_value(1));
+  pki.kv.write(stale, Durability::Sync);
+  CaObjectsStore restarted{pki.kv, pki.signer, pki.clock, config};  // its listener called by hand
+  rebuild_crl_by_hand(pki, restarted);
+  EXPECT_EQ(read_crl_object(pki.kv, "issuing")->number, 3u);
+  EXPECT_EQ(pki.kv.get("o/crl-number/issuing"), number_value(3));
+  rebuild_crl_by_hand(pki, restarted);  // from the key now
+  EXPECT_EQ(read_crl_object(pki.kv, "issuing")->number, 4u);
+
+  // A database from before the key: the number comes from the CRL.
+  WriteBatch gone;
+  gone.erase("o/crl-number/issuing");
+  pki.kv.write(gone, Durability::Sync);
+  CaObjectsStore upgraded{pki.kv, pki.signer, pki.clock, config};
+  rebuild_crl_by_hand(pki, upgraded);
+  EXPECT_EQ(read_crl_object(pki.kv, "issuing")->number, 5u);
+  EXPECT_EQ(pki.kv.get("o/crl-number/issuing"), number_value(5));
+}
+
 // The CRL is spliced together by hand (entries, TBS and the whole written
 // at their final sizes): around every point where a DER length takes one
 // more byte (128, 256, 65,536 bytes of entries or more) OpenSSL must still
