@@ -241,6 +241,8 @@ int main(int argc, char** argv) {
       if (!crl) return 1;
       ++revoked;
     }
+    std::fprintf(stderr, "revocation at %zu revoked, in order: %.2f %.2f %.2f %.2f %.2f ms\n", point, samples[0],
+                 samples[1], samples[2], samples[3], samples[4]);
     std::sort(samples.begin(), samples.end());
     out["revoke_to_crl_ms_" + std::to_string(point)] = samples[2];
     out["revoke_to_crl_max_ms_" + std::to_string(point)] = samples[4];
