@@ -57,15 +57,14 @@ class PortableBinaryView {
 };
 
 // The writing side, for the same hot paths (one reserved buffer, no
-// stream): appends what the archive writes for an integer or a string.
-// Little-endian machines only (callers fall back to cereal elsewhere); the
-// archive's leading endianness byte is the caller's, as 1.
+// stream): appends what a little-endian archive holds for an integer or a
+// string, on any machine; the archive's leading endianness byte is the
+// caller's, as 1 (cereal reads such an archive anywhere).
 template <class T>
   requires std::is_integral_v<T>
 void portable_binary_append(std::string& out, T value) {
-  char raw[sizeof value];
-  std::memcpy(raw, &value, sizeof value);
-  out.append(raw, sizeof value);
+  const auto bits = static_cast<std::make_unsigned_t<T>>(value);
+  for (size_t i = 0; i < sizeof value; ++i) out.push_back(static_cast<char>((bits >> (8 * i)) & 0xff));
 }
 
 inline void portable_binary_append(std::string& out, std::string_view bytes) {

@@ -1,11 +1,9 @@
 #include "objects/ca_objects_store.h"
 
-#include <bit>
 #include <climits>
 
 #include <cereal/archives/portable_binary.hpp>
 #include <cereal/types/string.hpp>
-#include <sstream>
 
 #include "core/certificate_cache.h"
 #include "core/crl_builder.h"
@@ -33,14 +31,6 @@ namespace {
 // the final size (the DER is 53 MB at a million entries; through a string
 // stream it was copied while the stream grew, then copied out).
 std::string encode(const CrlObject& o) {
-  if constexpr (std::endian::native != std::endian::little) {
-    std::ostringstream out;
-    {
-      cereal::PortableBinaryOutputArchive ar(out);
-      ar(o);
-    }
-    return std::move(out).str();
-  }
   std::string out;
   out.reserve(1 + sizeof(uint32_t) + 5 * sizeof(uint64_t) + o.key_id.size() + o.der.size());
   out.push_back(1);  // little-endian archive
@@ -103,14 +93,6 @@ std::optional<uint64_t> read_number_key(const KeyValueStore& kv, const std::stri
   return out;
 }
 
-// The current key's CRL and its number, into `batch`.
-void put_current_crl(WriteBatch& batch, const std::string& ca, const CrlObject& crl) {
-  batch.put(crl_key(ca), encode(crl));
-  std::string number(1, '\1');  // a little-endian portable binary archive
-  portable_binary_append(number, crl.number);
-  batch.put(crl_number_key(ca), std::move(number));
-}
-
 // The CRL of a rolled-out key that still signs for what it issued.
 std::string crl_key(const std::string& ca, int generation) { return "o/crl/" + ca + "/" + std::to_string(generation); }
 
@@ -157,10 +139,16 @@ void CaObjectsStore::before_save(const std::string& ca, const CertAuth& state,
   if (retired_any || (needed && state.active())) forget_crls(ca);
   if (!needed || !state.active()) return;
   if (!previous) previous = stored_crl_number(ca);
-  uint64_t number = previous ? *previous + 1 : 1;
+  put_crls(batch, ca, state, previous ? *previous + 1 : 1);
+}
+
+void CaObjectsStore::put_crls(WriteBatch& batch, const std::string& ca, const CertAuth& state, uint64_t number) {
   int64_t this_update = this_update_now();
   std::string_view entries = revoked_entries(ca, state, this_update);
-  put_current_crl(batch, ca, build(entries, number, state.key_id(), state.ca_cert_der(), this_update));
+  batch.put(crl_key(ca), encode(build(entries, number, state.key_id(), state.ca_cert_der(), this_update)));
+  std::string number_value(1, '\1');  // a little-endian portable binary archive
+  portable_binary_append(number_value, number);
+  batch.put(crl_number_key(ca), std::move(number_value));
   // Every key still in service signs a CRL of its own, with the same entries
   // (a serial identifies one certificate of this CA, whichever key signed it).
   for (const auto& [generation, key] : state.retiring_keys())
@@ -168,19 +156,26 @@ void CaObjectsStore::before_save(const std::string& ca, const CertAuth& state,
 }
 
 std::optional<uint64_t> CaObjectsStore::stored_crl_number(const std::string& ca) {
+  bool trusted = false;
   {
     std::lock_guard lock(crls_mutex_);
-    if (number_key_trusted_.count(ca)) return read_number_key(kv_, ca);
+    trusted = number_key_trusted_.count(ca) > 0;
   }
-  // The first time in this process, from the record too: a CRL written by
-  // a version without the number's key (a downgrade and back) left it
-  // behind. From then on this store writes both, in one batch.
   std::optional<uint64_t> from_key = read_number_key(kv_, ca);
+  if (trusted && from_key) return from_key;
+  // From the record too until the key is seen at least as high as the
+  // record's number: a database from before the key has none, and a CRL
+  // written by a version without it (a downgrade and back) left it behind.
+  // From then on this store writes both in one batch, so the key is enough.
+  // (Not trusted before that is seen: the CRL that would have set the key
+  // may never be written, a failed batch.)
   std::optional<uint64_t> from_record = read_record_number(kv_, ca);
-  std::lock_guard lock(crls_mutex_);
-  number_key_trusted_.insert(ca);
-  if (!from_key || (from_record && *from_record > *from_key)) return from_record;
-  return from_key;
+  if (from_key && (!from_record || *from_key >= *from_record)) {
+    std::lock_guard lock(crls_mutex_);
+    number_key_trusted_.insert(ca);
+    return from_key;
+  }
+  return from_record;
 }
 
 std::shared_ptr<const CrlObject> CaObjectsStore::crl_of_generation(const CertAuth& state, const std::string& ca,
@@ -224,13 +219,8 @@ bool CaObjectsStore::reissue_if_due(AggregateStore<CertAuth>& store, const std::
       due = due || !old || now >= reissue_due_ms(*old);
     }
     if (!due) return false;
-    uint64_t number = current ? current->number + 1 : 1;
-    int64_t this_update = this_update_now();
-    std::string_view entries = revoked_entries(ca, state, this_update);
     WriteBatch batch;
-    put_current_crl(batch, ca, build(entries, number, state.key_id(), state.ca_cert_der(), this_update));
-    for (const auto& [generation, key] : state.retiring_keys())
-      batch.put(crl_key(ca, generation), encode(build(entries, number, key.key_id, key.ca_cert_der, this_update)));
+    put_crls(batch, ca, state, current ? current->number + 1 : 1);
     forget_crls(ca);  // under the CA's lock, as readers are
     kv_.write(batch, Durability::Sync);
     return true;

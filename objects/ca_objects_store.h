@@ -87,6 +87,9 @@ class CaObjectsStore {
  private:
   CrlObject build(std::string_view entries, uint64_t number, const std::string& key_id,
                   const std::string& ca_cert_der, int64_t this_update_ms) const;
+  // Into `batch`: the CRL numbered `number` of the current key, its number's
+  // key, and the CRL of every key still in service (under the CA's lock).
+  void put_crls(WriteBatch& batch, const std::string& ca, const CertAuth& state, uint64_t number);
   // The encoded entries of every revoked, unexpired certificate of `ca`.
   // Valid until the next call for the same CA (calls for one CA are
   // serialised by its lock; entries of a CA are never dropped, only reset).
@@ -118,8 +121,8 @@ class CaObjectsStore {
   // key (the current key's, whatever its generation).
   static constexpr int kCurrentKey = -1;
   mutable std::map<std::pair<std::string, int>, std::shared_ptr<const CrlObject>> crls_;
-  // CAs whose CRL number key was checked against their CRL's record in
-  // this process (crls_mutex_).
+  // CAs whose CRL number key was found at least as high as their CRL's
+  // record's number in this process (crls_mutex_).
   std::set<std::string> number_key_trusted_;
 };
 
