@@ -602,7 +602,9 @@ int HttpServer::bind() {
   const auto& o = l.options;
   try {
     l.acceptor = open_acceptor(l.accept_io, o.host, o.port);
-    l.max_connections = ConnectionShare(o.max_connections, "API listener");
+    // The loops, the accepting loop and the handler pool's scheduler.
+    const size_t own = kDescriptorsPerLoop * (l.loops.size() + 2) + 1;  // + the acceptor
+    l.max_connections = ConnectionShare(o.max_connections, own, "API listener");
     return l.acceptor->local_endpoint().port();
   } catch (const std::exception& e) {
     throw Error(ErrorKind::Unavailable, "bind_failed",

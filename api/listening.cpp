@@ -66,39 +66,42 @@ std::unique_ptr<tcp::acceptor> open_acceptor(asio::io_context& io, const std::st
   return acceptor;
 }
 
-ConnectionShare::ConnectionShare(size_t wanted, const char* listener) {
+ConnectionShare::ConnectionShare(size_t wanted, size_t own, const char* listener) {
   std::lock_guard lock(shares_mutex);
   size_t allowed = wanted;
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
-    const auto needed = static_cast<rlim_t>(kReservedDescriptors + shares_out + wanted);
+    const auto needed = static_cast<rlim_t>(kReservedDescriptors + shares_out + own + wanted);
     if (limit.rlim_cur < needed) {
       rlimit raised = limit;
       raised.rlim_cur = limit.rlim_max == RLIM_INFINITY ? needed : std::min(needed, limit.rlim_max);
       if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
     }
-    const size_t taken = kReservedDescriptors + shares_out;
+    const size_t taken = kReservedDescriptors + shares_out + own;
     const size_t room = limit.rlim_cur > taken ? static_cast<size_t>(limit.rlim_cur) - taken : 0;
     allowed = std::min(wanted, std::max(room, kSmallestShare));
   }
   if (allowed < wanted)
     spdlog::warn("{}: at most {} connections (the open file limit is too low for {})", listener, allowed, wanted);
   size_ = allowed;
-  shares_out += allowed;
+  held_ = allowed + own;
+  shares_out += held_;
 }
 
 ConnectionShare::~ConnectionShare() {
-  if (size_ == 0) return;
+  if (held_ == 0) return;
   std::lock_guard lock(shares_mutex);
-  shares_out -= size_;
+  shares_out -= held_;
 }
 
-ConnectionShare::ConnectionShare(ConnectionShare&& other) noexcept : size_(std::exchange(other.size_, 0)) {}
+ConnectionShare::ConnectionShare(ConnectionShare&& other) noexcept
+    : size_(std::exchange(other.size_, 0)), held_(std::exchange(other.held_, 0)) {}
 
 ConnectionShare& ConnectionShare::operator=(ConnectionShare&& other) noexcept {
   if (this != &other) {
     ConnectionShare old(std::move(*this));  // gives this one's share back
     size_ = std::exchange(other.size_, 0);
+    held_ = std::exchange(other.held_, 0);
   }
   return *this;
 }

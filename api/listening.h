@@ -4,11 +4,12 @@
 // - open_acceptor: a listening socket on it (port 0: any free port), with
 //   SO_REUSEADDR and a backlog of 1024 (the kernel caps it at somaxconn);
 // - ConnectionShare: a listener's share of the open-file limit for its
-//   connections (its max_connections). Shares are process-wide: each comes
-//   out of what the soft limit leaves after a reserve of 1,024 descriptors
-//   for everything else (RocksDB's files, keys, outbound clients) and after
-//   the shares other listeners hold, so together they never promise more
-//   connections than the limit allows. Taking one raises the soft limit
+//   connections (its max_connections) and for the descriptors the listener
+//   holds itself (its event loops: kDescriptorsPerLoop each). Shares are
+//   process-wide: each comes out of what the soft limit leaves after a
+//   reserve of 1,024 descriptors for everything else (RocksDB's files, keys,
+//   outbound clients) and after the shares other listeners hold, so
+//   together they never promise more connections than the limit allows. Taking one raises the soft limit
 //   towards reserve + all shares, within the hard limit; a share smaller
 //   than wanted (at least 16) is logged as a warning. Destroying it gives
 //   the share back;
@@ -40,10 +41,15 @@ std::string listen_address(const std::string& host);
 std::unique_ptr<boost::asio::ip::tcp::acceptor> open_acceptor(boost::asio::io_context& io, const std::string& host,
                                                                int port);
 
+// What an Asio io_context holds open once it runs I/O: its epoll
+// descriptor, the eventfd that interrupts it, and its timerfd.
+inline constexpr size_t kDescriptorsPerLoop = 3;
+
 class ConnectionShare {
  public:
   ConnectionShare() = default;
-  ConnectionShare(size_t wanted, const char* listener);
+  // `own`: the descriptors the listener holds besides its connections.
+  ConnectionShare(size_t wanted, size_t own, const char* listener);
   ~ConnectionShare();
   ConnectionShare(ConnectionShare&& other) noexcept;
   ConnectionShare& operator=(ConnectionShare&& other) noexcept;
@@ -51,6 +57,7 @@ class ConnectionShare {
 
  private:
   size_t size_ = 0;
+  size_t held_ = 0;  // size_ and the listener's own descriptors
 };
 
 class RareWarning {

@@ -264,7 +264,8 @@ int PublicListener::bind() {
   const auto& o = impl_->options;
   try {
     impl_->acceptor = open_acceptor(*impl_->contexts[0], o.host, o.port);
-    impl_->max_connections = ConnectionShare(o.max_connections, "public listener");
+    const size_t own = kDescriptorsPerLoop * impl_->contexts.size() + 1;  // + the acceptor
+    impl_->max_connections = ConnectionShare(o.max_connections, own, "public listener");
     return impl_->acceptor->local_endpoint().port();
   } catch (const std::exception& e) {
     throw Error(ErrorKind::Unavailable, "bind_failed",

@@ -36,16 +36,16 @@ void take_shares_under_a_hard_limit_of_3000() {
   limit.rlim_cur = 2000;
   limit.rlim_max = 3000;
   if (setrlimit(RLIMIT_NOFILE, &limit) != 0) std::exit(3);
-  ConnectionShare api(1024, "API");      // 1024 + reserve 1024: raises the soft limit to 2048
-  ConnectionShare tls(1024, "HTTPS");    // would need 3072: gets 3000 - 1024 - 1024 = 952
-  bool ok = api.size() == 1024 && tls.size() == 952;
+  ConnectionShare api(1024, 100, "API");  // 1024 + 100 own + reserve 1024: raises the soft limit to 2148
+  ConnectionShare tls(1024, 50, "HTTPS");  // would need 3222: gets 3000 - 1024 - 1124 - 50 = 802
+  bool ok = api.size() == 1024 && tls.size() == 802;
   {
-    ConnectionShare extra(4096, "public");  // nothing left: the smallest share
+    ConnectionShare extra(4096, 0, "public");  // nothing left: the smallest share
     ok = ok && extra.size() == 16;
   }
-  tls = ConnectionShare();                      // gives its 952 back
-  ConnectionShare again(4096, "public");         // 3000 - 1024 - 1024
-  ok = ok && again.size() == 952;
+  tls = ConnectionShare();                        // gives its 852 back
+  ConnectionShare again(4096, 10, "public");      // 3000 - 1024 - 1124 - 10
+  ok = ok && again.size() == 842;
   getrlimit(RLIMIT_NOFILE, &limit);
   ok = ok && limit.rlim_cur == 3000;
   std::exit(ok ? 0 : 1);
