@@ -11,6 +11,10 @@ const char* help_for(const std::string& name) {
   return "cairn counter.";
 }
 
+std::string counter_header(const std::string& name, const std::string& help) {
+  return "# HELP " + name + " " + help + "\n# TYPE " + name + " counter\n";
+}
+
 }  // namespace
 
 void Metrics::add(const std::string& name, const std::string& labels, uint64_t n) {
@@ -27,7 +31,7 @@ uint64_t Metrics::value(const std::string& name, const std::string& labels) cons
 }
 
 std::string Metrics::render_counter(const std::string& name, const std::string& help, uint64_t value) {
-  return "# HELP " + name + " " + help + "\n# TYPE " + name + " counter\n" + name + " " + std::to_string(value) + "\n";
+  return counter_header(name, help) + name + " " + std::to_string(value) + "\n";
 }
 
 std::string Metrics::render() const {
@@ -36,7 +40,7 @@ std::string Metrics::render() const {
   for (const char* always : {"cairn_certificates_issued_total", "cairn_certificates_revoked_total"})
     if (!counters_.count(always)) out += std::string("# TYPE ") + always + " counter\n" + always + " 0\n";
   for (const auto& [name, series] : counters_) {
-    out += "# HELP " + name + " " + help_for(name) + "\n# TYPE " + name + " counter\n";
+    out += counter_header(name, help_for(name));
     for (const auto& [labels, v] : series)
       out += name + (labels.empty() ? "" : "{" + labels + "}") + " " + std::to_string(v) + "\n";
   }

@@ -215,7 +215,7 @@ long long counter_in(const std::string& page, const std::string& name) {
   return at == std::string::npos ? -1 : std::stoll(page.substr(at + name.size() + 2));
 }
 
-TEST(StorageFaults, MetricsReportTheEventLogsWritesAndSyncs) {
+TEST(StorageMetrics, MetricsReportTheEventLogsWritesAndSyncs) {
   ServerOverMemory server;
   auto c = server.client();
   const GroupCommit::Stats before = server.pki.manager.store().commit_stats();
