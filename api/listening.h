@@ -9,10 +9,10 @@
 //   process-wide: each comes out of what the soft limit leaves after a
 //   reserve of 1,024 descriptors for everything else (RocksDB's files, keys,
 //   outbound clients) and after the shares other listeners hold, so
-//   together they never promise more connections than the limit allows. Taking one raises the soft limit
-//   towards reserve + all shares, within the hard limit; a share smaller
-//   than wanted (at least 16) is logged as a warning. Destroying it gives
-//   the share back;
+//   together they never promise more connections than the limit allows.
+//   Taking one raises the soft limit towards reserve + all shares, within
+//   the hard limit; a share smaller than wanted (at least 16) is logged as a
+//   warning. Destroying it gives the share back;
 // - RareWarning: logs "<listener>: <message>" at most once per 10 s (a
 //   flood of failed accepts must not flood the log);
 // - run_loop: runs an io_context until it is stopped; a handler that

@@ -8,9 +8,10 @@
 // CRL numbers strictly increase per CA. The current key's CRL number is
 // also stored on its own (o/crl-number/<ca>) in the CRL's batch, so a new CRL
 // reads 9 bytes for it, not the CRL's record (copied out of RocksDB's
-// memtable: 53 MB at a million entries); the first time per CA in a process
-// it reads both and takes the larger (a version without that key may have
-// written CRLs since). The CRL lists every revoked
+// memtable: 53 MB at a million entries); until that key is found at least
+// as high as the record's number in this process, it reads both and takes
+// the larger (a version without the key may have written CRLs since, and a
+// database from before it has none). The CRL lists every revoked
 // certificate whose notAfter is after thisUpdate. During and after a key
 // rollover each key still in service (CertAuth::retiring_keys()) signs a
 // CRL of its own, re-signed together with the current one.
