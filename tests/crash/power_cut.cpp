@@ -30,6 +30,19 @@ struct FileFate {
   uint64_t baseline_size = 0;
 };
 
+// A file that lost its name while the server ran, and what was known of it then.
+struct Unlinked {
+  uint64_t at = 0;  // journal line
+  FileFate fate;
+  std::string grave, path;
+};
+
+// What a file holds after the cut: what its last fsync covered, else (an
+// old file, renamed or not) what it held at the start, else nothing.
+uint64_t durable_size(const FileFate& fate) {
+  return fate.synced ? fate.synced_size : fate.in_baseline ? fate.baseline_size : 0;
+}
+
 }  // namespace
 
 int power_cut(const std::string& journal, const std::string& root, const std::string& baseline) {
@@ -59,6 +72,7 @@ int power_cut(const std::string& journal, const std::string& root, const std::st
   std::istringstream lines(text);
   std::map<std::string, uint64_t> directory_synced_at;  // the line its last successful fsync began at
   std::map<std::string, std::vector<uint64_t>> directory_sync_begun;  // fsyncs begun, not yet ended
+  std::vector<Unlinked> unlinked;
   std::string line;
   uint64_t number = 0;
   // A name given at this line: durable once its directory is synced.
@@ -81,6 +95,9 @@ int power_cut(const std::string& journal, const std::string& root, const std::st
       fate.synced_size = 0;
     } else if (kind == "R" && ls >> dev >> ino && std::getline(ls >> std::ws, path)) {
       named_at(dev, ino, path);  // its contents stay what they were
+    } else if (std::string grave; kind == "U" && ls >> dev >> ino >> grave && std::getline(ls >> std::ws, path)) {
+      unlinked.push_back({number, files[{dev, ino}], grave, path});
+      files.erase({dev, ino});  // its inode stays taken by the grave: no new file gets it
     } else if (kind == "S" && ls >> dev >> ino >> size) {
       FileFate& fate = files[{dev, ino}];
       fate.synced = true;
@@ -122,8 +139,7 @@ int power_cut(const std::string& journal, const std::string& root, const std::st
       auto d = fate.created ? directory_synced_at.find(fate.directory) : directory_synced_at.end();
       if (fate.created && (d == directory_synced_at.end() || d->second < fate.created_at))
         why = "created or renamed, and its directory not synced since";
-      // An old file renamed keeps what it held at the start.
-      durable = fate.synced ? fate.synced_size : fate.in_baseline ? fate.baseline_size : 0;
+      durable = durable_size(fate);
     }
     if (why) {
       fs::remove(path);
@@ -139,8 +155,32 @@ int power_cut(const std::string& journal, const std::string& root, const std::st
       ++kept;
     }
   }
-  std::cout << "power-cut: " << deleted << " files deleted, " << cut << " cut short, " << kept
-            << " intact; " << bytes_lost << " unsynced bytes dropped\n";
+
+  // Unlinks the disk never saw, latest first: at a path, the file named
+  // there last before its unlink is the one the directory still lists.
+  auto synced_after = [&](const std::string& directory, uint64_t line_number) {
+    auto d = directory_synced_at.find(directory);
+    return d != directory_synced_at.end() && d->second > line_number;
+  };
+  int restored = 0;
+  for (auto u = unlinked.rbegin(); u != unlinked.rend(); ++u) {
+    const std::string directory = fs::path(u->path).parent_path().string();
+    const bool name_was_durable = u->fate.created ? synced_after(u->fate.directory, u->fate.created_at)
+                                                  : u->fate.in_baseline;
+    std::error_code ec;
+    if (synced_after(directory, u->at) || !name_was_durable || fs::exists(u->path, ec)) continue;
+    fs::create_directories(directory, ec);
+    fs::rename(u->grave, u->path);
+    const uint64_t held = fs::file_size(u->path);
+    const uint64_t durable = std::min(held, durable_size(u->fate));
+    fs::resize_file(u->path, durable);
+    bytes_lost += held - durable;
+    ++restored;
+    std::cout << "power-cut: " << u->path << " back (" << durable << " of " << held
+              << " bytes; its unlink never reached the disk)\n";
+  }
+  std::cout << "power-cut: " << deleted << " files deleted, " << cut << " cut short, " << kept << " intact, "
+            << restored << " unlinked brought back; " << bytes_lost << " unsynced bytes dropped\n";
   return 0;
 }
 

@@ -7,15 +7,20 @@
 // size. Then, for every regular file under `root`:
 //   - created or renamed into place while the server ran, and no fsync of
 //     its directory begun since: it is deleted (its name never reached the
-//     disk; for a rename over an older file this loses the older one too,
-//     which a real power cut would keep: the model errs towards loss);
+//     disk);
 //   - otherwise it is cut back to the size its last fsync covered (0 for a
 //     new file never synced; the baseline size for an old file not synced
 //     since);
 //   - a file neither in the baseline nor seen being created is deleted too,
 //     and reported (the journal missed it).
-// Unlinks and new directories count as durable (see sync_journal.cpp). A
-// torn last journal line (the kill struck mid-write) is ignored. Prints one
+// Then every file unlinked (or replaced by a rename) while the server ran,
+// whose directory had no fsync begun since, and whose name had reached the
+// disk before (it was in the baseline, or its directory was synced after it
+// was named), comes back from its grave, cut as above: the unlink never
+// reached the disk. (Of several such files at one path, the one named
+// there last before the unlink.) New directories count as durable (see
+// sync_journal.cpp). A torn last journal line (the kill struck mid-write)
+// is ignored. Prints one
 // line per file changed and a summary; returns 0, or 1 if the journal or
 // the baseline cannot be read or holds a malformed line.
 // Thread-safety: none needed (a one-shot tool).

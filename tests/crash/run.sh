@@ -17,7 +17,8 @@
 # server runs with sync_journal.so preloaded, which journals each fsync; after
 # the kill -9, `crash_client power-cut` drops from the data directory every
 # byte no fsync covered and every file whose directory was not synced after
-# its creation, as a power cut would (the page cache survives a kill -9).
+# its creation, and brings back every file whose directory was not synced
+# after its unlink, as a power cut would (the page cache survives a kill -9).
 # What the server acknowledged must survive that too.
 # Usage: tests/crash/run.sh [CYCLES] [CAIRN] [CRASH_CLIENT] [SYNC_JOURNAL]
 set -euo pipefail
@@ -69,7 +70,7 @@ for cycle in $(seq 1 "$CYCLES"); do
   [[ -n "$SYNC_JOURNAL" ]] && (( cycle % 3 == 0 )) && power_cut=true
   if $power_cut; then
     find data -type f -printf '%D %i %s\n' > baseline.txt
-    rm -f journal.txt
+    rm -rf journal.txt journal.txt.graveyard
     SERVE_ENV=(CAIRN_SYNC_JOURNAL="$PWD/journal.txt" CAIRN_SYNC_JOURNAL_ROOT="$PWD/data" LD_PRELOAD="$SYNC_JOURNAL")
   else
     SERVE_ENV=()
@@ -96,6 +97,8 @@ for cycle in $(seq 1 "$CYCLES"); do
       fail "the sync journal holds no file and directory fsyncs: was $SYNC_JOURNAL preloaded?"
     "$CLIENT" power-cut journal.txt data baseline.txt >power-cut.txt 2>&1 || fail "power-cut: $(cat power-cut.txt)"
     echo "cycle $cycle: $(tail -n 1 power-cut.txt)" >>power-cuts.log
+    grep -E '^power-cut: (deleted|.* back \()' power-cut.txt | sed "s|$PWD/||; s/^/  /" >>power-cuts.log || true
+    rm -rf journal.txt.graveyard  # the unlinked files that stayed unlinked
     POWER_CUTS=$((POWER_CUTS + 1))
   fi
 done

@@ -15,10 +15,16 @@
 //                          are durable
 //   R <dev> <ino> <path>   a file was renamed to <path>; the new name is
 //                          durable once its directory is synced
+//   U <dev> <ino> <grave> <path>   the file at <path> was unlinked, or a
+//                          rename replaced it; the unlink is durable once its
+//                          directory is synced. Until then a power cut brings
+//                          the file back, so before the unlink it is kept
+//                          alive as a hard link, <grave>, in the directory
+//                          CAIRN_SYNC_JOURNAL.graveyard (none: the unlink is
+//                          not recorded, and counts as durable at once)
 // one line per event, appended with one write() to CAIRN_SYNC_JOURNAL (a
 // kill -9 does not lose it: it is in the page cache like everything else).
-// Unlinks and new directories are not recorded: the test treats them as
-// durable at once.
+// New directories are not recorded: the test treats them as durable at once.
 // Thread-safety: every hook may be called from any thread; the journal is
 // opened once, on first use.
 #include <dlfcn.h>
@@ -26,6 +32,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <climits>
 #include <cstdarg>
@@ -43,6 +50,8 @@ using SyncFn = int (*)(int);
 using RenameFn = int (*)(const char*, const char*);
 using RenameAtFn = int (*)(int, const char*, int, const char*);
 using RenameAt2Fn = int (*)(int, const char*, int, const char*, unsigned int);
+using UnlinkFn = int (*)(const char*);
+using UnlinkAtFn = int (*)(int, const char*, int);
 
 template <class Fn>
 Fn real(const char* name) {
@@ -62,7 +71,8 @@ class KeepErrno {
 
 struct Journal {
   int fd = -1;
-  std::string root;  // absolute, without a trailing slash
+  std::string root;       // absolute, without a trailing slash
+  std::string graveyard;  // where unlinked files are kept alive
 };
 
 const Journal& journal() {
@@ -74,6 +84,8 @@ const Journal& journal() {
     if (!path || !root || !realpath(root, resolved)) return out;
     out.root = resolved;
     out.fd = real<OpenFn>("open")(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    out.graveyard = std::string(path) + ".graveyard";
+    mkdir(out.graveyard.c_str(), 0700);  // EEXIST: another process of the run made it
     return out;
   }();
   return j;
@@ -196,6 +208,53 @@ void note_renamed(int dirfd, const char* to) {
          path.c_str());
 }
 
+// A file about to lose its name: kept alive as a hard link in the graveyard.
+struct Grave {
+  struct stat st {};
+  std::string path;   // the name it loses (absolute)
+  std::string grave;  // "": not kept (not a regular file under the root, or no link)
+};
+
+Grave dig(int dirfd, const char* path) {
+  KeepErrno keep;
+  Grave g;
+  const Journal& j = journal();
+  if (j.fd < 0 || fstatat(dirfd, path, &g.st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(g.st.st_mode)) return g;
+  g.path = absolute_at(dirfd, path);
+  if (!under_root(g.path)) return g;
+  static std::atomic<unsigned long> count{0};
+  std::string grave = j.graveyard + "/" + std::to_string(getpid()) + "." + std::to_string(count++);
+  if (linkat(dirfd, path, AT_FDCWD, grave.c_str(), 0) == 0) g.grave = grave;
+  return g;
+}
+
+// After the unlink or replacing rename: journaled if it happened, else the
+// grave is filled in again.
+void buried(const Grave& g, bool unlinked) {
+  if (g.grave.empty()) return;
+  KeepErrno keep;
+  if (unlinked)
+    note("U %lu %lu %s %s\n", static_cast<unsigned long>(g.st.st_dev), static_cast<unsigned long>(g.st.st_ino),
+         g.grave.c_str(), g.path.c_str());
+  else
+    real<UnlinkFn>("unlink")(g.grave.c_str());
+}
+
+// The file a rename to `to` replaces, if any (and not `from` itself).
+Grave replaced(int from_dir, const char* from, int to_dir, const char* to) {
+  struct stat source;
+  {
+    KeepErrno keep;
+    if (journal().fd < 0 || fstatat(from_dir, from, &source, AT_SYMLINK_NOFOLLOW) != 0) return {};
+  }
+  Grave g = dig(to_dir, to);
+  if (!g.grave.empty() && g.st.st_dev == source.st_dev && g.st.st_ino == source.st_ino) {
+    buried(g, false);
+    return {};
+  }
+  return g;
+}
+
 }  // namespace
 
 extern "C" {
@@ -242,22 +301,54 @@ int creat64(const char* path, mode_t mode) { return open(path, O_CREAT | O_WRONL
 
 int rename(const char* from, const char* to) {
   static const RenameFn call = real<RenameFn>("rename");
+  Grave old = replaced(AT_FDCWD, from, AT_FDCWD, to);
   int rc = call(from, to);
+  buried(old, rc == 0);
   if (rc == 0 && journal().fd >= 0) note_renamed(AT_FDCWD, to);
   return rc;
 }
 
 int renameat(int from_dir, const char* from, int to_dir, const char* to) {
   static const RenameAtFn call = real<RenameAtFn>("renameat");
+  Grave old = replaced(from_dir, from, to_dir, to);
   int rc = call(from_dir, from, to_dir, to);
+  buried(old, rc == 0);
   if (rc == 0 && journal().fd >= 0) note_renamed(to_dir, to);
   return rc;
 }
 
 int renameat2(int from_dir, const char* from, int to_dir, const char* to, unsigned int flags) {
   static const RenameAt2Fn call = real<RenameAt2Fn>("renameat2");
+  // RENAME_NOREPLACE replaces nothing; RENAME_EXCHANGE keeps both (not modelled).
+  Grave old = flags == 0 ? replaced(from_dir, from, to_dir, to) : Grave{};
   int rc = call(from_dir, from, to_dir, to, flags);
+  buried(old, rc == 0);
   if (rc == 0 && journal().fd >= 0) note_renamed(to_dir, to);
+  return rc;
+}
+
+int unlink(const char* path) {
+  static const UnlinkFn call = real<UnlinkFn>("unlink");
+  Grave g = dig(AT_FDCWD, path);
+  int rc = call(path);
+  buried(g, rc == 0);
+  return rc;
+}
+
+int unlinkat(int dirfd, const char* path, int flags) {
+  static const UnlinkAtFn call = real<UnlinkAtFn>("unlinkat");
+  Grave g = (flags & AT_REMOVEDIR) ? Grave{} : dig(dirfd, path);
+  int rc = call(dirfd, path, flags);
+  buried(g, rc == 0);
+  return rc;
+}
+
+// glibc's remove() unlinks through an internal call the hooks above do not see.
+int remove(const char* path) {
+  static const UnlinkFn call = real<UnlinkFn>("remove");
+  Grave g = dig(AT_FDCWD, path);
+  int rc = call(path);
+  buried(g, rc == 0);
   return rc;
 }
 
