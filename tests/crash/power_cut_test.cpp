@@ -10,11 +10,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tests/crash/power_cut.h"
@@ -45,16 +48,40 @@ void sync_directory(const std::string& path) {
   const char* scenario = std::getenv(kScenario);
   const char* directory = std::getenv(kDirectory);
   if (!scenario || !directory) return false;
-  const std::string dir = directory, name = scenario;
-  if (name.starts_with("replace")) {
-    write_synced(dir + "/a.tmp", "new contents");
-    if (rename((dir + "/a.tmp").c_str(), (dir + "/a").c_str()) != 0) _exit(4);
-  } else if (name.starts_with("unlink")) {
-    if (unlink((dir + "/c").c_str()) != 0) _exit(5);
+  // Each scenario is a list of steps.
+  const std::string dir = directory;
+  std::istringstream steps(scenario);
+  for (std::string step; steps >> step;) {
+    if (step == "replace") {  // a with new contents, through a synced temp file
+      write_synced(dir + "/a.tmp", "new contents");
+      if (rename((dir + "/a.tmp").c_str(), (dir + "/a").c_str()) != 0) _exit(4);
+    } else if (step == "unlink-a") {
+      if (unlink((dir + "/a").c_str()) != 0) _exit(5);
+    } else if (step == "unlink-c") {
+      if (unlink((dir + "/c").c_str()) != 0) _exit(5);
+    } else if (step == "remove-c") {  // libstdc++: remove(), not unlink()
+      std::error_code ec;
+      if (!fs::remove(dir + "/c", ec)) _exit(6);
+    } else if (step == "grow-c") {  // bytes no fsync covers
+      int fd = open((dir + "/c").c_str(), O_WRONLY | O_APPEND);
+      if (fd < 0 || write(fd, " and more", 9) != 9) _exit(7);
+      close(fd);
+    } else if (step == "sync") {
+      sync_directory(dir);
+    } else {
+      _exit(8);
+    }
   }
-  if (name.ends_with("synced")) sync_directory(dir);
   _exit(0);
 }();
+
+// The names in `dir`, sorted.
+std::vector<std::string> names_in(const fs::path& dir) {
+  std::vector<std::string> out;
+  for (const auto& entry : fs::directory_iterator(dir)) out.push_back(entry.path().filename().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
 
 std::string read_all(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -89,6 +116,8 @@ class PowerCutTest : public ::testing::Test {
                                     "CAIRN_SYNC_JOURNAL_ROOT=" + data().string(),
                                     std::string(kScenario) + "=" + scenario,
                                     std::string(kDirectory) + "=" + data().string()};
+    for (char** e = environ; *e; ++e)  // the rest of this process's environment
+      if (!std::string_view(*e).starts_with("LD_PRELOAD=")) env.emplace_back(*e);
     std::vector<char*> envp;
     for (auto& e : env) envp.push_back(e.data());
     envp.push_back(nullptr);
@@ -109,25 +138,46 @@ class PowerCutTest : public ::testing::Test {
   fs::path root_;
 };
 
+const std::vector<std::string> kBoth = {"a", "c"};
+
 TEST_F(PowerCutTest, AReplacingRenameWithoutADirectorySyncNeverHappened) {
   run_and_cut("replace");
+  EXPECT_EQ(names_in(data()), kBoth);
   EXPECT_EQ(read_all(data() / "a"), "old contents");
-  EXPECT_FALSE(fs::exists(data() / "a.tmp"));  // its creation was not synced either
+  EXPECT_EQ(read_all(data() / "c"), "kept contents");
 }
 
 TEST_F(PowerCutTest, AReplacingRenameFollowedByADirectorySyncStands) {
-  run_and_cut("replace synced");
+  run_and_cut("replace sync");
+  EXPECT_EQ(names_in(data()), kBoth);
   EXPECT_EQ(read_all(data() / "a"), "new contents");
 }
 
+TEST_F(PowerCutTest, AfterASyncedReplacementAnUnsyncedUnlinkBringsBackTheNewFile) {
+  run_and_cut("replace sync unlink-a");
+  EXPECT_EQ(names_in(data()), kBoth);
+  EXPECT_EQ(read_all(data() / "a"), "new contents");  // not the old one, whose unlink was synced
+}
+
 TEST_F(PowerCutTest, AnUnlinkWithoutADirectorySyncNeverHappened) {
-  run_and_cut("unlink");
+  run_and_cut("unlink-c");
+  EXPECT_EQ(names_in(data()), kBoth);
+  EXPECT_EQ(read_all(data() / "c"), "kept contents");
+}
+
+TEST_F(PowerCutTest, AFileBroughtBackHoldsOnlyWhatWasDurable) {
+  run_and_cut("grow-c unlink-c");
+  EXPECT_EQ(read_all(data() / "c"), "kept contents");  // not " and more": never synced
+}
+
+TEST_F(PowerCutTest, AFilesystemRemoveIsSeenToo) {
+  run_and_cut("remove-c");
   EXPECT_EQ(read_all(data() / "c"), "kept contents");
 }
 
 TEST_F(PowerCutTest, AnUnlinkFollowedByADirectorySyncStands) {
-  run_and_cut("unlink synced");
-  EXPECT_FALSE(fs::exists(data() / "c"));
+  run_and_cut("unlink-c sync");
+  EXPECT_EQ(names_in(data()), std::vector<std::string>{"a"});
   EXPECT_EQ(read_all(data() / "a"), "old contents");  // untouched
 }
 

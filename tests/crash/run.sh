@@ -14,7 +14,8 @@
 # the final audit must have verified a snapshot.
 # Every third stop is a power cut instead (with SYNC_JOURNAL, by default
 # build/tests/libsync_journal.so if it is there; "none": no power cuts): the
-# server runs with sync_journal.so preloaded, which journals each fsync; after
+# server runs with sync_journal.so preloaded, which journals each fsync,
+# creation, rename and unlink; after
 # the kill -9, `crash_client power-cut` drops from the data directory every
 # byte no fsync covered and every file whose directory was not synced after
 # its creation, and brings back every file whose directory was not synced

@@ -19,12 +19,18 @@
 //                          rename replaced it; the unlink is durable once its
 //                          directory is synced. Until then a power cut brings
 //                          the file back, so before the unlink it is kept
-//                          alive as a hard link, <grave>, in the directory
-//                          CAIRN_SYNC_JOURNAL.graveyard (none: the unlink is
-//                          not recorded, and counts as durable at once)
-// one line per event, appended with one write() to CAIRN_SYNC_JOURNAL (a
-// kill -9 does not lose it: it is in the page cache like everything else).
-// New directories are not recorded: the test treats them as durable at once.
+//                          alive as a hard link named <grave> in the
+//                          directory CAIRN_SYNC_JOURNAL.graveyard (on the data
+//                          directory's file system)
+//   u <errno> <path>       the same, but no hard link could be made: the
+//                          unlink counts as durable at once (power-cut says so)
+// one line per event (a replacing rename's U and R in one), appended with one
+// write() to CAIRN_SYNC_JOURNAL (a kill -9 does not lose it: it is in the
+// page cache like everything else; a kill between a call and its line loses
+// the line). Not recorded, so durable at once for the test: new and removed
+// directories, and RENAME_EXCHANGE swaps. A rename is recorded by its new
+// name only: if a power cut undoes it, the file is deleted, not put back
+// under its old name (which only matters for an old name that was durable).
 // Thread-safety: every hook may be called from any thread; the journal is
 // opened once, on first use.
 #include <dlfcn.h>
@@ -107,17 +113,24 @@ bool under_root(const std::string& path) {
          (path.size() == j.root.size() || path[j.root.size()] == '/');
 }
 
-void note(const char* format, ...) {
+// One or more journal lines, in one write() (lines written apart could have
+// another thread's line between them).
+void note_lines(const std::string& lines) {
+  if (lines.empty()) return;
+  ssize_t written = write(journal().fd, lines.data(), lines.size());
+  (void)written;  // a short write leaves a torn last line, which power-cut ignores
+}
+
+std::string line_of(const char* format, ...) {
   char line[2 * PATH_MAX];
   va_list args;
   va_start(args, format);
   int n = std::vsnprintf(line, sizeof line, format, args);
   va_end(args);
-  if (n > 0 && static_cast<size_t>(n) < sizeof line) {
-    ssize_t written = write(journal().fd, line, static_cast<size_t>(n));
-    (void)written;  // a short write leaves a torn last line, which power-cut ignores
-  }
+  return n > 0 && static_cast<size_t>(n) < sizeof line ? std::string(line, static_cast<size_t>(n)) : "";
 }
+
+#define note(...) note_lines(line_of(__VA_ARGS__))
 
 bool exists_at(int dirfd, const char* path) {  // errno may change
   struct stat st;
@@ -198,21 +211,23 @@ std::string absolute_at(int dirfd, const char* path) {
   return std::string(resolved) + whole.substr(slash);
 }
 
-void note_renamed(int dirfd, const char* to) {
+// The R line for a file renamed to `to` ("" if it is not journaled).
+std::string renamed_line(int dirfd, const char* to) {
   KeepErrno keep;
   struct stat st;
-  if (fstatat(dirfd, to, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) return;
+  if (journal().fd < 0 || fstatat(dirfd, to, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) return "";
   std::string path = absolute_at(dirfd, to);
-  if (under_root(path))
-    note("R %lu %lu %s\n", static_cast<unsigned long>(st.st_dev), static_cast<unsigned long>(st.st_ino),
-         path.c_str());
+  if (!under_root(path)) return "";
+  return line_of("R %lu %lu %s\n", static_cast<unsigned long>(st.st_dev), static_cast<unsigned long>(st.st_ino),
+                 path.c_str());
 }
 
 // A file about to lose its name: kept alive as a hard link in the graveyard.
 struct Grave {
   struct stat st {};
-  std::string path;   // the name it loses (absolute)
-  std::string grave;  // "": not kept (not a regular file under the root, or no link)
+  std::string path;   // the name it loses (absolute); "": not journaled (not a regular file under the root)
+  std::string name;   // its hard link's name in the graveyard; "": none could be made
+  int link_error = 0;  // why not
 };
 
 Grave dig(int dirfd, const char* path) {
@@ -221,23 +236,32 @@ Grave dig(int dirfd, const char* path) {
   const Journal& j = journal();
   if (j.fd < 0 || fstatat(dirfd, path, &g.st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(g.st.st_mode)) return g;
   g.path = absolute_at(dirfd, path);
-  if (!under_root(g.path)) return g;
+  if (!under_root(g.path)) {
+    g.path.clear();
+    return g;
+  }
   static std::atomic<unsigned long> count{0};
-  std::string grave = j.graveyard + "/" + std::to_string(getpid()) + "." + std::to_string(count++);
-  if (linkat(dirfd, path, AT_FDCWD, grave.c_str(), 0) == 0) g.grave = grave;
+  std::string name = std::to_string(getpid()) + "." + std::to_string(count++);
+  if (linkat(dirfd, path, AT_FDCWD, (j.graveyard + "/" + name).c_str(), 0) == 0)
+    g.name = name;
+  else
+    g.link_error = errno;
   return g;
 }
 
-// After the unlink or replacing rename: journaled if it happened, else the
-// grave is filled in again.
-void buried(const Grave& g, bool unlinked) {
-  if (g.grave.empty()) return;
+// After the unlink or replacing rename: its journal line if it happened (a
+// "u" line, which power-cut reports, if the file could not be kept), else
+// the grave is filled in again.
+std::string buried(const Grave& g, bool unlinked) {
+  if (g.path.empty()) return "";
   KeepErrno keep;
-  if (unlinked)
-    note("U %lu %lu %s %s\n", static_cast<unsigned long>(g.st.st_dev), static_cast<unsigned long>(g.st.st_ino),
-         g.grave.c_str(), g.path.c_str());
-  else
-    real<UnlinkFn>("unlink")(g.grave.c_str());
+  if (!unlinked) {
+    if (!g.name.empty()) real<UnlinkFn>("unlink")((journal().graveyard + "/" + g.name).c_str());
+    return "";
+  }
+  if (g.name.empty()) return line_of("u %d %s\n", g.link_error, g.path.c_str());
+  return line_of("U %lu %lu %s %s\n", static_cast<unsigned long>(g.st.st_dev),
+                 static_cast<unsigned long>(g.st.st_ino), g.name.c_str(), g.path.c_str());
 }
 
 // The file a rename to `to` replaces, if any (and not `from` itself).
@@ -248,7 +272,7 @@ Grave replaced(int from_dir, const char* from, int to_dir, const char* to) {
     if (journal().fd < 0 || fstatat(from_dir, from, &source, AT_SYMLINK_NOFOLLOW) != 0) return {};
   }
   Grave g = dig(to_dir, to);
-  if (!g.grave.empty() && g.st.st_dev == source.st_dev && g.st.st_ino == source.st_ino) {
+  if (!g.path.empty() && g.st.st_dev == source.st_dev && g.st.st_ino == source.st_ino) {
     buried(g, false);
     return {};
   }
@@ -303,8 +327,7 @@ int rename(const char* from, const char* to) {
   static const RenameFn call = real<RenameFn>("rename");
   Grave old = replaced(AT_FDCWD, from, AT_FDCWD, to);
   int rc = call(from, to);
-  buried(old, rc == 0);
-  if (rc == 0 && journal().fd >= 0) note_renamed(AT_FDCWD, to);
+  note_lines(buried(old, rc == 0) + (rc == 0 ? renamed_line(AT_FDCWD, to) : ""));
   return rc;
 }
 
@@ -312,18 +335,19 @@ int renameat(int from_dir, const char* from, int to_dir, const char* to) {
   static const RenameAtFn call = real<RenameAtFn>("renameat");
   Grave old = replaced(from_dir, from, to_dir, to);
   int rc = call(from_dir, from, to_dir, to);
-  buried(old, rc == 0);
-  if (rc == 0 && journal().fd >= 0) note_renamed(to_dir, to);
+  note_lines(buried(old, rc == 0) + (rc == 0 ? renamed_line(to_dir, to) : ""));
   return rc;
 }
 
 int renameat2(int from_dir, const char* from, int to_dir, const char* to, unsigned int flags) {
   static const RenameAt2Fn call = real<RenameAt2Fn>("renameat2");
-  // RENAME_NOREPLACE replaces nothing; RENAME_EXCHANGE keeps both (not modelled).
+  // RENAME_NOREPLACE replaces nothing; RENAME_EXCHANGE swaps two names,
+  // which is not modelled: nothing is journaled for it (the swap counts as
+  // durable at once).
+  if (flags & RENAME_EXCHANGE) return call(from_dir, from, to_dir, to, flags);
   Grave old = flags == 0 ? replaced(from_dir, from, to_dir, to) : Grave{};
   int rc = call(from_dir, from, to_dir, to, flags);
-  buried(old, rc == 0);
-  if (rc == 0 && journal().fd >= 0) note_renamed(to_dir, to);
+  note_lines(buried(old, rc == 0) + (rc == 0 ? renamed_line(to_dir, to) : ""));
   return rc;
 }
 
@@ -331,7 +355,7 @@ int unlink(const char* path) {
   static const UnlinkFn call = real<UnlinkFn>("unlink");
   Grave g = dig(AT_FDCWD, path);
   int rc = call(path);
-  buried(g, rc == 0);
+  note_lines(buried(g, rc == 0));
   return rc;
 }
 
@@ -339,7 +363,7 @@ int unlinkat(int dirfd, const char* path, int flags) {
   static const UnlinkAtFn call = real<UnlinkAtFn>("unlinkat");
   Grave g = (flags & AT_REMOVEDIR) ? Grave{} : dig(dirfd, path);
   int rc = call(dirfd, path, flags);
-  buried(g, rc == 0);
+  note_lines(buried(g, rc == 0));
   return rc;
 }
 
@@ -348,7 +372,7 @@ int remove(const char* path) {
   static const UnlinkFn call = real<UnlinkFn>("remove");
   Grave g = dig(AT_FDCWD, path);
   int rc = call(path);
-  buried(g, rc == 0);
+  note_lines(buried(g, rc == 0));
   return rc;
 }
 
