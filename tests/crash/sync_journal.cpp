@@ -130,7 +130,10 @@ std::string line_of(const char* format, ...) {
   return n > 0 && static_cast<size_t>(n) < sizeof line ? std::string(line, static_cast<size_t>(n)) : "";
 }
 
-#define note(...) note_lines(line_of(__VA_ARGS__))
+template <class... Args>
+void note(const char* format, Args... args) {
+  note_lines(line_of(format, args...));
+}
 
 bool exists_at(int dirfd, const char* path) {  // errno may change
   struct stat st;
@@ -279,6 +282,23 @@ Grave replaced(int from_dir, const char* from, int to_dir, const char* to) {
   return g;
 }
 
+// Runs `call`, an unlink that takes `g`'s name away, and journals it.
+template <class Call>
+int unlinking(const Grave& g, Call call) {
+  int rc = call();
+  note_lines(buried(g, rc == 0));
+  return rc;
+}
+
+// Runs `call`, a rename to `to` that replaces `old` (if anything), and
+// journals both in one write.
+template <class Call>
+int renaming(const Grave& old, int to_dir, const char* to, Call call) {
+  int rc = call();
+  note_lines(buried(old, rc == 0) + (rc == 0 ? renamed_line(to_dir, to) : ""));
+  return rc;
+}
+
 }  // namespace
 
 extern "C" {
@@ -325,18 +345,12 @@ int creat64(const char* path, mode_t mode) { return open(path, O_CREAT | O_WRONL
 
 int rename(const char* from, const char* to) {
   static const RenameFn call = real<RenameFn>("rename");
-  Grave old = replaced(AT_FDCWD, from, AT_FDCWD, to);
-  int rc = call(from, to);
-  note_lines(buried(old, rc == 0) + (rc == 0 ? renamed_line(AT_FDCWD, to) : ""));
-  return rc;
+  return renaming(replaced(AT_FDCWD, from, AT_FDCWD, to), AT_FDCWD, to, [&] { return call(from, to); });
 }
 
 int renameat(int from_dir, const char* from, int to_dir, const char* to) {
   static const RenameAtFn call = real<RenameAtFn>("renameat");
-  Grave old = replaced(from_dir, from, to_dir, to);
-  int rc = call(from_dir, from, to_dir, to);
-  note_lines(buried(old, rc == 0) + (rc == 0 ? renamed_line(to_dir, to) : ""));
-  return rc;
+  return renaming(replaced(from_dir, from, to_dir, to), to_dir, to, [&] { return call(from_dir, from, to_dir, to); });
 }
 
 int renameat2(int from_dir, const char* from, int to_dir, const char* to, unsigned int flags) {
@@ -345,35 +359,24 @@ int renameat2(int from_dir, const char* from, int to_dir, const char* to, unsign
   // which is not modelled: nothing is journaled for it (the swap counts as
   // durable at once).
   if (flags & RENAME_EXCHANGE) return call(from_dir, from, to_dir, to, flags);
-  Grave old = flags == 0 ? replaced(from_dir, from, to_dir, to) : Grave{};
-  int rc = call(from_dir, from, to_dir, to, flags);
-  note_lines(buried(old, rc == 0) + (rc == 0 ? renamed_line(to_dir, to) : ""));
-  return rc;
+  return renaming(flags == 0 ? replaced(from_dir, from, to_dir, to) : Grave{}, to_dir, to,
+                  [&] { return call(from_dir, from, to_dir, to, flags); });
 }
 
 int unlink(const char* path) {
   static const UnlinkFn call = real<UnlinkFn>("unlink");
-  Grave g = dig(AT_FDCWD, path);
-  int rc = call(path);
-  note_lines(buried(g, rc == 0));
-  return rc;
+  return unlinking(dig(AT_FDCWD, path), [&] { return call(path); });
 }
 
 int unlinkat(int dirfd, const char* path, int flags) {
   static const UnlinkAtFn call = real<UnlinkAtFn>("unlinkat");
-  Grave g = (flags & AT_REMOVEDIR) ? Grave{} : dig(dirfd, path);
-  int rc = call(dirfd, path, flags);
-  note_lines(buried(g, rc == 0));
-  return rc;
+  return unlinking((flags & AT_REMOVEDIR) ? Grave{} : dig(dirfd, path), [&] { return call(dirfd, path, flags); });
 }
 
 // glibc's remove() unlinks through an internal call the hooks above do not see.
 int remove(const char* path) {
   static const UnlinkFn call = real<UnlinkFn>("remove");
-  Grave g = dig(AT_FDCWD, path);
-  int rc = call(path);
-  note_lines(buried(g, rc == 0));
-  return rc;
+  return unlinking(dig(AT_FDCWD, path), [&] { return call(path); });
 }
 
 int fsync(int fd) {
